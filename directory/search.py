@@ -1,0 +1,423 @@
+"""Partner search: a need, a place, a radius, words and filters -> the services that can
+help, nearest first. Sites are pre-filtered on indexed grid cells (directory.geo), so a
+distance is computed only for the few hundred sites around the place, never for the
+whole table; a service whose eligibility zone covers the commune matches beyond the radius;
+remote services are listed apart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from msgspec import Struct
+
+from directory.gazetteer import Commune, load_gazetteer
+from directory.geo import MAX_RADIUS_KM, bounding_box, cells_around, distance_km
+from directory.hours import status_now
+from directory.tables import Person, Relationship, Service, Site, Structure
+from directory.text import fold
+from directory.validation import display_phone
+from directory.vocabulary import (
+    DOMAIN_LABELS,
+    DOMAIN_THEMATIQUES,
+    LEVEL_LABELS,
+    NETWORKS,
+    PUBLICS,
+    THEMATIQUES,
+    Channel,
+    Domain,
+    Level,
+)
+
+# Words advisors type for a need, beyond the labels themselves.
+NEED_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "travail": ("d:employment",),
+    "job": ("d:employment",),
+    "stage": ("d:employment", "d:career"),
+    "orientation": ("d:career",),
+    "metier": ("d:career",),
+    "hebergement": ("d:housing",),
+    "toit": ("d:housing",),
+    "psy": ("t:sante--sante-mentale",),
+    "psychologue": ("t:sante--sante-mentale",),
+    "addiction": ("t:sante--addictions",),
+    "drogue": ("t:sante--addictions",),
+    "permis": ("t:mobilite--preparer-un-permis",),
+    "transport": ("d:mobility",),
+    "droits": ("d:rights",),
+    "juridique": ("d:rights",),
+    "papiers": ("d:rights",),
+    "budget": ("d:rights",),
+    "alimentation": ("t:equipement-et-alimentation--alimentation",),
+    "benevolat": ("d:citizenship",),
+    "vote": ("d:citizenship",),
+    "apprentissage": ("d:training",),
+    "francais": ("t:lecture-ecriture-calcul--maitriser-le-francais",),
+}
+
+
+class Need(Struct):
+    text: str
+    keys: list[str]
+    labels: list[str]
+
+
+def resolve_need(text: str, domains: Sequence[Domain] = ()) -> Need:
+    """Turn what the advisor typed into domain / thematique keys; unknown words stay words
+    matched against the services' text."""
+    keys: list[str] = [f"d:{d.value}" for d in domains]
+    labels: list[str] = [DOMAIN_LABELS[d] for d in domains]
+    folded = fold(text)
+    if folded:
+        for domain, label in DOMAIN_LABELS.items():
+            if fold(label) == folded or domain.value == folded:
+                keys.append(f"d:{domain.value}")
+                labels.append(label)
+        for value, label in THEMATIQUES.items():
+            if folded in {fold(label), value}:
+                keys.append(f"t:{value}")
+                labels.append(label)
+        for word in folded.split():
+            keys.extend(NEED_SYNONYMS.get(word, ()))
+            for domain, label in DOMAIN_LABELS.items():
+                if fold(label) == word:
+                    keys.append(f"d:{domain.value}")
+    # A domain also covers its thematiques, so services tagged only finely still match.
+    for key in list(keys):
+        if key.startswith("d:"):
+            keys.extend(f"t:{t}" for t in DOMAIN_THEMATIQUES[Domain(key[2:])])
+    return Need(text=text, keys=list(dict.fromkeys(keys)), labels=list(dict.fromkeys(labels)))
+
+
+class SearchFilters(Struct):
+    level: Level | None = None
+    publics: list[str] = []
+    on_site_only: bool = False
+    unconditional_only: bool = False
+
+
+class ContactOut(Struct):
+    name: str
+    role: str
+    email: str
+    phone: str
+    phone_display: str
+    preferred_channel: Channel
+    preferred_channel_label: str
+
+
+class SearchHit(Struct):
+    service_id: UUID
+    service_name: str
+    description: str
+    domains: list[str]
+    thematiques: list[str]
+    publics: list[str]
+    conditions: str
+    fees: str
+    unconditional: bool
+    on_site: bool
+    remote: bool
+    structure_id: UUID
+    structure_name: str
+    network: str
+    site_id: UUID | None
+    site_name: str
+    address: str
+    commune_name: str
+    postcode: str
+    opening_hours: str
+    open_now: str
+    walk_in: bool
+    distance_km: float | None
+    within_radius: bool
+    via_zone: bool
+    contact: ContactOut | None
+    partner_levels: list[str]
+
+
+class SearchResults(Struct):
+    commune: str
+    commune_name: str
+    radius_km: float
+    need: list[str]
+    total: int
+    page: int
+    page_size: int
+    items: list[SearchHit]
+    remote_total: int
+    remote: list[SearchHit]
+
+
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join("{}" for _ in values)
+
+
+def _filters_sql(need: Need, words: list[str], filters: SearchFilters) -> tuple[str, list[Any]]:
+    sql, args = "", []
+    if need.keys or need.text.strip():
+        clauses = []
+        if need.keys:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM service_key k WHERE k.service = sv.id AND k.key IN ("
+                + _placeholders(need.keys)
+                + "))"
+            )
+            args += need.keys
+        if fold(need.text):
+            clauses.append("sv.search_text LIKE {}")
+            args.append(f"%{fold(need.text)}%")
+        sql += " AND (" + " OR ".join(clauses) + ")"
+    for word in words:
+        sql += " AND sv.search_text LIKE {}"
+        args.append(f"%{word}%")
+    for public in filters.publics:
+        sql += " AND EXISTS (SELECT 1 FROM service_key p WHERE p.service = sv.id AND p.key = {})"
+        args.append(f"p:{public}")
+    if filters.unconditional_only:
+        sql += " AND sv.unconditional = {}"
+        args.append(True)
+    return sql, args
+
+
+_BASE = """
+SELECT sv.id AS service_id, si.id AS site_id, si.lat AS lat, si.lon AS lon,
+       sv.structure AS structure_id
+FROM service sv
+JOIN structure st ON st.id = sv.structure
+JOIN site si ON si.structure = sv.structure AND (sv.site IS NULL OR sv.site = si.id)
+WHERE st.status = 'active' AND sv.on_site = {} AND si.lat IS NOT NULL
+"""
+
+
+async def search(
+    commune: Commune,
+    need: Need,
+    words: str = "",
+    radius_km: float = 15.0,
+    filters: SearchFilters | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    viewer_structure: UUID | None = None,
+    origin: tuple[float, float] | None = None,
+) -> SearchResults:
+    """`origin` is the young person's address when geocoded, else the commune centre."""
+    filters = filters or SearchFilters()
+    radius_km = min(max(radius_km, 1.0), MAX_RADIUS_KM)
+    lat, lon = origin or (commune.lat, commune.lon)
+    word_list = fold(words).split()
+    extra_sql, extra_args = _filters_sql(need, word_list, filters)
+
+    cells = cells_around(lat, lon, radius_km)
+    south, west, north, east = bounding_box(lat, lon, radius_km)
+    near_sql = (
+        _BASE
+        + " AND si.cell IN ("
+        + _placeholders(cells)
+        + ") AND si.lat BETWEEN {} AND {} AND si.lon BETWEEN {} AND {}"
+        + extra_sql
+    )
+    near_rows = await Service.raw(near_sql, True, *cells, south, north, west, east, *extra_args)
+
+    zone_keys = [f"z:{code}" for code in _zone_codes(commune)]
+    zone_sql = (
+        _BASE
+        + " AND EXISTS (SELECT 1 FROM service_key z WHERE z.service = sv.id AND z.key IN ("
+        + _placeholders(zone_keys)
+        + "))"
+        + extra_sql
+    )
+    zone_rows = await Service.raw(zone_sql, True, *zone_keys, *extra_args)
+
+    partner_levels = await _partner_levels(viewer_structure)
+    allowed: set[UUID] | None = None
+    if filters.level is not None:
+        allowed = {s for s, levels in partner_levels.items() if filters.level.value in levels}
+
+    best: dict[UUID, dict[str, Any]] = {}
+    for via_zone, rows in ((False, near_rows), (True, zone_rows)):
+        for row in rows:
+            if allowed is not None and row["structure_id"] not in allowed:
+                continue
+            distance = distance_km((lat, lon), (row["lat"], row["lon"]))
+            within = distance <= radius_km
+            if not within and not via_zone:
+                continue
+            current = best.get(row["service_id"])
+            if current is None or distance < current["distance"]:
+                best[row["service_id"]] = {
+                    "site_id": row["site_id"],
+                    "distance": distance,
+                    "within": within,
+                    "via_zone": via_zone or (current or {}).get("via_zone", False),
+                }
+            elif via_zone:
+                current["via_zone"] = True
+    ranked = sorted(best.items(), key=lambda item: (item[1]["distance"], str(item[0])))
+    page = max(page, 1)
+    window = ranked[(page - 1) * page_size : page * page_size]
+    items = await _hydrate([(service_id, found) for service_id, found in window], partner_levels)
+
+    remote_total, remote = (0, [])
+    if not filters.on_site_only:
+        remote_total, remote = await _remote(
+            commune, extra_sql, extra_args, zone_keys, allowed, partner_levels, page_size
+        )
+    return SearchResults(
+        commune=commune.insee,
+        commune_name=commune.name,
+        radius_km=radius_km,
+        need=need.labels,
+        total=len(ranked),
+        page=page,
+        page_size=page_size,
+        items=items,
+        remote_total=remote_total,
+        remote=remote,
+    )
+
+
+def _zone_codes(commune: Commune) -> list[str]:
+    codes = [commune.insee, commune.departement, "france"]
+    if commune.epci:
+        codes.append(commune.epci)
+    return codes
+
+
+async def _remote(
+    commune: Commune,
+    extra_sql: str,
+    extra_args: list[Any],
+    zone_keys: list[str],
+    allowed: set[UUID] | None,
+    partner_levels: dict[UUID, set[str]],
+    limit: int,
+) -> tuple[int, list[SearchHit]]:
+    """Remote services open to the commune: no zone stated, or a zone that covers it."""
+    sql = (
+        "SELECT sv.id AS service_id, sv.structure AS structure_id, sv.name AS name "
+        "FROM service sv JOIN structure st ON st.id = sv.structure "
+        "WHERE st.status = 'active' AND sv.remote = {} AND ("
+        "NOT EXISTS (SELECT 1 FROM service_key z WHERE z.service = sv.id AND z.key LIKE 'z:%')"
+        " OR EXISTS (SELECT 1 FROM service_key z WHERE z.service = sv.id AND z.key IN ("
+        + _placeholders(zone_keys)
+        + ")))"
+        + extra_sql
+        + " ORDER BY sv.name"
+    )
+    rows = await Service.raw(sql, True, *zone_keys, *extra_args)
+    if allowed is not None:
+        rows = [r for r in rows if r["structure_id"] in allowed]
+    chosen = [
+        (r["service_id"], {"site_id": None, "distance": None, "within": False, "via_zone": False})
+        for r in rows[:limit]
+    ]
+    return len(rows), await _hydrate(chosen, partner_levels)
+
+
+async def _partner_levels(viewer_structure: UUID | None) -> dict[UUID, set[str]]:
+    """Levels at which each structure works with the viewer's own structure."""
+    if viewer_structure is None:
+        return {}
+    rows = await Relationship.select(
+        Relationship.source, Relationship.target_structure, Relationship.level
+    ).where(
+        (Relationship.source == viewer_structure)
+        | (Relationship.target_structure == viewer_structure)
+    )
+    levels: dict[UUID, set[str]] = {}
+    for row in rows:
+        other = row["target_structure"] if row["source"] == viewer_structure else row["source"]
+        if other is not None:
+            levels.setdefault(other, set()).add(row["level"])
+    return levels
+
+
+async def _hydrate(
+    chosen: list[tuple[UUID, dict[str, Any]]], partner_levels: dict[UUID, set[str]]
+) -> list[SearchHit]:
+    """Load what the page shows, for the page's rows only: four queries, whatever its size."""
+    if not chosen:
+        return []
+    service_ids = [service_id for service_id, _ in chosen]
+    services = {s["id"]: s for s in await Service.select().where(Service.id.is_in(service_ids))}
+    structure_ids = list({s["structure"] for s in services.values()})
+    structures = {
+        s["id"]: s
+        for s in await Structure.select(Structure.id, Structure.name, Structure.network).where(
+            Structure.id.is_in(structure_ids)
+        )
+    }
+    site_ids = [found["site_id"] for _, found in chosen if found["site_id"] is not None]
+    sites = (
+        {s["id"]: s for s in await Site.select().where(Site.id.is_in(site_ids))} if site_ids else {}
+    )
+    people = (
+        await Person.select()
+        .where(
+            Person.structure.is_in(structure_ids) & (Person.active == True)  # noqa: E712
+        )
+        .order_by(Person.last_name)
+    )
+    people_by_id = {p["id"]: p for p in people}
+    first_person: dict[UUID, dict[str, Any]] = {}
+    for person in people:
+        first_person.setdefault(person["structure"], person)
+
+    gazetteer = load_gazetteer()
+    hits = []
+    for service_id, found in chosen:
+        service = services[service_id]
+        structure = structures[service["structure"]]
+        site = sites.get(found["site_id"]) if found["site_id"] else None
+        person = people_by_id.get(service["contact"]) or first_person.get(service["structure"])
+        commune = gazetteer.get(site["commune"]) if site else None
+        hits.append(
+            SearchHit(
+                service_id=service_id,
+                service_name=service["name"],
+                description=service["description"],
+                domains=[DOMAIN_LABELS[Domain(d)] for d in service["domains"]],
+                thematiques=[THEMATIQUES.get(t, t) for t in service["thematiques"]],
+                publics=[PUBLICS.get(p, p) for p in service["publics"]],
+                conditions=service["conditions"],
+                fees=service["fees"],
+                unconditional=service["unconditional"],
+                on_site=service["on_site"],
+                remote=service["remote"],
+                structure_id=structure["id"],
+                structure_name=structure["name"],
+                network=NETWORKS.get(structure["network"], ""),
+                site_id=site["id"] if site else None,
+                site_name=site["name"] if site else "",
+                address=site["address"] if site else "",
+                commune_name=commune.name if commune else "",
+                postcode=site["postcode"] if site else "",
+                opening_hours=site["opening_hours"] if site else "",
+                open_now=status_now(site["opening_hours"]) if site else "",
+                walk_in=site["walk_in"] if site else False,
+                distance_km=round(found["distance"], 1) if found["distance"] is not None else None,
+                within_radius=found["within"],
+                via_zone=found["via_zone"],
+                contact=_contact(person) if person else None,
+                partner_levels=[
+                    LEVEL_LABELS[Level(v)]
+                    for v in sorted(partner_levels.get(structure["id"], set()))
+                ],
+            )
+        )
+    return hits
+
+
+def _contact(person: dict[str, Any]) -> ContactOut:
+    channel = Channel(person["preferred_channel"])
+    return ContactOut(
+        name=f"{person['first_name']} {person['last_name']}",
+        role=person["role"],
+        email=person["email"],
+        phone=person["phone"],
+        phone_display=display_phone(person["phone"]),
+        preferred_channel=channel,
+        preferred_channel_label=channel.label,
+    )

@@ -1,0 +1,112 @@
+"""The directory as tables: structures, sites, services and people are the graph's nodes,
+relationships its edges. Lists that search filters on (domains, thematiques, publics,
+eligibility zone) are also written to `ServiceKey`, an indexed child table, because array
+columns cannot be searched the same way on SQLite and PostgreSQL."""
+
+from piccolo.columns import (
+    UUID,
+    Array,
+    Boolean,
+    Date,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+
+class Structure(Table):
+    id = UUID(primary_key=True)
+    name = Varchar(length=200)
+    siret = Varchar(length=14, default="")
+    kind = Varchar(length=40, default="association")
+    network = Varchar(length=60, default="")
+    description = Text(default="")
+    website = Varchar(length=300, default="")
+    email = Varchar(length=254, default="")
+    phone = Varchar(length=20, default="")
+    status = Varchar(length=12, default="active", index=True)
+    last_verified_on = Date(null=True, default=None)
+    search_text = Text(default="")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Site(Table):
+    id = UUID(primary_key=True)
+    structure = ForeignKey(Structure, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=200, default="")
+    address = Varchar(length=300, default="")
+    commune = Varchar(length=5, index=True)
+    postcode = Varchar(length=5, default="")
+    lat = DoublePrecision(null=True, default=None)
+    lon = DoublePrecision(null=True, default=None)
+    # Grid cell of the coordinates (directory.geo.cell_of), indexed so that search
+    # pre-filters on a few cells instead of computing a distance for every site.
+    cell = Integer(null=True, default=None, index=True)
+    geocoded = Varchar(length=12, default="commune")
+    opening_hours = Varchar(length=500, default="")
+    accessibility = Text(default="")
+    walk_in = Boolean(default=False)
+
+
+class Person(Table):
+    id = UUID(primary_key=True)
+    structure = ForeignKey(Structure, on_delete=OnDelete.cascade, null=False, index=True)
+    first_name = Varchar(length=100)
+    last_name = Varchar(length=100)
+    role = Varchar(length=150, default="")
+    email = Varchar(length=254, default="")
+    phone = Varchar(length=20, default="")
+    preferred_channel = Varchar(length=12, default="email")
+    active = Boolean(default=True)
+    left_on = Date(null=True, default=None)
+
+
+class Service(Table):
+    id = UUID(primary_key=True)
+    structure = ForeignKey(Structure, on_delete=OnDelete.cascade, null=False, index=True)
+    # None: offered at every site of the structure.
+    site = ForeignKey(Site, on_delete=OnDelete.set_null, null=True, default=None)
+    contact = ForeignKey(Person, on_delete=OnDelete.set_null, null=True, default=None)
+    name = Varchar(length=200)
+    description = Text(default="")
+    domains = Array(base_column=Varchar(length=20))
+    thematiques = Array(base_column=Varchar(length=120))
+    publics = Array(base_column=Varchar(length=60))
+    conditions = Text(default="")
+    fees = Varchar(length=200, default="")
+    on_site = Boolean(default=True)
+    remote = Boolean(default=False)
+    # INSEE codes of communes, EPCI SIRENs, département codes, or "france".
+    zone = Array(base_column=Varchar(length=9))
+    unconditional = Boolean(default=False)
+    search_text = Text(default="")
+
+
+class ServiceKey(Table):
+    """One row per (service, key): "d:<domain>", "t:<thematique>", "p:<public>", "z:<zone>"."""
+
+    service = ForeignKey(Service, on_delete=OnDelete.cascade, null=False, index=True)
+    key = Varchar(length=130, index=True)
+
+
+class Relationship(Table):
+    """An edge of the partner graph: structure -> structure, or structure -> person."""
+
+    id = UUID(primary_key=True)
+    source = ForeignKey(Structure, on_delete=OnDelete.cascade, null=False, index=True)
+    target_structure = ForeignKey(
+        Structure, on_delete=OnDelete.cascade, null=True, default=None, index=True
+    )
+    target_person = ForeignKey(
+        Person, on_delete=OnDelete.cascade, null=True, default=None, index=True
+    )
+    level = Varchar(length=16)
+    kind = Varchar(length=30, default="partnership")
+    since = Date(null=True, default=None)
+    note = Text(default="")

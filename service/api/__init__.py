@@ -1,0 +1,10 @@
+"""The JSON API under /api/v1, documented by the OpenAPI schema at /api/schema."""
+
+from litestar import Router
+
+from service.api.directory import DirectoryController
+from service.api.search import SearchController
+
+api_router = Router(
+    path="/api/v1", route_handlers=[DirectoryController, SearchController], tags=["API"]
+)

@@ -1,0 +1,255 @@
+"""Directory endpoints: structures, sites, services, people, relationships, communes."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import Struct
+
+from directory import store
+from directory.gazetteer import load_gazetteer
+from directory.geo import AddressGeocoder
+from directory.schemas import (
+    STRUCTURE_KINDS,
+    ContactRead,
+    Page,
+    PersonWrite,
+    RelationshipWrite,
+    ServiceRead,
+    ServiceWrite,
+    SiteRead,
+    SiteWrite,
+    StructureRead,
+    StructureWrite,
+)
+from directory.vocabulary import (
+    DOMAIN_LABELS,
+    DOMAIN_THEMATIQUES,
+    LEVEL_LABELS,
+    NETWORKS,
+    PUBLICS,
+    THEMATIQUES,
+)
+from service.accounts.store import Actor
+from service.permissions import check_can_create_structure, check_can_edit
+
+
+class Created(Struct):
+    id: UUID
+    notice: str = ""
+
+
+class CommuneOut(Struct):
+    insee: str
+    name: str
+    label: str
+    postcodes: list[str]
+    departement: str
+    epci: str
+    population: int
+    lat: float
+    lon: float
+
+
+class Term(Struct):
+    code: str
+    label: str
+
+
+class DomainTerm(Struct):
+    code: str
+    label: str
+    thematiques: list[str]
+
+
+class Vocabulary(Struct):
+    domains: list[DomainTerm]
+    levels: list[Term]
+    thematiques: list[Term]
+    publics: list[Term]
+    networks: list[Term]
+    structure_kinds: list[Term]
+
+
+class DirectoryController(Controller):
+    path = "/"
+
+    @get("/vocabulary", summary="Codes and French labels of every list")
+    async def vocabulary(self) -> Vocabulary:
+        return Vocabulary(
+            domains=[
+                DomainTerm(d.value, label, list(DOMAIN_THEMATIQUES[d]))
+                for d, label in DOMAIN_LABELS.items()
+            ],
+            levels=[Term(lv.value, label) for lv, label in LEVEL_LABELS.items()],
+            thematiques=[Term(k, v) for k, v in THEMATIQUES.items()],
+            publics=[Term(k, v) for k, v in PUBLICS.items()],
+            networks=[Term(k, v) for k, v in NETWORKS.items()],
+            structure_kinds=[Term(k, v) for k, v in STRUCTURE_KINDS.items()],
+        )
+
+    @get("/communes", summary="Find communes by name, postcode or INSEE code")
+    async def communes(self, q: FromQuery[str], limit: FromQuery[int] = 10) -> list[CommuneOut]:
+        gazetteer = load_gazetteer()
+        found = gazetteer.find(q) or gazetteer.suggest(q, limit=limit)
+        return [
+            CommuneOut(
+                c.insee,
+                c.name,
+                c.label,
+                list(c.postcodes),
+                c.departement,
+                c.epci,
+                c.population,
+                c.lat,
+                c.lon,
+            )
+            for c in found[: max(1, min(limit, 50))]
+        ]
+
+    @get("/structures", summary="List structures, filtered by words or commune")
+    async def list_structures(
+        self,
+        q: FromQuery[str] = "",
+        commune: FromQuery[str] = "",
+        page: FromQuery[int] = 1,
+        page_size: FromQuery[int] = 20,
+    ) -> Page:
+        return await store.list_structures(q, page, max(1, min(page_size, 100)), commune)
+
+    @post("/structures", summary="Create a structure (coordinators, admins)")
+    async def create_structure(
+        self, data: JSONBody[StructureWrite], actor: NamedDependency[Actor]
+    ) -> Created:
+        check_can_create_structure(actor)
+        return Created(await store.create_structure(data))
+
+    @get(
+        "/structures/{structure_id:uuid}",
+        summary="A structure with its sites, services, people and relationships",
+    )
+    async def get_structure(self, structure_id: FromPath[UUID]) -> StructureRead:
+        return await store.get_structure(structure_id)
+
+    @put("/structures/{structure_id:uuid}", summary="Update a structure")
+    async def update_structure(
+        self,
+        structure_id: FromPath[UUID],
+        data: JSONBody[StructureWrite],
+        actor: NamedDependency[Actor],
+    ) -> StructureRead:
+        check_can_edit(actor, structure_id)
+        await store.update_structure(structure_id, data)
+        return await store.get_structure(structure_id)
+
+    @post("/structures/{structure_id:uuid}/sites", summary="Add a site")
+    async def create_site(
+        self,
+        structure_id: FromPath[UUID],
+        data: JSONBody[SiteWrite],
+        actor: NamedDependency[Actor],
+        geocoder: NamedDependency[AddressGeocoder | None],
+    ) -> Created:
+        check_can_edit(actor, structure_id)
+        site_id, notice = await store.create_site(structure_id, data, geocoder)
+        return Created(site_id, notice)
+
+    @get("/sites/{site_id:uuid}", summary="A site")
+    async def get_site(self, site_id: FromPath[UUID]) -> SiteRead:
+        return store.site_read(await store.get_site(site_id))
+
+    @put("/sites/{site_id:uuid}", summary="Update a site")
+    async def update_site(
+        self,
+        site_id: FromPath[UUID],
+        data: JSONBody[SiteWrite],
+        actor: NamedDependency[Actor],
+        geocoder: NamedDependency[AddressGeocoder | None],
+    ) -> SiteRead:
+        check_can_edit(actor, (await store.get_site(site_id)).structure)
+        await store.update_site(site_id, data, geocoder)
+        return store.site_read(await store.get_site(site_id))
+
+    @post("/structures/{structure_id:uuid}/services", summary="Add a service")
+    async def create_service(
+        self,
+        structure_id: FromPath[UUID],
+        data: JSONBody[ServiceWrite],
+        actor: NamedDependency[Actor],
+    ) -> Created:
+        check_can_edit(actor, structure_id)
+        return Created(await store.create_service(structure_id, data))
+
+    @get("/services/{service_id:uuid}", summary="A service")
+    async def get_service(self, service_id: FromPath[UUID]) -> ServiceRead:
+        return store.service_read(await store.get_service(service_id))
+
+    @put("/services/{service_id:uuid}", summary="Update a service")
+    async def update_service(
+        self,
+        service_id: FromPath[UUID],
+        data: JSONBody[ServiceWrite],
+        actor: NamedDependency[Actor],
+    ) -> ServiceRead:
+        check_can_edit(actor, (await store.get_service(service_id)).structure)
+        await store.update_service(service_id, data)
+        return store.service_read(await store.get_service(service_id))
+
+    @post("/structures/{structure_id:uuid}/people", summary="Add a person")
+    async def create_person(
+        self,
+        structure_id: FromPath[UUID],
+        data: JSONBody[PersonWrite],
+        actor: NamedDependency[Actor],
+    ) -> Created:
+        check_can_edit(actor, structure_id)
+        return Created(await store.create_person(structure_id, data))
+
+    @get("/people/{person_id:uuid}", summary="A person")
+    async def get_person(self, person_id: FromPath[UUID]) -> ContactRead:
+        return store.person_read(await store.get_person(person_id))
+
+    @put("/people/{person_id:uuid}", summary="Update a person")
+    async def update_person(
+        self,
+        person_id: FromPath[UUID],
+        data: JSONBody[PersonWrite],
+        actor: NamedDependency[Actor],
+    ) -> ContactRead:
+        check_can_edit(actor, (await store.get_person(person_id)).structure)
+        await store.update_person(person_id, data)
+        return store.person_read(await store.get_person(person_id))
+
+    @post(
+        "/structures/{structure_id:uuid}/relationships",
+        summary="Add a relationship from this structure to a structure or a person",
+    )
+    async def create_relationship(
+        self,
+        structure_id: FromPath[UUID],
+        data: JSONBody[RelationshipWrite],
+        actor: NamedDependency[Actor],
+    ) -> Created:
+        check_can_edit(actor, structure_id)
+        return Created(await store.create_relationship(structure_id, data))
+
+    @put("/relationships/{relationship_id:uuid}", summary="Update a relationship")
+    async def update_relationship(
+        self,
+        relationship_id: FromPath[UUID],
+        data: JSONBody[RelationshipWrite],
+        actor: NamedDependency[Actor],
+    ) -> Created:
+        check_can_edit(actor, (await store.get_relationship(relationship_id)).source)
+        await store.update_relationship(relationship_id, data)
+        return Created(relationship_id)
+
+    @delete("/relationships/{relationship_id:uuid}", summary="End a relationship")
+    async def delete_relationship(
+        self, relationship_id: FromPath[UUID], actor: NamedDependency[Actor]
+    ) -> None:
+        check_can_edit(actor, (await store.get_relationship(relationship_id)).source)
+        await store.delete_relationship(relationship_id)

@@ -1,0 +1,74 @@
+"""Partner search through the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, QueryParameter
+from msgspec import Struct
+
+from directory.geo import AddressGeocoder
+from directory.search import SearchResults
+from directory.vocabulary import Domain, Level
+from service.accounts.store import Actor
+from service.searching import SearchRequest, run_search
+from service.settings import Settings
+
+
+class SearchResponse(Struct):
+    place_precision: str
+    notice: str
+    results: SearchResults
+
+
+class SearchController(Controller):
+    path = "/search"
+
+    @get(
+        "/",
+        summary="Find partners for a need near a place, nearest first",
+        description=(
+            "`place` is a commune name, postcode or INSEE code (or an address when an address "
+            "geocoder is configured); `commune` an exact INSEE code. A service whose "
+            "eligibility zone covers the commune matches beyond the radius (`via_zone`); "
+            "remote services are listed apart in `remote`."
+        ),
+    )
+    async def search(
+        self,
+        actor: NamedDependency[Actor],
+        geocoder: NamedDependency[AddressGeocoder | None],
+        settings: NamedDependency[Settings],
+        place: FromQuery[str] = "",
+        commune: FromQuery[str] = "",
+        need: FromQuery[str] = "",
+        domain: Annotated[list[Domain] | None, QueryParameter()] = None,
+        words: FromQuery[str] = "",
+        radius_km: FromQuery[float] = 15.0,
+        level: FromQuery[Level | None] = None,
+        public: Annotated[list[str] | None, QueryParameter()] = None,
+        on_site_only: FromQuery[bool] = False,
+        unconditional_only: FromQuery[bool] = False,
+        page: FromQuery[int] = 1,
+    ) -> SearchResponse:
+        found_place, results = await run_search(
+            SearchRequest(
+                place=place,
+                commune=commune,
+                need=need,
+                domains=domain or [],
+                words=words,
+                radius_km=radius_km,
+                level=level,
+                publics=public or [],
+                on_site_only=on_site_only,
+                unconditional_only=unconditional_only,
+                page=max(page, 1),
+            ),
+            actor,
+            geocoder,
+            settings.page_size,
+        )
+        return SearchResponse(found_place.precision, found_place.notice, results)

@@ -1,0 +1,194 @@
+"""The Litestar application: pages in French under /, the JSON API under /api/v1, the
+OpenAPI schema and its offline documentation page under /api/schema."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from litestar import Litestar, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from piccolo.engine.postgres import PostgresEngine
+
+from directory.errors import Conflict, Forbidden, Invalid, NotFound
+from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
+from directory.geo import AddressGeocoder
+from service import db
+from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
+from service.settings import ROOT, Settings
+from service.templating import register_template_helpers
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/v1/") or request.url.path.endswith((".json", ".yaml"))
+
+
+def _error(request: Request, status: int, message: str, **extra: object) -> Response:
+    if _wants_json(request):
+        return Response({"status_code": status, "detail": message, **extra}, status_code=status)
+    return Template(
+        "error.html",
+        context={"status": status, "message": message, **extra},
+        status_code=status,
+    )
+
+
+def _invalid(request: Request, exc: Invalid) -> Response:
+    return _error(request, 400, "Des champs sont invalides.", errors=exc.errors)
+
+
+def _not_found(request: Request, exc: Exception) -> Response:
+    message = str(exc) if isinstance(exc, NotFound) else "Page introuvable."
+    return _error(request, 404, message)
+
+
+def _forbidden(request: Request, exc: Exception) -> Response:
+    detail = getattr(exc, "detail", "") or str(exc)
+    return _error(request, 403, detail or "Accès refusé.")
+
+
+def _conflict(request: Request, exc: Conflict) -> Response:
+    return _error(request, 409, str(exc))
+
+
+def _unauthorized(request: Request, exc: NotAuthorizedException) -> Response:
+    if _wants_json(request):
+        return Response(
+            {"status_code": 401, "detail": exc.detail},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?suivant={quote(target)}")
+
+
+def _place(request: Request, exc: AmbiguousPlace | UnknownPlace) -> Response:
+    if isinstance(exc, AmbiguousPlace):
+        candidates = [{"insee": c.insee, "label": c.label} for c in exc.candidates]
+        return _error(request, 400, str(exc), candidates=candidates)
+    return _error(request, 400, str(exc))
+
+
+def _validation(request: Request, exc: ValidationException) -> Response:
+    return _error(request, 400, exc.detail, errors=exc.extra)
+
+
+def _http(request: Request, exc: HTTPException) -> Response:
+    return _error(request, exc.status_code, exc.detail)
+
+
+@get("/", include_in_schema=False)
+async def home() -> Redirect:
+    return Redirect("/recherche")
+
+
+@get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = db.use_database(settings.database_url)
+    geocoder = (
+        AddressGeocoder(
+            settings.geocoder_domain, settings.geocoder_scheme, settings.geocoder_timeout
+        )
+        if settings.geocoder == "ban"
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db.bind(engine)
+        load_gazetteer()  # pay the loading cost at start-up, not on the first search
+        pooled = settings.database_pool and isinstance(engine, PostgresEngine)
+        if pooled:
+            await engine.start_connection_pool(min_size=1, max_size=20)
+        try:
+            yield
+        finally:
+            if pooled:
+                await engine.close_connection_pool()
+
+    from service.api import api_router
+    from service.web import web_handlers
+
+    template_config = TemplateConfig(
+        directory=ROOT / "templates",
+        engine=JinjaTemplateEngine,
+        engine_callback=register_template_helpers,
+    )
+    return Litestar(
+        route_handlers=[
+            home,
+            healthz,
+            api_router,
+            *web_handlers,
+            create_static_files_router(path="/static", directories=[STATIC_DIR]),
+        ],
+        dependencies={
+            "actor": Provide(provide_actor),
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),
+        },
+        middleware=[DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            exclude=["/api/"],
+        ),
+        template_config=template_config,
+        openapi_config=OpenAPIConfig(
+            title="Maillage API",
+            version="1",
+            description="Annuaire des partenaires des Missions Locales et recherche.",
+            path="/api/schema",
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path="/",
+                    js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                    css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                    standalone_preset_js_url=(
+                        "/static/vendor/swagger-ui/swagger-ui-standalone-preset.js"
+                    ),
+                    favicon="<link rel='icon' href='/static/favicon.svg'>",
+                )
+            ],
+        ),
+        exception_handlers={
+            Invalid: _invalid,
+            NotFound: _not_found,
+            NotFoundException: _not_found,
+            Forbidden: _forbidden,
+            PermissionDeniedException: _forbidden,
+            Conflict: _conflict,
+            NotAuthorizedException: _unauthorized,
+            AmbiguousPlace: _place,
+            UnknownPlace: _place,
+            ValidationException: _validation,
+            HTTPException: _http,
+        },
+        lifespan=[lifespan],
+        debug=settings.debug,
+    )

@@ -1,0 +1,141 @@
+"""The `maillage` command line: serve, migrate, demo, createuser, import, export."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+from uuid import UUID
+
+import click
+
+from directory.errors import Invalid
+from service import db
+from service.settings import DEFAULT_DATABASE_URL, Settings
+
+
+@click.group()
+@click.option(
+    "--database-url",
+    envvar="MAILLAGE_DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help="sqlite:///path/file.sqlite or postgresql://user@host:port/name",
+)
+@click.pass_context
+def main(ctx: click.Context, database_url: str) -> None:
+    """Maillage: partner directory and referral exchange of the Missions Locales."""
+    ctx.obj = Settings.from_env(database_url=database_url)
+    db.use_database(database_url)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj
+
+
+@main.command()
+def migrate() -> None:
+    """Create or update the database schema."""
+    asyncio.run(db.migrate())
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Start the web application (applies pending migrations first)."""
+    import os
+
+    import uvicorn
+
+    settings = _settings(ctx)
+    asyncio.run(db.migrate())
+    os.environ["MAILLAGE_DATABASE_URL"] = settings.database_url
+    os.environ.setdefault("MAILLAGE_SECRET_KEY", settings.secret_key)
+    click.echo(f"Maillage : http://{host}:{port}/  (base : {settings.database_url})")
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Load the demo territory (idempotent: does nothing if it is already there)."""
+    from service.demo import load_demo
+
+    asyncio.run(db.migrate())
+    report = asyncio.run(load_demo())
+    click.echo(report.describe())
+
+
+@main.command()
+@click.argument("email")
+@click.option("--name", required=True, help="Full name shown in the app.")
+@click.option(
+    "--role",
+    type=click.Choice(["advisor", "coordinator", "admin"]),
+    default="advisor",
+    show_default=True,
+)
+@click.option("--structure", "structure_id", default=None, help="UUID of the user's structure.")
+@click.option("--password", default=None, help="Asked interactively when omitted.")
+@click.option("--token", is_flag=True, help="Also print an API token for scripts.")
+def createuser(
+    email: str, name: str, role: str, structure_id: str | None, password: str | None, token: bool
+) -> None:
+    """Create a user account."""
+    from service.accounts.store import Role, create_api_token, create_user
+
+    if password is None:
+        password = getpass.getpass("Mot de passe : ")
+
+    async def run() -> str | None:
+        user_id = await create_user(
+            email, name, password, Role(role), UUID(structure_id) if structure_id else None
+        )
+        return await create_api_token(user_id, "createuser") if token else None
+
+    try:
+        api_token = asyncio.run(run())
+    except Invalid as error:
+        for field, message in error.errors.items():
+            click.echo(f"{field} : {message}", err=True)
+        sys.exit(1)
+    click.echo(f"Compte créé : {email} ({role})")
+    if api_token:
+        click.echo(f"Jeton d'API : {api_token}")
+
+
+@main.command(name="import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def import_(folder: Path) -> None:
+    """Import the directory from CSV files (see README); all or nothing."""
+    from directory.csv_io import CsvImportError, import_directory
+
+    try:
+        report = asyncio.run(import_directory(folder))
+    except CsvImportError as error:
+        click.echo("Import refusé, rien n'a été écrit :", err=True)
+        for problem in error.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    click.echo(report)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def export(folder: Path) -> None:
+    """Export the directory as CSV files (see README)."""
+    from directory.csv_io import export_directory
+
+    folder.mkdir(parents=True, exist_ok=True)
+    click.echo(asyncio.run(export_directory(folder)))

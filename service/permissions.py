@@ -1,0 +1,19 @@
+"""Who may change what in the directory: coordinators and admins keep the whole directory;
+an advisor or partner user keeps their own structure's entry up to date."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from directory.errors import Forbidden
+from service.accounts.store import Actor
+
+
+def check_can_create_structure(actor: Actor) -> None:
+    if not actor.can_edit_directory:
+        raise Forbidden("Seuls les coordinateurs et administrateurs créent des structures.")
+
+
+def check_can_edit(actor: Actor, structure_id: UUID) -> None:
+    if not actor.can_edit_structure(structure_id):
+        raise Forbidden("Vous ne pouvez modifier que la fiche de votre propre structure.")

@@ -1,0 +1,69 @@
+"""One search entry point for the page and the API, so both answer the same."""
+
+from __future__ import annotations
+
+from msgspec import Struct
+
+from directory.errors import Invalid
+from directory.gazetteer import UnknownPlace, load_gazetteer
+from directory.geo import AddressGeocoder, Place, locate_place
+from directory.search import SearchFilters, SearchResults, resolve_need, search
+from directory.vocabulary import PUBLICS, Domain, Level
+from service.accounts.store import Actor
+
+
+class SearchRequest(Struct):
+    place: str = ""
+    commune: str = ""  # an exact INSEE code, as picked from a list of homonyms
+    need: str = ""
+    domains: list[Domain] = []
+    words: str = ""
+    radius_km: float = 15.0
+    level: Level | None = None
+    publics: list[str] = []
+    on_site_only: bool = False
+    unconditional_only: bool = False
+    page: int = 1
+
+
+def locate(request: SearchRequest, geocoder: AddressGeocoder | None) -> Place:
+    gazetteer = load_gazetteer()
+    if request.commune:
+        commune = gazetteer.get(request.commune)
+        if commune is None:
+            raise UnknownPlace(request.commune)
+        return Place(commune, commune.lat, commune.lon, "commune")
+    if not request.place.strip():
+        raise Invalid({"place": "Indiquez une commune, un code postal ou une adresse."})
+    return locate_place(request.place, gazetteer, geocoder)
+
+
+async def run_search(
+    request: SearchRequest,
+    actor: Actor,
+    geocoder: AddressGeocoder | None,
+    page_size: int = 20,
+) -> tuple[Place, SearchResults]:
+    if unknown := [p for p in request.publics if p not in PUBLICS]:
+        raise Invalid({"publics": "Publics inconnus : " + ", ".join(unknown)})
+    if not 1 <= request.radius_km <= 200:
+        raise Invalid({"radius_km": "Le rayon va de 1 à 200 km."})
+    place = locate(request, geocoder)
+    need = resolve_need(request.need, request.domains)
+    results = await search(
+        place.commune,
+        need,
+        words=request.words,
+        radius_km=request.radius_km,
+        filters=SearchFilters(
+            level=request.level,
+            publics=request.publics,
+            on_site_only=request.on_site_only,
+            unconditional_only=request.unconditional_only,
+        ),
+        page=request.page,
+        page_size=page_size,
+        viewer_structure=actor.structure_id,
+        origin=(place.lat, place.lon),
+    )
+    return place, results

@@ -1,0 +1,69 @@
+"""Filters and globals the templates use to show stored values in plain French."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+from directory.hours import status_now, week_table
+from directory.schemas import STRUCTURE_KINDS
+from directory.validation import display_phone
+from directory.vocabulary import (
+    DOMAIN_LABELS,
+    LEVEL_LABELS,
+    NETWORKS,
+    PUBLICS,
+    THEMATIQUES,
+    Channel,
+    Domain,
+    Level,
+    RelationshipKind,
+    StructureStatus,
+)
+
+
+def _label(table: dict[Any, str], value: Any) -> str:
+    return table.get(value, str(value) if value is not None else "")
+
+
+def km(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.1f}".replace(".", ",") + " km"
+
+
+def register_template_helpers(engine: JinjaTemplateEngine) -> None:
+    env = engine.engine
+    env.filters.update(
+        {
+            "phone": display_phone,
+            "domain": lambda v: _label({d.value: lbl for d, lbl in DOMAIN_LABELS.items()}, v),
+            "level": lambda v: _label({lv.value: lbl for lv, lbl in LEVEL_LABELS.items()}, v),
+            "thematique": lambda v: _label(THEMATIQUES, v),
+            "public": lambda v: _label(PUBLICS, v),
+            "network": lambda v: _label(NETWORKS, v),
+            "kind": lambda v: _label(STRUCTURE_KINDS, v),
+            "channel": lambda v: Channel(v).label if v else "",
+            "relationship_kind": lambda v: RelationshipKind(v).label if v else "",
+            "status": lambda v: StructureStatus(v).label if v else "",
+            "week": week_table,
+            "open_now": status_now,
+            "km": km,
+        }
+    )
+    env.globals.update(
+        {
+            "DOMAINS": [(d.value, d.label) for d in Domain],
+            "LEVELS": [(lv.value, lv.label) for lv in Level],
+            "THEMATIQUES": THEMATIQUES,
+            "PUBLICS": PUBLICS,
+            "NETWORKS": NETWORKS,
+            "KINDS": STRUCTURE_KINDS,
+            "CHANNELS": [(c.value, c.label) for c in Channel],
+            "RELATIONSHIP_KINDS": [(k.value, k.label) for k in RelationshipKind],
+            "STATUSES": [(s.value, s.label) for s in StructureStatus],
+        }
+    )
+    env.trim_blocks = True
+    env.lstrip_blocks = True

@@ -1,0 +1,7 @@
+"""The French web pages."""
+
+from service.web.account import AccountController
+from service.web.directory import DirectoryPages
+from service.web.search import SearchPage
+
+web_handlers = [AccountController, DirectoryPages, SearchPage]
