@@ -78,11 +78,14 @@ def resolve_need(text: str, domains: Sequence[Domain] = ()) -> Need:
             if folded in {fold(label), value}:
                 keys.append(f"t:{value}")
                 labels.append(label)
-        for word in folded.split():
-            keys.extend(NEED_SYNONYMS.get(word, ()))
-            for domain, label in DOMAIN_LABELS.items():
-                if fold(label) == word:
-                    keys.append(f"d:{domain.value}")
+        if len(keys) == len(domains):
+            # Nothing matched the whole phrase: try each word ("logement urgent").
+            for word in folded.split():
+                keys.extend(NEED_SYNONYMS.get(word, ()))
+                for domain, label in DOMAIN_LABELS.items():
+                    if fold(label) == word:
+                        keys.append(f"d:{domain.value}")
+                        labels.append(label)
     # A domain also covers its thematiques, so services tagged only finely still match.
     for key in list(keys):
         if key.startswith("d:"):

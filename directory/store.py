@@ -581,3 +581,22 @@ async def relationships_of(structure_id: UUID, people_ids: list[UUID]) -> list[R
         for r in rows
     ]
     return sorted(result, key=lambda r: (r.level, r.source_name, r.target_name))
+
+
+# ---- Validation without writing, for forms that report every error at once -------------
+
+
+def validate_structure(data: StructureWrite) -> dict[str, str]:
+    return _check_structure(data)[1]
+
+
+def validate_site(data: SiteWrite) -> dict[str, str]:
+    return _check_site(data, load_gazetteer(), None)[1]
+
+
+async def validate_service(structure_id: UUID, data: ServiceWrite) -> dict[str, str]:
+    return (await _check_service(structure_id, data))[1]
+
+
+def validate_person(data: PersonWrite) -> dict[str, str]:
+    return _check_person(data)[1]

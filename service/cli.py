@@ -139,3 +139,7 @@ def export(folder: Path) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     click.echo(asyncio.run(export_directory(folder)))
+
+
+if __name__ == "__main__":
+    main()

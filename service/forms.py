@@ -3,8 +3,9 @@ form comes back with all its errors at once, each in French next to its field.""
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import msgspec
@@ -33,14 +34,12 @@ def french(message: str) -> str:
     return "Valeur invalide."
 
 
-def parse_form(
+def _collect(
     form: FormMultiDict | Mapping[str, Any],
     into: type[T],
-    lists: Iterable[str] = (),
-    checkboxes: Iterable[str] = (),
-) -> T:
-    """Raises Invalid with one message per faulty field."""
-    lists, checkboxes = set(lists), set(checkboxes)
+    lists: set[str],
+    checkboxes: set[str],
+) -> tuple[dict[str, Any], dict[str, str]]:
     raw: dict[str, Any] = {}
     for field in msgspec.structs.fields(into):
         name = field.encode_name
@@ -48,7 +47,8 @@ def parse_form(
             values = form.getall(name, []) if hasattr(form, "getall") else form.get(name, [])
             raw[name] = [v for v in values if str(v).strip()]
         elif name in checkboxes:
-            raw[name] = name in form
+            value = form.get(name, False)
+            raw[name] = value if isinstance(value, bool) else value not in ("", "off", "false")
         elif name in form and str(form[name]).strip() != "":
             raw[name] = str(form[name]).strip()
     errors: dict[str, str] = {}
@@ -62,6 +62,60 @@ def parse_form(
             msgspec.convert(raw[name], field.type, strict=False)
         except msgspec.ValidationError as error:
             errors[name] = french(str(error))
+    return raw, errors
+
+
+# Values that satisfy the required fields' types, used only to check the rest of a form
+# whose required fields are missing; the errors about those fields are the user's.
+_STAND_INS: list[Any] = ["?", "00000", ["employment"], "operational"]
+
+
+def _partial(raw: dict[str, Any], into: type[T], errors: dict[str, str]) -> T | None:
+    values = {k: v for k, v in raw.items() if k not in errors}
+    for field in msgspec.structs.fields(into):
+        if field.required and field.encode_name not in values:
+            for stand_in in _STAND_INS:
+                try:
+                    msgspec.convert(stand_in, field.type, strict=False)
+                except msgspec.ValidationError:
+                    continue
+                values[field.encode_name] = stand_in
+                break
+    try:
+        return msgspec.convert(values, into, strict=False)
+    except msgspec.ValidationError:
+        return None
+
+
+async def parse_and_check(
+    form: FormMultiDict | Mapping[str, Any],
+    into: type[T],
+    check: Callable[[T], dict[str, str] | Awaitable[dict[str, str]]],
+    lists: Iterable[str] = (),
+    checkboxes: Iterable[str] = (),
+) -> T:
+    """Like parse_form, and also runs the domain's checks, so that a form with a missing
+    name still reports its invalid SIRET: every error at once."""
+    raw, errors = _collect(form, into, set(lists), set(checkboxes))
+    data = _partial(raw, into, errors) if errors else msgspec.convert(raw, into, strict=False)
+    more: dict[str, str] = {}
+    if data is not None:
+        result = check(data)
+        more = await result if inspect.isawaitable(result) else result
+    if errors or more:
+        raise Invalid({**more, **errors})
+    assert data is not None
+    return data
+
+
+def parse_form(
+    form: FormMultiDict | Mapping[str, Any],
+    into: type[T],
+    lists: Iterable[str] = (),
+    checkboxes: Iterable[str] = (),
+) -> T:
+    """Raises Invalid with one message per faulty field."""
+    raw, errors = _collect(form, into, set(lists), set(checkboxes))
     if errors:
         raise Invalid(errors)
     return msgspec.convert(raw, into, strict=False)

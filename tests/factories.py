@@ -4,6 +4,8 @@ keyword arguments (an advisor `of` a structure, a service `remote`, `uncondition
 from __future__ import annotations
 
 import itertools
+
+import msgspec
 import re
 from uuid import UUID
 
@@ -26,7 +28,7 @@ PASSWORD = "correct horse battery"
 
 async def structure(name: str | None = None, **fields: object) -> UUID:
     return await store.create_structure(
-        StructureWrite(name=name or f"Structure {next(_counter)}", **fields)  # type: ignore[arg-type]
+        msgspec.convert({"name": name or f"Structure {next(_counter)}", **fields}, StructureWrite)
     )
 
 
@@ -46,7 +48,10 @@ async def service(
 ) -> UUID:
     return await store.create_service(
         structure_id,
-        ServiceWrite(name=name or f"Service {next(_counter)}", domains=list(domains), **fields),  # type: ignore[arg-type]
+        msgspec.convert(
+            {"name": name or f"Service {next(_counter)}", "domains": list(domains), **fields},
+            ServiceWrite,
+        ),
     )
 
 
@@ -56,7 +61,7 @@ async def person(
     fields.setdefault("email", f"{first_name}.{last_name}{next(_counter)}@exemple.fr".lower())
     return await store.create_person(
         structure_id,
-        PersonWrite(first_name=first_name, last_name=last_name, **fields),  # type: ignore[arg-type]
+        msgspec.convert({"first_name": first_name, "last_name": last_name, **fields}, PersonWrite),
     )
 
 

@@ -25,7 +25,7 @@ from directory.schemas import (
 )
 from directory.tables import Person, Structure
 from service.accounts.store import Actor
-from service.forms import parse_form, split_codes
+from service.forms import parse_and_check, parse_form, split_codes
 from service.permissions import check_can_create_structure, check_can_edit
 
 
@@ -112,7 +112,9 @@ class DirectoryPages(Controller):
         check_can_create_structure(actor)
         form = await request.form()
         try:
-            structure_id = await store.create_structure(parse_form(form, StructureWrite))
+            structure_id = await store.create_structure(
+                await parse_and_check(form, StructureWrite, store.validate_structure)
+            )
         except Invalid as error:
             return _form_page("structure_form.html", actor, form, error.errors)
         return Redirect(f"/structures/{structure_id}")
@@ -133,7 +135,9 @@ class DirectoryPages(Controller):
         check_can_edit(actor, structure_id)
         form = await request.form()
         try:
-            await store.update_structure(structure_id, parse_form(form, StructureWrite))
+            await store.update_structure(
+                structure_id, await parse_and_check(form, StructureWrite, store.validate_structure)
+            )
         except Invalid as error:
             structure = await store.get_structure(structure_id)
             return _form_page("structure_form.html", actor, form, error.errors, structure=structure)
@@ -161,7 +165,9 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         form = await request.form()
         try:
-            data = parse_form(_commune_code(form), SiteWrite, checkboxes=("walk_in",))
+            data = await parse_and_check(
+                _commune_code(form), SiteWrite, store.validate_site, checkboxes=("walk_in",)
+            )
             _site_id, notice = await store.create_site(structure_id, data, geocoder)
         except Invalid as error:
             return _form_page("site_form.html", actor, form, error.errors, structure=structure)
@@ -191,7 +197,9 @@ class DirectoryPages(Controller):
         site = _child(structure.sites, site_id)
         form = await request.form()
         try:
-            data = parse_form(_commune_code(form), SiteWrite, checkboxes=("walk_in",))
+            data = await parse_and_check(
+                _commune_code(form), SiteWrite, store.validate_site, checkboxes=("walk_in",)
+            )
             notice = await store.update_site(site_id, data, geocoder)
         except Invalid as error:
             return _form_page(
@@ -217,7 +225,7 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         form = await request.form()
         try:
-            await store.create_service(structure_id, _service_form(form))
+            await store.create_service(structure_id, await _service_form(structure_id, form))
         except Invalid as error:
             return _form_page(
                 "service_form.html", actor, _service_values(form), error.errors, structure=structure
@@ -235,7 +243,7 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         service = _child(structure.services, service_id)
         values = {f: getattr(service, f) for f in ServiceWrite.__struct_fields__}
-        values["domains"] = [d.value for d in service.domains]
+        values["domains"] = [str(d) for d in service.domains]
         values["zone"] = " ".join(service.zone)
         return _form_page("service_form.html", actor, values, structure=structure, service=service)
 
@@ -252,7 +260,7 @@ class DirectoryPages(Controller):
         service = _child(structure.services, service_id)
         form = await request.form()
         try:
-            await store.update_service(service_id, _service_form(form))
+            await store.update_service(service_id, await _service_form(structure_id, form))
         except Invalid as error:
             return _form_page(
                 "service_form.html",
@@ -283,7 +291,10 @@ class DirectoryPages(Controller):
         form = await request.form()
         try:
             await store.create_person(
-                structure_id, parse_form(form, PersonWrite, checkboxes=("active",))
+                structure_id,
+                await parse_and_check(
+                    form, PersonWrite, store.validate_person, checkboxes=("active",)
+                ),
             )
         except Invalid as error:
             return _form_page("person_form.html", actor, form, error.errors, structure=structure)
@@ -456,12 +467,13 @@ def _service_values(form: Any) -> dict[str, Any]:
     return values
 
 
-def _service_form(form: Any) -> ServiceWrite:
+async def _service_form(structure_id: UUID, form: Any) -> ServiceWrite:
     values = _service_values(form)
     values["zone"] = split_codes(str(form.get("zone", "")))
-    return parse_form(
+    return await parse_and_check(
         values,
         ServiceWrite,
+        lambda data: store.validate_service(structure_id, data),
         lists=("domains", "thematiques", "publics", "zone"),
         checkboxes=("on_site", "remote", "unconditional"),
     )
