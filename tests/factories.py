@@ -4,11 +4,10 @@ keyword arguments (an advisor `of` a structure, a service `remote`, `uncondition
 from __future__ import annotations
 
 import itertools
-
-import msgspec
 import re
 from uuid import UUID
 
+import msgspec
 from litestar.testing import AsyncTestClient
 
 from directory import store

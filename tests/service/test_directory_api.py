@@ -179,7 +179,7 @@ async def test_service_checks_zone_codes_vocabulary_and_ownership(client):
 
 
 async def test_service_update_replaces_its_search_keys(client):
-    structure_id, service_id = await f.partner("Centre", VALENCE)
+    _, service_id = await f.partner("Centre", VALENCE)
     headers = await f.api_client_headers(Role.COORDINATOR)
     search = {"commune": VALENCE, "need": "mobilité"}
     assert (await client.get("/api/v1/search", params=search, headers=headers)).json()["results"][
