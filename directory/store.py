@@ -3,6 +3,7 @@ in one transaction, so a bad form or a bad CSV row leaves nothing half-written."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -226,9 +227,7 @@ def site_read(row: Site) -> SiteRead:
     )
 
 
-def _check_site(
-    data: SiteWrite, gazetteer: Gazetteer, geocoder: AddressGeocoder | None
-) -> tuple[dict[str, Any], dict[str, str], str]:
+def _site_problems(data: SiteWrite, gazetteer: Gazetteer) -> dict[str, str]:
     errors: dict[str, str] = {}
     commune = gazetteer.get(data.commune)
     if commune is None:
@@ -243,12 +242,22 @@ def _check_site(
         errors["lat"] = "Donnez la latitude et la longitude, ou aucune des deux."
     if problem := opening_hours_problem(data.opening_hours):
         errors["opening_hours"] = problem
+    return errors
+
+
+async def _check_site(
+    data: SiteWrite, gazetteer: Gazetteer, geocoder: AddressGeocoder | None
+) -> tuple[dict[str, Any], dict[str, str], str]:
+    errors = _site_problems(data, gazetteer)
+    commune = gazetteer.get(data.commune)
     if errors or commune is None:
         return {}, errors, ""
+    postcode = data.postcode.strip()
     if data.lat is not None and data.lon is not None:
         located = Located(data.lat, data.lon, "manual")
     elif geocoder is not None and data.address.strip():
-        located = geocoder.locate(data.address, commune, gazetteer)
+        # geopy is synchronous: keep the event loop free while the service answers.
+        located = await asyncio.to_thread(geocoder.locate, data.address, commune, gazetteer)
     else:
         located = commune_centre(commune)
     values = {
@@ -272,7 +281,7 @@ async def create_site(
 ) -> tuple[UUID, str]:
     """Returns the new site's id and a notice for the user (e.g. address not found)."""
     await _structure_row(structure_id)
-    values, errors, notice = _check_site(data, load_gazetteer(), geocoder)
+    values, errors, notice = await _check_site(data, load_gazetteer(), geocoder)
     if errors:
         raise Invalid(errors)
     row = Site(structure=structure_id, **values)
@@ -284,7 +293,7 @@ async def update_site(
     site_id: UUID, data: SiteWrite, geocoder: AddressGeocoder | None = None
 ) -> str:
     await get_site(site_id)
-    values, errors, notice = _check_site(data, load_gazetteer(), geocoder)
+    values, errors, notice = await _check_site(data, load_gazetteer(), geocoder)
     if errors:
         raise Invalid(errors)
     await Site.update(values).where(Site.id == site_id)
@@ -591,7 +600,7 @@ def validate_structure(data: StructureWrite) -> dict[str, str]:
 
 
 def validate_site(data: SiteWrite) -> dict[str, str]:
-    return _check_site(data, load_gazetteer(), None)[1]
+    return _site_problems(data, load_gazetteer())
 
 
 async def validate_service(structure_id: UUID, data: ServiceWrite) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from msgspec import Struct
 
 from directory.errors import Invalid
@@ -48,7 +50,8 @@ async def run_search(
         raise Invalid({"publics": "Publics inconnus : " + ", ".join(unknown)})
     if not 1 <= request.radius_km <= 200:
         raise Invalid({"radius_km": "Le rayon va de 1 à 200 km."})
-    place = locate(request, geocoder)
+    # An address lookup goes to a synchronous geopy geocoder: keep the loop free.
+    place = await asyncio.to_thread(locate, request, geocoder)
     need = resolve_need(request.need, request.domains)
     results = await search(
         place.commune,
