@@ -5,9 +5,12 @@ itself, so that what we show is what the expression means."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import opening_hours
 
+# Opening hours are local times; the server may run in UTC.
+LOCAL_TIME = ZoneInfo("Europe/Paris")
 DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 
 
@@ -25,7 +28,7 @@ def week_table(expression: str, today: datetime | None = None) -> list[tuple[str
     parsed = _parse(expression)
     if parsed is None:
         return []
-    today = today or datetime.now()
+    today = today or local_now()
     monday = (today - timedelta(days=today.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
@@ -44,7 +47,7 @@ def status_now(expression: str, now: datetime | None = None) -> str:
     parsed = _parse(expression)
     if parsed is None:
         return ""
-    now = now or datetime.now()
+    now = now or local_now()
     state, _comment = parsed.state(now)
     change = parsed.next_change(now)
     if state == opening_hours.State.OPEN:
@@ -52,6 +55,11 @@ def status_now(expression: str, now: datetime | None = None) -> str:
     if state == opening_hours.State.CLOSED:
         return f"Fermé, ouvre {_when(change, now, opening=True)}" if change else "Fermé"
     return ""
+
+
+def local_now() -> datetime:
+    """Wall-clock time in metropolitan France, naive, as the parser expects."""
+    return datetime.now(LOCAL_TIME).replace(tzinfo=None)
 
 
 def _time(moment: datetime) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from directory.gazetteer import load_gazetteer
 from directory.hours import status_now, week_table
 from directory.schemas import STRUCTURE_KINDS
 from directory.validation import display_phone
@@ -25,6 +26,19 @@ from directory.vocabulary import (
 
 def _label(table: dict[Any, str], value: Any) -> str:
     return table.get(value, str(value) if value is not None else "")
+
+
+def zone_label(code: str) -> str:
+    """'26' -> 'Drôme (26)', an EPCI SIREN -> its name, 'france' -> 'toute la France'."""
+    gazetteer = load_gazetteer()
+    kind = gazetteer.zone_kind(code)
+    if kind == "france":
+        return "toute la France"
+    if kind == "commune":
+        commune = gazetteer.get(code)
+        return commune.label if commune else code
+    name = gazetteer.name_of(kind, code) if kind else ""
+    return f"{name} ({code})" if name and kind == "departement" else name or code
 
 
 def km(value: float | None) -> str:
@@ -50,6 +64,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
             "week": week_table,
             "open_now": status_now,
             "km": km,
+            "zone": zone_label,
         }
     )
     env.globals.update(
