@@ -51,7 +51,7 @@ class StructureWrite(Struct, forbid_unknown_fields=True):
 
 class SiteWrite(Struct, forbid_unknown_fields=True):
     commune: InseeCode
-    name: ShortText = ""
+    name: Annotated[str, Meta(max_length=200)] = ""
     address: ShortText = ""
     postcode: Annotated[str, Meta(max_length=5)] = ""
     lat: Latitude | None = None

@@ -88,7 +88,7 @@ async def test_invalid_structure_form_shows_errors_by_the_fields_and_saves_nothi
     assert response.status_code == 400
     assert "Ce champ est obligatoire." in _field_error(response.text, "name")
     assert "14 chiffres" in _field_error(response.text, "siret")
-    assert "rien n'a été enregistré" in response.text
+    assert "rien n’a été enregistré" in response.text
     # what the user typed is kept
     assert 'value="nope"' in response.text
     assert await Structure.count() == 0

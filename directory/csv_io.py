@@ -1,0 +1,1021 @@
+"""CSV import and export of the whole directory: one UTF-8 file per entity (see docs/csv.md).
+
+Import is all or nothing. Every row of every file is parsed and validated first, with the
+same msgspec input Structs and the same checks as the forms (directory.store); references
+must point to ids that exist in the database or in the files being imported. Every
+problem is collected and reported with its file, line and column, and nothing is written.
+Only a clean import is written, in one transaction, with the derived data (site grid cell
+and coordinates, service search text and ServiceKey rows) computed as directory.store does.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import math
+import re
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from piccolo.columns import Varchar
+from piccolo.table import Table
+
+from directory.gazetteer import load_gazetteer
+from directory.schemas import (
+    PersonWrite,
+    RelationshipWrite,
+    ServiceWrite,
+    SiteWrite,
+    StructureWrite,
+)
+from directory.store import (
+    _check_person,
+    _check_service,
+    _check_site,
+    _check_structure,
+    _service_text,
+    service_keys,
+    writing,
+)
+from directory.tables import Person, Relationship, Service, ServiceKey, Site, Structure
+from directory.vocabulary import Domain
+
+LIST_SEPARATOR = "|"
+_TRUE = {"oui", "o", "true", "vrai", "1", "yes", "y"}
+_FALSE = {"non", "n", "false", "faux", "0", "no"}
+_GEOCODED = ("address", "commune", "manual")
+_CHUNK = 500  # ids per IN (...) and rows per INSERT: well under every engine's limits
+
+
+class CsvImportError(Exception):
+    """Raised before anything is written; `problems` holds one French line per problem,
+    naming the file, the line (header = line 1), the column and the reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+# ---- The files ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Spec:
+    name: str  # "structures": the file is structures.csv
+    table: type[Table]
+    schema: type[msgspec.Struct]
+    columns: tuple[str, ...]  # export order; every accepted column
+    parent: str | None  # column naming the owning structure
+    label: str  # French plural, for reports
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        fields = [f.name for f in _fields(self.schema) if f.required]
+        return ((self.parent,) if self.parent else ()) + tuple(fields)
+
+
+STRUCTURES = _Spec(
+    "structures",
+    Structure,
+    StructureWrite,
+    (
+        "id",
+        "name",
+        "kind",
+        "network",
+        "siret",
+        "description",
+        "website",
+        "email",
+        "phone",
+        "status",
+        "last_verified_on",
+        "created_at",
+        "updated_at",
+    ),
+    None,
+    "structures",
+)
+SITES = _Spec(
+    "sites",
+    Site,
+    SiteWrite,
+    (
+        "id",
+        "structure_id",
+        "name",
+        "address",
+        "commune",
+        "postcode",
+        "lat",
+        "lon",
+        "geocoded",
+        "opening_hours",
+        "accessibility",
+        "walk_in",
+    ),
+    "structure_id",
+    "sites",
+)
+PEOPLE = _Spec(
+    "people",
+    Person,
+    PersonWrite,
+    (
+        "id",
+        "structure_id",
+        "first_name",
+        "last_name",
+        "role",
+        "email",
+        "phone",
+        "preferred_channel",
+        "active",
+        "left_on",
+    ),
+    "structure_id",
+    "personnes",
+)
+SERVICES = _Spec(
+    "services",
+    Service,
+    ServiceWrite,
+    (
+        "id",
+        "structure_id",
+        "site_id",
+        "contact_id",
+        "name",
+        "description",
+        "domains",
+        "thematiques",
+        "publics",
+        "conditions",
+        "fees",
+        "on_site",
+        "remote",
+        "zone",
+        "unconditional",
+    ),
+    "structure_id",
+    "services",
+)
+RELATIONSHIPS = _Spec(
+    "relationships",
+    Relationship,
+    RelationshipWrite,
+    (
+        "id",
+        "source_id",
+        "target_structure_id",
+        "target_person_id",
+        "level",
+        "kind",
+        "since",
+        "note",
+    ),
+    "source_id",
+    "relations",
+)
+# Write order: what a row refers to is written before it.
+SPECS = (STRUCTURES, PEOPLE, SITES, SERVICES, RELATIONSHIPS)
+
+_LIST_FIELDS = {"domains", "thematiques", "publics", "zone"}
+_BOOL_FIELDS = {"walk_in", "on_site", "remote", "unconditional", "active"}
+# CSV column -> database column, where they differ.
+_DB_COLUMN = {
+    "structure_id": "structure",
+    "source_id": "source",
+    "site_id": "site",
+    "contact_id": "contact",
+    "target_structure_id": "target_structure",
+    "target_person_id": "target_person",
+}
+_FILE_ORDER = ("structures", "sites", "services", "people", "relationships")
+
+
+# ---- Export ------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)  # shortest text that reads back to the same float
+    return str(value)
+
+
+async def export_directory(folder: Path) -> str:
+    """Write the five files into `folder`, in a stable order (structures by name, their
+    children after them), so that two exports of the same directory are byte-identical."""
+    folder.mkdir(parents=True, exist_ok=True)
+    structures = await Structure.select()
+    structures.sort(key=lambda r: (r["name"].casefold(), r["name"], str(r["id"])))
+    rank = {r["id"]: index for index, r in enumerate(structures)}
+    sites = await Site.select()
+    sites.sort(key=lambda r: (rank.get(r["structure"], -1), r["name"], str(r["id"])))
+    services = await Service.select()
+    services.sort(key=lambda r: (rank.get(r["structure"], -1), r["name"], str(r["id"])))
+    people = await Person.select()
+    people.sort(
+        key=lambda r: (
+            rank.get(r["structure"], -1),
+            r["last_name"],
+            r["first_name"],
+            str(r["id"]),
+        )
+    )
+    relationships = await Relationship.select()
+    relationships.sort(
+        key=lambda r: (rank.get(r["source"], -1), r["level"], r["kind"], str(r["id"]))
+    )
+    rows = {
+        "structures": structures,
+        "sites": sites,
+        "services": services,
+        "people": people,
+        "relationships": relationships,
+    }
+    for spec in SPECS:
+        with (folder / spec.file).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(spec.columns)
+            for row in rows[spec.name]:
+                writer.writerow([_cell_text(row[_DB_COLUMN.get(c, c)]) for c in spec.columns])
+    counts = ", ".join(_count(len(rows[n]), _spec(n).label) for n in _FILE_ORDER)
+    return f"Export terminé dans {folder} : {counts}."
+
+
+def _spec(name: str) -> _Spec:
+    return next(s for s in SPECS if s.name == name)
+
+
+# ---- Reading -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    line: int
+    cells: dict[str, str]  # column -> stripped text, only the file's columns
+    id: UUID = field(default_factory=uuid.uuid4)
+    old: dict[str, Any] | None = None  # the database row, when the id exists
+    parent: UUID | None = None
+    data: Any = None  # the msgspec input Struct
+    values: dict[str, Any] | None = None  # database values; None when the row is invalid
+    checked: bool = True  # False: the file's header is wrong, so its rows are not checked
+
+
+@dataclass
+class _File:
+    spec: _Spec
+    rows: list[_Row]
+
+
+def _read_file(path: Path, spec: _Spec, problems: list[str]) -> _File | None:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(
+            f"{spec.file} : le fichier n'est pas encodé en UTF-8 "
+            "(enregistrez-le au format « CSV UTF-8 »)."
+        )
+        return None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [h.strip().lower() for h in next(records, [])]
+        raw_rows = list(records)
+    except csv.Error as error:
+        problems.append(f"{spec.file} : CSV illisible ({error}).")
+        return None
+    if not any(header):
+        problems.append(f"{spec.file}, ligne 1 : la ligne d'en-tête (noms des colonnes) manque.")
+        return None
+    # Unknown columns are reported and their cells ignored, so the rows are still checked;
+    # without a required column (or with a doubled one) the rows are not checked one by one,
+    # but their ids still count as known for the other files.
+    check_rows = True
+    seen: set[str] = set()
+    for column in header:
+        if not column:
+            continue  # an unnamed column: its cells must be empty (checked below)
+        if column not in spec.columns:
+            problems.append(
+                f"{spec.file}, ligne 1 : colonne inconnue « {column} » "
+                f"(colonnes possibles : {', '.join(spec.columns)})"
+            )
+        elif column in seen:
+            problems.append(f"{spec.file}, ligne 1 : colonne « {column} » en double")
+            check_rows = False
+        seen.add(column)
+    for column in spec.required:
+        if column not in seen:
+            problems.append(f"{spec.file}, ligne 1 : colonne obligatoire absente « {column} »")
+            check_rows = False
+    rows: list[_Row] = []
+    for line, record in enumerate(raw_rows, start=2):
+        if not any(cell.strip() for cell in record):
+            continue  # an empty line of the spreadsheet
+        cells: dict[str, str] = {c: "" for c in header if c in spec.columns}
+        stray = False
+        for index, cell in enumerate(record):
+            column = header[index] if index < len(header) else ""
+            if column in cells:
+                cells[column] = cells[column] or cell.strip()
+            elif not column and cell.strip():
+                stray = True
+        if stray:
+            problems.append(
+                f"{spec.file}, ligne {line} : valeur dans une colonne sans nom "
+                "(une virgule de trop, ou un en-tête manquant ?)"
+            )
+        rows.append(_Row(line, cells, checked=check_rows))
+    return _File(spec, rows)
+
+
+def _read_folder(folder: Path) -> tuple[dict[str, _File], list[str]]:
+    problems: list[str] = []
+    files: dict[str, _File] = {}
+    known = {spec.file: spec for spec in SPECS}
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.suffix.lower() != ".csv":
+            continue
+        spec = known.get(path.name.lower())
+        if spec is None:
+            problems.append(
+                f"{path.name} : fichier inconnu (fichiers possibles : "
+                f"{', '.join(s.file for s in SPECS)})"
+            )
+            continue
+        if spec.name in files:
+            problems.append(f"{path.name} : fichier en double")
+            continue
+        read = _read_file(path, spec, problems)
+        if read is not None:
+            files[spec.name] = read
+    return files, problems
+
+
+# ---- Cell values -------------------------------------------------------------------------
+
+
+def _uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
+def _bool(text: str) -> bool | None:
+    folded = text.strip().lower()
+    if folded in _TRUE:
+        return True
+    if folded in _FALSE:
+        return False
+    return None
+
+
+def _timestamp(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _from_db(spec: _Spec, old: dict[str, Any], name: str) -> Any:
+    value = old[_DB_COLUMN.get(name, name)]
+    return list(value) if isinstance(value, list | tuple) else value
+
+
+def _french(name: str, value: Any, message: str) -> str:
+    """msgspec's English message for one field, said in French for the person at the
+    spreadsheet."""
+    if name == "domains":
+        if isinstance(value, list) and value:
+            codes = [d.value for d in Domain]
+            unknown = [f"« {d} »" for d in value if d not in codes]
+            return (
+                ("domaine inconnu " if len(unknown) == 1 else "domaines inconnus ")
+                + ", ".join(unknown)
+                + f" (codes possibles : {', '.join(codes)})"
+            )
+        return "au moins un domaine est obligatoire"
+    if message.startswith("Invalid enum value"):
+        allowed = {
+            "status": "active, suspended, closed",
+            "preferred_channel": "email, phone, sms, in_person",
+            "level": "operational, organisational, political",
+            "kind": "partnership, referral, funding, governance, membership, contact, "
+            "elected_representative",
+        }.get(name)
+        extra = f" (valeurs possibles : {allowed})" if allowed else ""
+        return f"valeur inconnue « {value} »{extra}"
+    if "of length >= 1" in message:
+        return "valeur obligatoire"
+    if "of length <=" in message:
+        limit = message.split("<=")[1].split()[0].strip("`")
+        return f"trop long : {limit} caractères au plus ({len(value)} donnés)"
+    if "matching regex" in message:
+        if name == "commune":
+            return f"code INSEE invalide « {value} » (5 caractères, par exemple 26362 ou 2A004)"
+        return f"format invalide « {value} »"
+    if "date" in message:
+        return f"date invalide « {value} » (format AAAA-MM-JJ)"
+    if "UUID" in message:
+        return f"identifiant invalide « {value} » (UUID attendu)"
+    if "float" in message:
+        if ">=" in message or "<=" in message:
+            bound = "90" if name == "lat" else "180"
+            return f"« {value} » hors limites (entre -{bound} et {bound})"
+        return f"nombre attendu, « {value} » donné (séparateur décimal : le point)"
+    return message
+
+
+@functools.cache
+def _fields(schema: type[msgspec.Struct]) -> tuple[msgspec.structs.FieldInfo, ...]:
+    return msgspec.structs.fields(schema)
+
+
+@functools.cache
+def _max_lengths(table: type[Table]) -> dict[str, int]:
+    return {c._meta.name: c.length for c in table._meta.columns if isinstance(c, Varchar)}
+
+
+# Stand-ins for required fields whose value is wrong (and reported), so that the rest of
+# the row still goes through the store's checks and every problem of a line shows at once.
+_STAND_INS: dict[str, Any] = {
+    "name": "?",
+    "first_name": "?",
+    "last_name": "?",
+    "domains": [Domain.EMPLOYMENT.value],
+    "level": "operational",
+}
+
+
+def _convert(spec: _Spec, raw: dict[str, Any], problem: Any) -> msgspec.Struct | None:
+    """Build the input Struct. On failure, check each field alone to report them all, then
+    build it without the wrong fields (defaults or stand-ins) for the remaining checks;
+    None when a required field has no stand-in."""
+    try:
+        data = msgspec.convert(raw, spec.schema, strict=False)
+        if all(math.isfinite(v) for v in msgspec.structs.astuple(data) if isinstance(v, float)):
+            return data
+        whole = "nombre attendu"
+    except msgspec.ValidationError as error:
+        whole = str(error)
+    bad: list[str] = []
+    for info in _fields(spec.schema):
+        if info.name not in raw:
+            if info.required:
+                problem(info.name, "valeur obligatoire")
+                bad.append(info.name)
+            continue
+        value = raw[info.name]
+        try:
+            converted = msgspec.convert(value, info.type, strict=False)
+        except msgspec.ValidationError as error:
+            problem(info.name, _french(info.name, value, str(error)))
+            bad.append(info.name)
+            continue
+        if isinstance(converted, float) and not math.isfinite(converted):
+            problem(info.name, f"nombre attendu, « {value} » donné")
+            bad.append(info.name)
+    if not bad:
+        problem("?", whole)
+        return None
+    rest = {k: v for k, v in raw.items() if k not in bad}
+    rest |= {k: _STAND_INS[k] for k in bad if k in _STAND_INS}
+    try:
+        return msgspec.convert(rest, spec.schema, strict=False)
+    except msgspec.ValidationError:
+        return None
+
+
+# ---- Import ------------------------------------------------------------------------------
+
+
+async def _fetch(table: type[Table], ids: Iterable[UUID], *columns: Any) -> list[dict[str, Any]]:
+    """Rows whose id is in `ids`: one query per _CHUNK ids."""
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(list(dict.fromkeys(ids)), _CHUNK):
+        found += await table.select(*columns).where(table.id.is_in(chunk))  # type: ignore[attr-defined]
+    return found
+
+
+async def _insert(
+    table: type[Table],
+    columns: list[str],
+    records: list[tuple[Any, ...]],
+    update: list[str] | None = None,
+) -> None:
+    """Multi-row INSERT (ON CONFLICT (id) DO UPDATE when `update` names columns), in
+    statements of at most ~16,000 parameters: the same SQL on SQLite and PostgreSQL, and
+    much faster than building a Table instance per row."""
+    if not records:
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    head = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES '
+    tail = ""
+    if update:
+        tail = ' ON CONFLICT ("id") DO UPDATE SET ' + ", ".join(
+            f'"{c}" = EXCLUDED."{c}"' for c in update
+        )
+    placeholders = "(" + ", ".join("{}" for _ in columns) + ")"
+    for chunk in _chunks(records, max(1, 16_000 // len(columns))):
+        sql = head + ", ".join(placeholders for _ in chunk) + tail
+        await table.raw(sql, *(value for record in chunk for value in record))
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class _Import:
+    def __init__(self, files: dict[str, _File], problems: list[str]) -> None:
+        self.files = files
+        self.problems = problems
+        self.gazetteer = load_gazetteer()
+        # What each id of the files will be once imported.
+        self.ids: dict[str, dict[UUID, _Row]] = {s.name: {} for s in SPECS}
+
+    def rows(self, name: str) -> list[_Row]:
+        file = self.files.get(name)
+        return file.rows if file else []
+
+    def problem(self, spec: _Spec, row: _Row, column: str, message: str) -> None:
+        self.problems.append(f"{spec.file}, ligne {row.line} : {column} : {message}")
+
+    # -- validation
+
+    async def validate(self) -> None:
+        for spec in SPECS:
+            await self._read_ids(spec)
+        for spec in SPECS:
+            for row in self.rows(spec.name):
+                await self._check_row(spec, row)
+        await self._check_references()
+
+    async def _read_ids(self, spec: _Spec) -> None:
+        seen = self.ids[spec.name]
+        for row in self.rows(spec.name):
+            text = row.cells.get("id", "")
+            if text:
+                given = _uuid(text)
+                if given is None:
+                    self.problem(spec, row, "id", f"identifiant invalide « {text} » (UUID attendu)")
+                    row.values = None
+                    continue
+                row.id = given
+            if row.id in seen:
+                self.problem(spec, row, "id", f"identifiant déjà utilisé ligne {seen[row.id].line}")
+                continue
+            seen[row.id] = row
+        existing = await _fetch(spec.table, seen)
+        for old in existing:
+            seen[old["id"]].old = old
+
+    async def _check_row(self, spec: _Spec, row: _Row) -> None:
+        if not row.checked:
+            return
+        ok = not (row.cells.get("id") and _uuid(row.cells["id"]) is None)
+        bad: set[str] = set()  # columns already reported
+
+        def problem(column: str, message: str) -> None:
+            nonlocal ok
+            if column not in bad:
+                self.problem(spec, row, column, message)
+            bad.add(column)
+            ok = False
+
+        if spec.parent:
+            text = row.cells.get(spec.parent, "")
+            parent = _uuid(text) if text else None
+            if not text:
+                problem(spec.parent, "valeur obligatoire")
+            elif parent is None:
+                problem(spec.parent, f"identifiant invalide « {text} » (UUID attendu)")
+            elif row.old is not None and row.old[_DB_COLUMN[spec.parent]] != parent:
+                owner = row.old[_DB_COLUMN[spec.parent]]
+                problem(
+                    spec.parent,
+                    f"cette fiche appartient à la structure {owner} : l'import ne la déplace "
+                    "pas vers une autre (créez-en une nouvelle, sans id)",
+                )
+            row.parent = parent
+
+        raw: dict[str, Any] = {}
+        for info in _fields(spec.schema):
+            name = info.name
+            if name not in row.cells:
+                if row.old is not None:
+                    raw[name] = _from_db(spec, row.old, name)
+                continue
+            text = row.cells[name]
+            if name == "commune":
+                text = text.upper()  # Corsica: 2a004 is 2A004
+            if name in _LIST_FIELDS:
+                items = [t.strip() for t in text.split(LIST_SEPARATOR) if t.strip()]
+                if items or info.required:
+                    raw[name] = items
+            elif not text:
+                continue  # the default; _convert reports a required one
+            elif name in _BOOL_FIELDS:
+                flag = _bool(text)
+                if flag is None:
+                    problem(name, f"« {text} » : oui ou non attendu")
+                else:
+                    raw[name] = flag
+            else:
+                raw[name] = text
+
+        extra = self._extra(spec, row, problem)
+        data = _convert(spec, raw, problem)
+        if data is None:
+            return
+        row.data = data
+        values, errors = await self._domain_check(spec, row, data, extra)
+        for name, message in errors.items():
+            column = {"target": "target_structure_id"}.get(name, name)
+            if name == "lat" and "lon" in bad:
+                continue  # "give both or neither", when one of them was wrong
+            problem(column, message)
+        for name, limit in _max_lengths(spec.table).items():
+            value = values.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                problem(name, f"trop long : {limit} caractères au plus")
+        if ok:
+            row.values = values
+
+    def _extra(self, spec: _Spec, row: _Row, problem: Any) -> dict[str, Any]:
+        """Columns that are not fields of the input Struct."""
+        extra: dict[str, Any] = {}
+        if spec is STRUCTURES:
+            for name in ("created_at", "updated_at"):
+                text = row.cells.get(name, "")
+                if text:
+                    moment = _timestamp(text)
+                    if moment is None:
+                        problem(
+                            name,
+                            f"date et heure invalides « {text} » "
+                            "(format AAAA-MM-JJTHH:MM:SS+00:00)",
+                        )
+                    extra[name] = moment
+        elif spec is SITES:
+            text = row.cells.get("geocoded", "")
+            if "geocoded" not in row.cells and row.old is not None:
+                text = row.old["geocoded"]
+            if text and text not in _GEOCODED:
+                problem(
+                    "geocoded",
+                    f"valeur inconnue « {text} » (valeurs possibles : {', '.join(_GEOCODED)})",
+                )
+            extra["geocoded"] = text
+        return extra
+
+    async def _domain_check(
+        self, spec: _Spec, row: _Row, data: Any, extra: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """The store's own checks and normalisation, without its per-row queries:
+        references are checked for the whole import at once in _check_references."""
+        if spec is STRUCTURES:
+            values, errors = _check_structure(data)
+            if row.old is None:
+                now = datetime.now(UTC)
+                values["created_at"] = extra.get("created_at") or now
+                values["updated_at"] = extra.get("updated_at") or now
+            return values, errors
+        if spec is PEOPLE:
+            return _check_person(data)
+        if spec is SITES:
+            return await self._site_values(row, data, extra["geocoded"])
+        if spec is SERVICES:
+            references = msgspec.structs.replace(data, site_id=None, contact_id=None)
+            values, errors = await _check_service(row.parent, references)  # type: ignore[arg-type]
+            values["site"] = data.site_id
+            values["contact"] = data.contact_id
+            return values, errors
+        return self._relationship_values(row, data)
+
+    async def _site_values(
+        self, row: _Row, data: SiteWrite, geocoded: str
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        if data.lat is not None and data.lon is not None and geocoded == "commune":
+            # Coordinates written as the commune centre follow the commune (which may have
+            # been edited), unless they were edited themselves.
+            unchanged = row.old is None or (row.old["lat"], row.old["lon"]) == (data.lat, data.lon)
+            if unchanged:
+                data = msgspec.structs.replace(data, lat=None, lon=None)
+            else:
+                geocoded = "manual"
+        values, errors, _notice = await _check_site(data, self.gazetteer, None)
+        if values and data.lat is not None and geocoded in {"address", "manual"}:
+            values["geocoded"] = geocoded
+        return values, errors
+
+    def _relationship_values(
+        self, row: _Row, data: RelationshipWrite
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        errors: dict[str, str] = {}
+        if (data.target_structure_id is None) == (data.target_person_id is None):
+            errors["target"] = (
+                "Choisissez une structure ou une personne, et une seule "
+                "(target_structure_id ou target_person_id)."
+            )
+        elif data.target_structure_id == row.parent:
+            errors["target"] = "Une structure ne peut pas être en relation avec elle-même."
+        values = {
+            "target_structure": data.target_structure_id,
+            "target_person": data.target_person_id,
+            "level": data.level.value,
+            "kind": data.kind.value,
+            "since": data.since,
+            "note": data.note.strip(),
+        }
+        return values, errors
+
+    async def _check_references(self) -> None:
+        """Every id a row points to exists in the files or in the database; a service's
+        site and contact belong to its structure. One query per kind of reference."""
+        structure_refs: set[UUID] = set()
+        site_refs: set[UUID] = set()
+        person_refs: set[UUID] = set()
+        for spec in SPECS[1:]:
+            for row in self.rows(spec.name):
+                if row.parent:
+                    structure_refs.add(row.parent)
+                data = row.data
+                if isinstance(data, ServiceWrite):
+                    site_refs.update([data.site_id] if data.site_id else [])
+                    person_refs.update([data.contact_id] if data.contact_id else [])
+                elif isinstance(data, RelationshipWrite):
+                    structure_refs.update(
+                        [data.target_structure_id] if data.target_structure_id else []
+                    )
+                    person_refs.update([data.target_person_id] if data.target_person_id else [])
+        in_files = self.ids
+        db_structures = {
+            r["id"]: r["name"]
+            for r in await _fetch(
+                Structure,
+                structure_refs - in_files["structures"].keys(),
+                Structure.id,
+                Structure.name,
+            )
+        }
+        self.structure_names = db_structures | {
+            i: r.values["name"] for i, r in in_files["structures"].items() if r.values
+        }
+        site_owner = {
+            r["id"]: r["structure"]
+            for r in await _fetch(
+                Site, site_refs - in_files["sites"].keys(), Site.id, Site.structure
+            )
+        } | {i: r.parent for i, r in in_files["sites"].items()}
+        person_owner = {
+            r["id"]: r["structure"]
+            for r in await _fetch(
+                Person, person_refs - in_files["people"].keys(), Person.id, Person.structure
+            )
+        } | {i: r.parent for i, r in in_files["people"].items()}
+        known_structures = db_structures.keys() | in_files["structures"].keys()
+
+        def missing(what: str, value: UUID, file: str) -> str:
+            return f"{what} introuvable « {value} » (ni dans la base, ni dans {file})"
+
+        for spec in SPECS[1:]:
+            for row in self.rows(spec.name):
+                if row.data is None:
+                    continue
+                bad = False
+                if row.parent and row.parent not in known_structures:
+                    self.problem(
+                        spec,
+                        row,
+                        spec.parent or "",
+                        missing("structure", row.parent, "structures.csv"),
+                    )
+                    bad = True
+                data = row.data
+                if isinstance(data, ServiceWrite) and data.site_id:
+                    owner = site_owner.get(data.site_id)
+                    if owner is None and data.site_id in in_files["sites"]:
+                        pass  # that site's own line is wrong, and reported
+                    elif owner is None:
+                        self.problem(
+                            spec, row, "site_id", missing("site", data.site_id, "sites.csv")
+                        )
+                        bad = True
+                    elif owner != row.parent:
+                        self.problem(
+                            spec, row, "site_id", "Ce site n'appartient pas à la structure."
+                        )
+                        bad = True
+                if isinstance(data, ServiceWrite) and data.contact_id:
+                    owner = person_owner.get(data.contact_id)
+                    if owner is None and data.contact_id in in_files["people"]:
+                        pass  # that person's own line is wrong, and reported
+                    elif owner is None:
+                        self.problem(
+                            spec,
+                            row,
+                            "contact_id",
+                            missing("personne", data.contact_id, "people.csv"),
+                        )
+                        bad = True
+                    elif owner != row.parent:
+                        self.problem(
+                            spec,
+                            row,
+                            "contact_id",
+                            "Cette personne ne travaille pas dans la structure.",
+                        )
+                        bad = True
+                if isinstance(data, RelationshipWrite):
+                    target = data.target_structure_id
+                    if target and target not in known_structures:
+                        self.problem(
+                            spec,
+                            row,
+                            "target_structure_id",
+                            missing("structure", target, "structures.csv"),
+                        )
+                        bad = True
+                    person = data.target_person_id
+                    if person and person not in person_owner:
+                        self.problem(
+                            spec, row, "target_person_id", missing("personne", person, "people.csv")
+                        )
+                        bad = True
+                if bad:
+                    row.values = None
+        # Services are found by their structure's name: compute it now that names are known.
+        for row in self.rows("services"):
+            if row.values is not None and row.parent in self.structure_names:
+                row.values["search_text"] = _service_text(
+                    row.values, self.structure_names[row.parent]
+                )
+
+    # -- writing
+
+    @staticmethod
+    def _changed(spec: _Spec, row: _Row) -> bool:
+        assert row.values is not None
+        if row.old is None:
+            return True
+        return any(row.old.get(k) != v for k, v in row.values.items())
+
+    async def write(self) -> dict[str, tuple[int, int, int]]:
+        """Everything in one transaction; returns (created, updated, unchanged) per file."""
+        counts: dict[str, tuple[int, int, int]] = {}
+        now = datetime.now(UTC)
+        renamed = [
+            r.id
+            for r in self.rows("structures")
+            if r.old is not None and r.values is not None and r.old["name"] != r.values["name"]
+        ]
+        async with writing():
+            for spec in SPECS:
+                rows = self.rows(spec.name)
+                changed = [r for r in rows if self._changed(spec, r)]
+                columns = [c._meta.db_column_name for c in spec.table._meta.columns]
+                records = []
+                for row in changed:
+                    assert row.values is not None
+                    values = dict(row.values, id=row.id)
+                    if spec.parent:
+                        values[_DB_COLUMN[spec.parent]] = row.parent
+                    if spec is STRUCTURES and row.old is not None:
+                        values["created_at"] = row.old["created_at"]
+                        values["updated_at"] = now
+                    records.append(tuple(values[c] for c in columns))
+                update = [c for c in columns if c not in {"id", "created_at"}]
+                await _insert(spec.table, columns, records, update)
+                if spec is SERVICES:
+                    await self._write_keys(changed)
+                created = sum(1 for r in changed if r.old is None)
+                counts[spec.name] = (created, len(changed) - created, len(rows) - len(changed))
+            await self._retext_services(renamed)
+        return counts
+
+    @staticmethod
+    async def _write_keys(services: list[_Row]) -> None:
+        updated = [r.id for r in services if r.old is not None]
+        for chunk in _chunks(updated, _CHUNK):
+            await ServiceKey.delete().where(ServiceKey.service.is_in(chunk))
+        keys = [
+            (row.id, key)
+            for row in services
+            if row.values is not None
+            for key in service_keys(
+                row.values["domains"],
+                row.values["thematiques"],
+                row.values["publics"],
+                row.values["zone"],
+            )
+        ]
+        await _insert(ServiceKey, ["service", "key"], keys)
+
+    async def _retext_services(self, renamed: list[UUID]) -> None:
+        """A structure's name is part of its services' search text (as in
+        store.update_structure); services of the files already have the new one."""
+        in_file = self.ids["services"].keys()
+        columns = [c._meta.db_column_name for c in Service._meta.columns]
+        for chunk in _chunks(renamed, _CHUNK):
+            records = []
+            for service in await Service.select().where(Service.structure.is_in(chunk)):
+                if service["id"] not in in_file:
+                    name = self.structure_names[service["structure"]]
+                    service["search_text"] = _service_text(service, name)
+                    records.append(tuple(service[c] for c in columns))
+            await _insert(Service, columns, records, ["search_text"])
+
+
+async def import_directory(folder: Path) -> str:
+    """Import the CSV files of `folder` (any of structures.csv, sites.csv, services.csv,
+    people.csv, relationships.csv): all or nothing; raises CsvImportError with every
+    problem found, before writing anything."""
+    files, problems = _read_folder(folder)
+    if not files and not problems:
+        problems.append(
+            f"{folder} : aucun fichier à importer (attendus : {', '.join(s.file for s in SPECS)})."
+        )
+    importer = _Import(files, problems)
+    if files:
+        await importer.validate()
+    if problems:
+        raise CsvImportError(sorted(problems, key=_problem_order))
+    try:
+        counts = await importer.write()
+    except (sqlite3.Error, _postgres_error()) as error:
+        raise CsvImportError(
+            [f"La base de données a refusé l'écriture, tout a été annulé : {error}"]
+        ) from error
+    return _report(counts)
+
+
+_PROBLEM_PLACE = re.compile(r"^(?P<file>[^,:]+?)(?:, ligne (?P<line>\d+))? :")
+
+
+def _problem_order(problem: str) -> tuple[int, int]:
+    """File by file (in the order of the docs), line by line; stable within a line."""
+    match = _PROBLEM_PLACE.match(problem)
+    if match is None:
+        return (-1, 0)
+    name = match["file"].lower().removesuffix(".csv")
+    order = _FILE_ORDER.index(name) if name in _FILE_ORDER else -1
+    return (order, int(match["line"] or 0))
+
+
+def _postgres_error() -> type[Exception]:
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg ships with the project
+        return sqlite3.Error
+    return asyncpg.PostgresError
+
+
+def _count(number: int, name: str) -> str:
+    singular = {"personnes": "personne", "relations": "relation"}.get(name, name.rstrip("s"))
+    return f"{number} {singular if number == 1 else name}"
+
+
+def _report(counts: dict[str, tuple[int, int, int]]) -> str:
+    imported = [
+        _count(sum(counts[n]), _spec(n).label)
+        for n in _FILE_ORDER
+        if n in counts and sum(counts[n])
+    ]
+    if not imported:
+        return "Import terminé : aucune ligne à importer."
+    created, updated, unchanged = (sum(c[i] for c in counts.values()) for i in range(3))
+    detail = [
+        f"{created} créée(s)" if created else "",
+        f"{updated} mise(s) à jour" if updated else "",
+        f"{unchanged} inchangée(s)" if unchanged else "",
+    ]
+    return f"Import terminé : {', '.join(imported)} ; lignes {', '.join(d for d in detail if d)}."

@@ -1,0 +1,291 @@
+"""The demo territory, loaded through the real domain code and through the command line, on
+SQLite and PostgreSQL: a plausible Drôme mesh, deterministic, loaded once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import date
+
+import phonenumbers
+import pytest
+from click.testing import CliRunner
+
+from directory.errors import Invalid
+from directory.gazetteer import load_gazetteer
+from directory.schemas import STRUCTURE_KINDS
+from directory.tables import Person, Relationship, Service, ServiceKey, Site, Structure
+from directory.vocabulary import Domain, Level
+from service import cli
+from service.accounts.store import Role, authenticate, create_user
+from service.accounts.tables import User
+from service.demo import (
+    ACCOUNTS,
+    EMAIL_DOMAIN,
+    FJT_VALENCE,
+    ML_VALENCE,
+    PASSWORD,
+    build_plan,
+    load_demo,
+)
+
+DAY = date(2026, 3, 2)
+
+
+async def _counts() -> dict[str, int]:
+    return {
+        "structures": await Structure.count(),
+        "sites": await Site.count(),
+        "services": await Service.count(),
+        "people": await Person.count(),
+        "relationships": await Relationship.count(),
+        "users": await User.count(),
+    }
+
+
+async def _snapshot() -> dict[str, list]:
+    """Everything the demo wrote, by names instead of generated ids."""
+    people = {
+        p["id"]: f"{p['first_name']} {p['last_name']}"
+        for p in await Person.select(Person.id, Person.first_name, Person.last_name)
+    }
+    structures = await Structure.select(
+        Structure.name,
+        Structure.kind,
+        Structure.network,
+        Structure.email,
+        Structure.phone,
+        Structure.status,
+        Structure.last_verified_on,
+    )
+    sites = await Site.select(
+        Site.structure.name,
+        Site.name,
+        Site.address,
+        Site.commune,
+        Site.postcode,
+        Site.opening_hours,
+        Site.walk_in,
+    )
+    services = await Service.select(
+        Service.structure.name,
+        Service.name,
+        Service.domains,
+        Service.thematiques,
+        Service.publics,
+        Service.zone,
+        Service.on_site,
+        Service.remote,
+        Service.unconditional,
+        Service.site.commune,
+        Service.contact,
+    )
+    for service in services:
+        service["contact"] = people.get(service["contact"])
+    persons = await Person.select(
+        Person.structure.name,
+        Person.first_name,
+        Person.last_name,
+        Person.role,
+        Person.email,
+        Person.phone,
+        Person.preferred_channel,
+        Person.active,
+        Person.left_on,
+    )
+    relationships = await Relationship.select(
+        Relationship.source.name,
+        Relationship.target_structure.name,
+        Relationship.target_person,
+        Relationship.level,
+        Relationship.kind,
+        Relationship.since,
+        Relationship.note,
+    )
+    for relationship in relationships:
+        relationship["target_person"] = people.get(relationship["target_person"])
+    users = await User.select(User.email, User.name, User.role, User.structure.name)
+
+    def rows(items: list[dict]) -> list:
+        return sorted(repr(sorted(item.items())) for item in items)
+
+    return {
+        "structures": rows(structures),
+        "sites": rows(sites),
+        "services": rows(services),
+        "people": rows(persons),
+        "relationships": rows(relationships),
+        "users": rows(users),
+    }
+
+
+async def _names() -> list[str]:
+    return sorted(await Structure.select(Structure.name).output(as_list=True))
+
+
+async def _erase() -> None:
+    for table in (User, Relationship, ServiceKey, Service, Person, Site, Structure):
+        await table.delete(force=True)
+
+
+async def test_demo_is_a_plausible_drome_territory(database_url: str) -> None:
+    report = await load_demo(today=DAY)
+
+    assert not report.already_loaded
+    assert 130 <= report.structures <= 170
+    assert report.users == len(ACCOUNTS) == 4
+    assert await _counts() == {
+        "structures": report.structures,
+        "sites": report.sites,
+        "services": report.services,
+        "people": report.people,
+        "relationships": report.relationships,
+        "users": report.users,
+    }
+
+    structures = await Structure.select(
+        Structure.id, Structure.name, Structure.kind, Structure.network
+    )
+    assert {s["kind"] for s in structures} == set(STRUCTURE_KINDS)
+    networks = Counter(s["network"] for s in structures)
+    assert 2 <= networks["mission-locale"] <= 3
+    for network in ("france-travail", "ccas-cias", "residences-fjt", "cmp", "csapa", "cidff"):
+        assert networks[network] >= 1, network
+    assert networks["points-justice"] >= 1 and networks["communes"] >= 2
+
+    # Every site is on a real commune of the Drôme; larger towns hold more structures, but
+    # small communes have some too.
+    gazetteer = load_gazetteer()
+    sites = await Site.select(Site.structure, Site.commune, Site.opening_hours, Site.walk_in)
+    communes = [gazetteer.get(s["commune"]) for s in sites]
+    assert all(c is not None and c.departement == "26" for c in communes)
+    per_commune = Counter(c.name for c in communes if c)
+    assert per_commune.most_common(1)[0][0] == "Valence"
+    assert sum(1 for c in communes if c and c.population < 2000) >= 10
+    assert sum(bool(s["opening_hours"]) for s in sites) > 0.8 * len(sites)
+    assert any(s["walk_in"] for s in sites) and not all(s["walk_in"] for s in sites)
+
+    # 1-3 sites and services, 1-4 people per structure.
+    services = await Service.select()
+    people = await Person.select()
+    for rows, most in ((sites, 3), (services, 3), (people, 4)):
+        per_structure = Counter(r["structure"] for r in rows)
+        assert set(per_structure) == {s["id"] for s in structures}
+        assert max(per_structure.values()) <= most
+
+    # Services cover the eleven domains and speak data·inclusion.
+    assert {d for s in services for d in s["domains"]} == {d.value for d in Domain}
+    assert all(s["thematiques"] for s in services)
+    assert sum("jeunes" in s["publics"] for s in services) > 0.7 * len(services)
+    assert any(s["remote"] and not s["on_site"] for s in services)
+    assert any(s["unconditional"] for s in services)
+    assert any(not s["unconditional"] for s in services)
+    assert all(s["contact"] is not None for s in services)
+    zone_kinds = {gazetteer.zone_kind(code) for s in services for code in s["zone"]}
+    assert zone_kinds == {"commune", "epci", "departement", "france"}
+
+    # Fictional people, reachable the way the forms accept.
+    assert all(p["email"].endswith("@" + EMAIL_DOMAIN) for p in people)
+    phones = [p["phone"] for p in people if p["phone"]]
+    assert len(phones) > len(people) / 2
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(n)) for n in phones)
+    assert {n[:4] for n in phones} >= {"+334", "+336"}
+    departed = [p for p in people if not p["active"]]
+    assert len(departed) >= 3
+    assert all(p["left_on"] is not None and p["left_on"] < DAY for p in departed)
+    assert all(p["left_on"] is None for p in people if p["active"])
+
+    # The mesh: three levels, person ties, isolated structures, one-person partnerships.
+    relationships = await Relationship.select()
+    assert {r["level"] for r in relationships} == {level.value for level in Level}
+    levels = Counter(r["level"] for r in relationships)
+    assert levels["operational"] > levels["organisational"] > 0
+    to_people = [r for r in relationships if r["target_person"] is not None]
+    assert len(to_people) >= 5
+    departed_ids = {p["id"] for p in departed}
+    assert any(r["target_person"] in departed_ids for r in to_people)
+    structure_of = {p["id"]: p["structure"] for p in people}
+    tied = {r["source"] for r in relationships}
+    tied |= {r["target_structure"] for r in relationships}
+    tied |= {structure_of[r["target_person"]] for r in to_people}
+    isolated = [s for s in structures if s["id"] not in tied]
+    assert 5 <= len(isolated) <= 20
+    active_people = Counter(p["structure"] for p in people if p["active"])
+    assert sum(1 for s in structures if s["id"] in tied and active_people[s["id"]] == 1) >= 5
+
+    # The demo accounts log in with the documented password.
+    names = {s["id"]: s["name"] for s in structures}
+    for account in ACCOUNTS:
+        actor = await authenticate(account.email, PASSWORD)
+        assert actor is not None, account.email
+        assert actor.role == account.role
+        assert (names[actor.structure_id] if actor.structure_id else "") == account.structure
+    assert {a.role for a in ACCOUNTS} == set(Role)
+    assert await authenticate(ACCOUNTS[0].email, "not-the-password") is None
+    assert {a.structure for a in ACCOUNTS} >= {ML_VALENCE, FJT_VALENCE}
+
+    text = report.describe()
+    assert PASSWORD in text
+    assert all(account.email in text for account in ACCOUNTS)
+
+    # A second load writes nothing and says so.
+    again = await load_demo(today=DAY)
+    assert again.already_loaded
+    assert (again.structures, again.people, again.relationships, again.users) == (0, 0, 0, 0)
+    assert "déjà chargée" in again.describe()
+    assert PASSWORD in again.describe()
+    assert await _counts() == {
+        "structures": report.structures,
+        "sites": report.sites,
+        "services": report.services,
+        "people": report.people,
+        "relationships": report.relationships,
+        "users": report.users,
+    }
+
+
+async def test_demo_is_deterministic(database_url: str) -> None:
+    assert build_plan(DAY) == build_plan(DAY)
+    await load_demo(today=DAY)
+    first = await _snapshot()
+    await _erase()
+    assert (await _counts())["structures"] == 0
+    await load_demo(today=DAY)
+    second = await _snapshot()
+    assert second == first
+    assert len(first["structures"]) == len(build_plan(DAY).structures)
+
+
+async def test_a_failed_load_writes_nothing(database_url: str) -> None:
+    # An account that collides with a demo one stops the load at its very end.
+    await create_user(ACCOUNTS[-1].email, "Quelqu'un d'autre", "un-autre-mot-de-passe")
+    with pytest.raises(Invalid):
+        await load_demo(today=DAY)
+    counts = await _counts()
+    assert counts == {
+        "structures": 0,
+        "sites": 0,
+        "services": 0,
+        "people": 0,
+        "relationships": 0,
+        "users": 1,
+    }
+
+
+def test_cli_demo_loads_once(database_url: str) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli.main, ["--database-url", database_url, "demo"])
+    assert first.exit_code == 0, first.output
+    assert "Démonstration chargée" in first.output
+    assert PASSWORD in first.output
+    assert all(account.email in first.output for account in ACCOUNTS)
+    counts = asyncio.run(_counts())
+    assert 130 <= counts["structures"] <= 170
+    names = asyncio.run(_names())
+    assert ML_VALENCE in names
+
+    second = runner.invoke(cli.main, ["--database-url", database_url, "demo"])
+    assert second.exit_code == 0, second.output
+    assert "déjà chargée" in second.output
+    assert asyncio.run(_counts()) == counts
+    assert asyncio.run(_names()) == names
