@@ -47,7 +47,7 @@ def bind(engine: Engine) -> None:
     """Point piccolo_conf and every table at `engine`."""
     from piccolo.apps.migrations.tables import Migration
 
-    import piccolo_conf
+    from service import piccolo_conf
 
     piccolo_conf.DB = engine
     # Piccolo's own record of applied migrations must follow too.

@@ -1,5 +1,5 @@
-"""Piccolo's own configuration, used by `piccolo migrations ...`; the app rebinds DB from
-settings at start-up (service.db.bind)."""
+"""Piccolo's own configuration (PICCOLO_CONF=service.piccolo_conf, set by the service
+package); the app rebinds DB from settings at start-up (service.db.bind)."""
 
 import os
 
