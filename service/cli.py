@@ -55,7 +55,10 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     asyncio.run(db.migrate())
     os.environ["MAILLAGE_DATABASE_URL"] = settings.database_url
     os.environ.setdefault("MAILLAGE_SECRET_KEY", settings.secret_key)
-    click.echo(f"Maillage : http://{host}:{port}/  (base : {settings.database_url})")
+    click.echo(
+        f"Maillage est prêt : ouvrez http://{host}:{port}/login "
+        f"(base : {settings.database_url}). Ctrl+C pour arrêter."
+    )
     uvicorn.run(
         "service.app:create_app",
         factory=True,

@@ -4,6 +4,8 @@ that the app, the command line and the tests share one code path on SQLite and P
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -65,9 +67,12 @@ async def migrate() -> None:
     """Apply every committed migration, quietly."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    response = await run_forwards(app_name="all", migration_id="all", fake=False)
+    # Piccolo narrates every step on stdout; keep it for when something goes wrong.
+    narration = io.StringIO()
+    with contextlib.redirect_stdout(narration):
+        response = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not response.success:
-        raise RuntimeError(f"migrations failed: {response.message}")
+        raise RuntimeError(f"migrations failed: {response.message}\n{narration.getvalue()}")
 
 
 def migrate_sync() -> None:
