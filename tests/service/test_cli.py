@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
@@ -15,6 +10,7 @@ from click.testing import CliRunner
 
 from service.accounts.store import authenticate, token_actor
 from service.cli import main
+from tests.live import running_server
 
 
 def test_createuser_makes_an_account_that_can_log_in(database_url):
@@ -55,40 +51,12 @@ def test_createuser_reports_bad_input_and_creates_nothing(database_url):
     assert again.exit_code == 1 and "existe déjà" in again.output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 def test_serve_starts_a_real_server(database_url):
-    port = _free_port()
-    env = {**os.environ, "MAILLAGE_DATABASE_URL": database_url}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read().decode()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        assert health.json() == {"status": "ok"}
-        login = httpx.get(f"http://127.0.0.1:{port}/login")
+    with running_server(database_url) as base:
+        assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
+        login = httpx.get(f"{base}/login")
         assert login.status_code == 200 and "Connexion" in login.text
-        css = httpx.get(f"http://127.0.0.1:{port}/static/maillage.css")
-        assert css.status_code == 200
-        private = httpx.get(f"http://127.0.0.1:{port}/recherche", follow_redirects=False)
+        assert httpx.get(f"{base}/static/maillage.css").status_code == 200
+        private = httpx.get(f"{base}/recherche", follow_redirects=False)
         assert private.status_code in (302, 303)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        server.stdout.close()

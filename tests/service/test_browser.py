@@ -1,0 +1,93 @@
+"""In a real browser (Debian's chromium), driven by keyboard only: log in, search, open a
+partner's page. Skipped when chromium is missing, unless MAILLAGE_REQUIRE_BROWSER=1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+
+import pytest
+
+from service.accounts.store import Role
+from tests import factories as f
+from tests.live import running_server
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("MAILLAGE_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is required (MAILLAGE_REQUIRE_BROWSER=1) but not installed")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+async def _territory() -> str:
+    mission_locale = await f.structure("Mission Locale Valence")
+    structure_id = await f.structure("Foyer Jeunes Travailleurs du Rhône")
+    await f.site(structure_id, "26058", address="5 avenue de Lyon", walk_in=True)
+    contact = await f.person(structure_id, "Léna", "Faure", phone="04 75 40 50 60")
+    await f.service(structure_id, "Logement temporaire", contact_id=contact, unconditional=True)
+    _, email = await f.user(Role.ADVISOR, of=mission_locale)
+    return email
+
+
+@pytest.fixture
+def advisor_email(database_url) -> str:
+    # Before the browser starts: playwright's sync API keeps an event loop running.
+    return asyncio.run(_territory())
+
+
+def test_advisor_finds_a_partner_with_the_keyboard_only(database_url, advisor_email, browser):
+    email = advisor_email
+    with running_server(database_url) as base:
+        page = browser.new_page()
+        page.goto(f"{base}/recherche")
+        assert page.url.startswith(f"{base}/login")
+
+        # Tab from the top of the page reaches the skip link, then the login fields.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
+        page.focus("#email")
+        page.keyboard.type(email)
+        page.keyboard.press("Tab")
+        page.keyboard.type(f.PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/recherche")
+
+        page.focus("#need")
+        page.keyboard.type("logement")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "place"
+        page.keyboard.type("valence 26")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#results-title")
+        assert "1 partenaire" in page.inner_text("#results-title")
+        hit = page.inner_text(".hit")
+        for expected in ("Logement temporaire", "Léna Faure", "04 75 40 50 60", "sans condition"):
+            assert expected in hit
+
+        page.focus(".hit .structure a")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("h1")
+        assert page.inner_text("h1") == "Foyer Jeunes Travailleurs du Rhône"
+        assert page.locator("main").count() == 1
+        assert page.locator("nav[aria-label]").count() == 1
