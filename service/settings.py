@@ -7,6 +7,10 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from service.referrals.exchange import Rules
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'maillage.sqlite'}"
@@ -41,6 +45,41 @@ class Settings:
     # A PostgreSQL connection pool lives in the server's event loop; tests drive the app
     # from several loops, so they turn it off and open a connection per query.
     database_pool: bool = True
+    # Outgoing mail: with no SMTP host, messages are written as .eml files into
+    # mail_outbox, so a demo or a laptop works offline and nothing leaves the machine.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True
+    # Implicit TLS from the first byte (usually port 465); takes precedence over STARTTLS.
+    smtp_tls: bool = False
+    mail_sender: str = "maillage@localhost"
+    mail_outbox: Path = ROOT / "var" / "outbox"
+    # Where links in emails point: the address people reach this server at.
+    base_url: str = "http://127.0.0.1:8000"
+    # Referral deadlines, in French working days, and personal links' lifetimes in days.
+    acknowledge_days: int = 5
+    answer_days: int = 10
+    partner_link_days: int = 14
+    young_person_link_days: int = 90
+    # A referral unanswered this many days after its answer deadline expires.
+    expire_after_days: int = 30
+    # Young people's data is anonymised this many months after their last referral closed.
+    retention_months: int = 24
+    # Run the reminders inside the server every N minutes; 0 leaves it to `maillage remind`.
+    remind_every_minutes: int = 0
+
+    @property
+    def referral_rules(self) -> Rules:
+        from service.referrals.exchange import Rules
+
+        return Rules(
+            acknowledge_days=self.acknowledge_days,
+            answer_days=self.answer_days,
+            partner_link_days=self.partner_link_days,
+            young_person_link_days=self.young_person_link_days,
+        )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -55,6 +94,22 @@ class Settings:
             "secure_cookies": _bool("MAILLAGE_SECURE_COOKIES", False),
             "debug": _bool("MAILLAGE_DEBUG", False),
             "database_pool": _bool("MAILLAGE_DATABASE_POOL", True),
+            "smtp_host": env.get("MAILLAGE_SMTP_HOST", ""),
+            "smtp_port": int(env.get("MAILLAGE_SMTP_PORT", "587")),
+            "smtp_username": env.get("MAILLAGE_SMTP_USERNAME", ""),
+            "smtp_password": env.get("MAILLAGE_SMTP_PASSWORD", ""),
+            "smtp_starttls": _bool("MAILLAGE_SMTP_STARTTLS", True),
+            "smtp_tls": _bool("MAILLAGE_SMTP_TLS", False),
+            "mail_sender": env.get("MAILLAGE_MAIL_SENDER", cls.mail_sender),
+            "mail_outbox": Path(env.get("MAILLAGE_MAIL_OUTBOX", str(cls.mail_outbox))),
+            "base_url": env.get("MAILLAGE_BASE_URL", cls.base_url).rstrip("/"),
+            "acknowledge_days": int(env.get("MAILLAGE_ACKNOWLEDGE_DAYS", "5")),
+            "answer_days": int(env.get("MAILLAGE_ANSWER_DAYS", "10")),
+            "partner_link_days": int(env.get("MAILLAGE_PARTNER_LINK_DAYS", "14")),
+            "young_person_link_days": int(env.get("MAILLAGE_YOUNG_PERSON_LINK_DAYS", "90")),
+            "expire_after_days": int(env.get("MAILLAGE_EXPIRE_AFTER_DAYS", "30")),
+            "retention_months": int(env.get("MAILLAGE_RETENTION_MONTHS", "24")),
+            "remind_every_minutes": int(env.get("MAILLAGE_REMIND_EVERY_MINUTES", "0")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from piccolo.engine.postgres import PostgresEngine
 from service import db
 from service.app import create_app
 from service.settings import Settings
+from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test module
 
 PG_ADMIN_URL = os.environ.get(
     "MAILLAGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

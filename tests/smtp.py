@@ -1,0 +1,63 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives, for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.smtp import SMTP, Envelope
+
+
+@dataclass
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    envelopes: list[Envelope] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 Mailbox unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[EmailMessage]:
+        return [
+            email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes
+        ]
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    inbox: Inbox
+
+
+async def _serve(**smtp_options) -> AsyncIterator[SmtpServer]:
+    inbox = Inbox()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(inbox, hostname="smtp.maillage.test", loop=loop, **smtp_options),
+        "127.0.0.1",
+        0,
+    )
+    try:
+        yield SmtpServer(port=server.sockets[0].getsockname()[1], inbox=inbox)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.fixture
+async def smtp_server() -> AsyncIterator[SmtpServer]:
+    async for running in _serve():
+        yield running
