@@ -32,6 +32,8 @@ from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
 from service import db
 from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
+from service.mail import mailer_from_settings
+from service.referrals.notify import Notifier
 from service.settings import ROOT, Settings
 from service.templating import register_template_helpers
 
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         else None
     )
 
+    notifier = Notifier(mailer_from_settings(settings), settings.base_url)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
@@ -150,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "actor": Provide(provide_actor),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),
+            "notifier": Provide(lambda: notifier, use_cache=True, sync_to_thread=False),
         },
         middleware=[DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)],
         csrf_config=CSRFConfig(

@@ -13,7 +13,16 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from service.accounts.store import Actor, Role, session_actor, token_actor
 
 SESSION_COOKIE = "maillage_session"
-PUBLIC_PATHS = ["^/login$", "^/static/", "^/favicon.ico$", "^/healthz$"]
+# Personal links of the referral exchange open without an account: the token is the key.
+PUBLIC_PATHS = [
+    "^/login$",
+    "^/static/",
+    "^/favicon.ico$",
+    "^/healthz$",
+    "^/p/",
+    "^/j/",
+    "^/api/v1/links/",
+]
 _SAFE = {"GET", "HEAD", "OPTIONS"}
 
 

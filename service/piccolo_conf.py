@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "directory.piccolo_app",
         "service.accounts.piccolo_app",
+        "service.referrals.piccolo_app",
     ]
 )

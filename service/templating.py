@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from directory.gazetteer import load_gazetteer
-from directory.hours import status_now, week_table
+from directory.hours import LOCAL_TIME, status_now, week_table
 from directory.schemas import STRUCTURE_KINDS
 from directory.validation import display_phone
 from directory.vocabulary import (
@@ -22,6 +23,7 @@ from directory.vocabulary import (
     RelationshipKind,
     StructureStatus,
 )
+from service.referrals.machine import Status
 
 
 def _label(table: dict[Any, str], value: Any) -> str:
@@ -39,6 +41,19 @@ def zone_label(code: str) -> str:
         return commune.label if commune else code
     name = gazetteer.name_of(kind, code) if kind else ""
     return f"{name} ({code})" if name and kind == "departement" else name or code
+
+
+def date_fr(moment: datetime | None) -> str:
+    return moment.astimezone(LOCAL_TIME).strftime("%d/%m/%Y") if moment else ""
+
+
+def datetime_fr(moment: datetime | None) -> str:
+    return moment.astimezone(LOCAL_TIME).strftime("%d/%m/%Y à %H:%M") if moment else ""
+
+
+def commune_name(insee: str) -> str:
+    commune = load_gazetteer().get(insee)
+    return commune.label if commune else insee
 
 
 def km(value: float | None) -> str:
@@ -65,6 +80,9 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
             "open_now": status_now,
             "km": km,
             "zone": zone_label,
+            "date_fr": date_fr,
+            "datetime_fr": datetime_fr,
+            "commune": commune_name,
         }
     )
     env.globals.update(
@@ -78,6 +96,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
             "CHANNELS": [(c.value, c.label) for c in Channel],
             "RELATIONSHIP_KINDS": [(k.value, k.label) for k in RelationshipKind],
             "STATUSES": [(s.value, s.label) for s in StructureStatus],
+            "STATUS_CHOICES": [(s.value, s.label) for s in Status],
         }
     )
     env.trim_blocks = True

@@ -23,7 +23,7 @@ from piccolo.engine.postgres import PostgresEngine
 from service import db
 from service.app import create_app
 from service.settings import Settings
-from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test module
+from tests.smtp import smtp_server, threaded_smtp_server  # noqa: F401 - fixtures
 
 PG_ADMIN_URL = os.environ.get(
     "MAILLAGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -114,7 +114,10 @@ def database_url(engine_name: str) -> Iterator[str]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key="test-secret", database_pool=False)
+    # debug: a 500 in a test shows its traceback in the response body.
+    return Settings(
+        database_url=database_url, secret_key="test-secret", database_pool=False, debug=True
+    )
 
 
 @pytest.fixture

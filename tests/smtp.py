@@ -61,3 +61,23 @@ async def _serve(**smtp_options) -> AsyncIterator[SmtpServer]:
 async def smtp_server() -> AsyncIterator[SmtpServer]:
     async for running in _serve():
         yield running
+
+
+@pytest.fixture
+def threaded_smtp_server():
+    """The same server in a thread of its own, for an app that the test client drives from
+    another thread than the test's event loop."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpServer(port=port, inbox=inbox)
+    finally:
+        controller.stop()

@@ -3,8 +3,11 @@
 from litestar import Router
 
 from service.api.directory import DirectoryController
+from service.api.referrals import LinkController, ReferralController
 from service.api.search import SearchController
 
 api_router = Router(
-    path="/api/v1", route_handlers=[DirectoryController, SearchController], tags=["API"]
+    path="/api/v1",
+    route_handlers=[DirectoryController, SearchController, ReferralController, LinkController],
+    tags=["API"],
 )

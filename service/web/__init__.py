@@ -2,6 +2,7 @@
 
 from service.web.account import AccountController
 from service.web.directory import DirectoryPages
+from service.web.referrals import ReferralPages
 from service.web.search import SearchPage
 
-web_handlers = [AccountController, DirectoryPages, SearchPage]
+web_handlers = [AccountController, DirectoryPages, SearchPage, ReferralPages]

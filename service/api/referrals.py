@@ -1,0 +1,128 @@
+"""Referral endpoints: send, list, read, act, personal links, journeys and alerts."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import Struct
+
+from service.accounts.store import Actor
+from service.referrals import exchange, inbox
+from service.referrals.notify import Notifier
+from service.referrals.schemas import Action, ReferralCreate, ReferralRead
+from service.settings import Settings
+
+
+class SentOut(Struct):
+    id: UUID
+    # The partner's personal link, also emailed; the advisor may pass it on by phone.
+    partner_link: str
+    young_person_link: str | None
+
+
+class LinkOut(Struct):
+    partner_link: str
+
+
+class ReferralController(Controller):
+    path = "/referrals"
+    tags = ("Orientations",)
+
+    @post("/", summary="Send a referral, with the young person's consent")
+    async def send(
+        self,
+        data: JSONBody[ReferralCreate],
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+        notifier: NamedDependency[Notifier],
+    ) -> SentOut:
+        sent = await exchange.send(actor, data, settings.referral_rules)
+        await notifier.sent(sent)
+        young = (
+            f"{settings.base_url}/j/{sent.young_person_token}" if sent.young_person_token else None
+        )
+        return SentOut(sent.referral_id, f"{settings.base_url}/p/{sent.partner_token}", young)
+
+    @get("/", summary="Referrals sent (box=out) or received (box=in) by my structure")
+    async def list(
+        self,
+        actor: NamedDependency[Actor],
+        box: FromQuery[str] = "out",
+        status: FromQuery[str] = "",
+        overdue: FromQuery[bool] = False,
+    ) -> list[inbox.ReferralSummary]:
+        if box == "in":
+            return await inbox.inbox(actor, status)
+        return await inbox.outbox(actor, status, overdue_only=overdue)
+
+    @get("/alerts", summary="Young people who seem to wander from office to office")
+    async def alerts(self, actor: NamedDependency[Actor]) -> list[inbox.Alert]:
+        return await inbox.alerts(actor)
+
+    @get("/journeys/{young_person_id:uuid}", summary="A young person's chain of referrals")
+    async def journey(
+        self, young_person_id: FromPath[UUID], actor: NamedDependency[Actor]
+    ) -> list[inbox.ReferralSummary]:
+        return await inbox.journey(actor, young_person_id)
+
+    @get("/{referral_id:uuid}", summary="A referral and its history, as I may see it")
+    async def read(
+        self, referral_id: FromPath[UUID], actor: NamedDependency[Actor]
+    ) -> ReferralRead:
+        who = await exchange.who_for_user(actor, referral_id)
+        return await exchange.read(referral_id, who)
+
+    @post("/{referral_id:uuid}/actions", summary="Make a transition (409 when not allowed)")
+    async def act(
+        self,
+        referral_id: FromPath[UUID],
+        data: JSONBody[Action],
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+        notifier: NamedDependency[Notifier],
+    ) -> ReferralRead:
+        who = await exchange.who_for_user(actor, referral_id)
+        done = await exchange.act(referral_id, data, who, settings.referral_rules)
+        await notifier.done(done)
+        return await exchange.read(referral_id, who)
+
+    @post("/{referral_id:uuid}/partner-link", summary="Send the partner a fresh link")
+    async def renew_link(
+        self,
+        referral_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+        notifier: NamedDependency[Notifier],
+    ) -> LinkOut:
+        who = await exchange.who_for_user(actor, referral_id)
+        token = await exchange.renew_partner_link(referral_id, who, settings.referral_rules)
+        await notifier.sent(exchange.Sent(referral_id, token, None), renewal=True)
+        return LinkOut(f"{settings.base_url}/p/{token}")
+
+
+class LinkController(Controller):
+    """For partners without an account and for young people: the token is the key."""
+
+    path = "/links"
+    tags = ("Liens personnels",)
+
+    @get("/{token:str}", summary="The referral a personal link opens")
+    async def read(self, token: FromPath[str]) -> ReferralRead:
+        who, referral_id = await exchange.who_for_link(token)
+        return await exchange.read(referral_id, who)
+
+    @post("/{token:str}/actions", summary="Act through a personal link")
+    async def act(
+        self,
+        token: FromPath[str],
+        data: JSONBody[Action],
+        settings: NamedDependency[Settings],
+        notifier: NamedDependency[Notifier],
+    ) -> ReferralRead:
+        who, referral_id = await exchange.who_for_link(token)
+        done = await exchange.act(referral_id, data, who, settings.referral_rules)
+        await notifier.done(done)
+        return await exchange.read(referral_id, who)

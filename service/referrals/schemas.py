@@ -1,0 +1,119 @@
+"""Inputs and outputs of the referral exchange."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from msgspec import Meta, Struct
+
+from directory.vocabulary import Domain
+from service.referrals.machine import Status, Transition
+
+AGE_RANGES = {
+    "16-17": "16–17 ans",
+    "18-21": "18–21 ans",
+    "22-25": "22–25 ans",
+    "26+": "26 ans et plus",
+}
+# What the young person may agree to share with the partner, beyond their first name.
+SHAREABLE = {
+    "age": "Âge ou année de naissance",
+    "commune": "Commune",
+    "phone": "Téléphone",
+    "email": "Courriel",
+    "message": "Message de l'orientation (situation, besoin)",
+}
+
+
+class YoungPersonIn(Struct, forbid_unknown_fields=True):
+    first_name: Annotated[str, Meta(min_length=1, max_length=80)]
+    commune: Annotated[str, Meta(pattern=r"^(\d{5}|2[AB]\d{3})$")]
+    birth_year: Annotated[int, Meta(ge=1990, le=2015)] | None = None
+    age_range: Literal["", "16-17", "18-21", "22-25", "26+"] = ""
+    phone: Annotated[str, Meta(max_length=30)] = ""
+    email: Annotated[str, Meta(max_length=254)] = ""
+    channel: Literal["", "email", "sms"] = ""
+
+
+class ConsentIn(Struct, forbid_unknown_fields=True):
+    given: bool
+    shares: list[Literal["age", "commune", "phone", "email", "message"]] = []
+
+
+class ReferralCreate(Struct, forbid_unknown_fields=True):
+    to_structure_id: UUID
+    domain: Domain
+    consent: ConsentIn
+    young_person: YoungPersonIn | None = None
+    # A further referral for a young person already known: their journey continues.
+    young_person_id: UUID | None = None
+    to_service_id: UUID | None = None
+    to_contact_id: UUID | None = None
+    message: Annotated[str, Meta(max_length=4000)] = ""
+    urgency: Literal["normal", "urgent"] = "normal"
+
+
+class Action(Struct, forbid_unknown_fields=True):
+    transition: Transition
+    reason: Annotated[str, Meta(max_length=40)] = ""
+    # A message the referent advisor alone reads (e.g. why the partner declines).
+    note: Annotated[str, Meta(max_length=4000)] = ""
+    # For a redirection: the better-placed structure, and optionally its service.
+    redirect_to_structure_id: UUID | None = None
+    redirect_to_service_id: UUID | None = None
+    # The version the actor saw; a stale one means someone else acted first.
+    expected_version: int | None = None
+
+
+class EventRead(Struct):
+    at: datetime
+    actor_kind: str
+    actor_label: str
+    transition: Transition
+    transition_label: str
+    from_status: Status
+    to_status: Status
+    reason: str
+    reason_label: str
+    note: str
+
+
+class ReferralRead(Struct):
+    id: UUID
+    status: Status
+    status_label: str
+    version: int
+    domain: Domain
+    urgency: str
+    message: str
+    from_structure_id: UUID
+    from_structure_name: str
+    referent_name: str
+    referent_email: str
+    to_structure_id: UUID
+    to_structure_name: str
+    to_service_id: UUID | None
+    to_service_name: str
+    to_contact_name: str
+    young_person_id: UUID
+    young_person: dict[str, object]
+    consent_withdrawn: bool
+    parent_id: UUID | None
+    children_ids: list[UUID]
+    acknowledge_due: datetime | None
+    answer_due: datetime | None
+    overdue: bool
+    sent_at: datetime | None
+    closed_at: datetime | None
+    outcome: str
+    decline_reason: str
+    private_note: str
+    allowed: list[Transition]
+    events: list[EventRead]
+
+
+class Created(Struct):
+    id: UUID
+    status: Status

@@ -1,0 +1,389 @@
+"""Referral pages: send, outbox, inbox, a referral's page with its actions and history,
+the journey of a young person, and the two personal-link pages (partner, young person)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from directory import store
+from directory.errors import Conflict, Invalid
+from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
+from directory.tables import Structure
+from directory.vocabulary import Domain
+from service.accounts.store import Actor
+from service.forms import french
+from service.referrals import exchange, inbox
+from service.referrals.machine import (
+    CANCEL_REASONS,
+    DECLINE_REASONS,
+    FAILURE_REASONS,
+    HOLD_REASONS,
+    OUTCOMES,
+    Party,
+    Transition,
+)
+from service.referrals.notify import Notifier
+from service.referrals.schemas import AGE_RANGES, SHAREABLE, Action, ReferralCreate
+from service.settings import Settings
+
+REASONS = {
+    Transition.DECLINE: DECLINE_REASONS,
+    Transition.CLOSE: OUTCOMES,
+    Transition.CLOSE_FAILED: FAILURE_REASONS,
+    Transition.NO_SHOW: FAILURE_REASONS,
+    Transition.HOLD: HOLD_REASONS,
+    Transition.CANCEL: CANCEL_REASONS,
+}
+
+
+def _referral_form(form: Any, structure_id: str) -> ReferralCreate:
+    """The send form -> ReferralCreate; every field error at once, in French."""
+    errors: dict[str, str] = {}
+    commune = str(form.get("commune", "")).strip()
+    if commune:
+        try:
+            commune = load_gazetteer().resolve(commune).insee
+        except (AmbiguousPlace, UnknownPlace) as error:
+            if load_gazetteer().get(commune) is None:
+                errors["commune"] = str(error)
+    else:
+        errors["commune"] = "Indiquez la commune du jeune."
+    if not str(form.get("first_name", "")).strip():
+        errors["first_name"] = "Indiquez un prénom ou un pseudonyme."
+    consent = form.get("consent") not in (None, "", "off")
+    if not consent:
+        errors["consent"] = exchange.CONSENT_REQUIRED
+    if not form.get("domain"):
+        errors["domain"] = "Choisissez le domaine du besoin."
+    birth_year = str(form.get("birth_year", "")).strip()
+    young = {
+        "first_name": str(form.get("first_name", "")).strip() or "?",
+        "commune": commune if "commune" not in errors else "00000",
+        "age_range": form.get("age_range", ""),
+        "phone": str(form.get("phone", "")).strip(),
+        "email": str(form.get("email", "")).strip(),
+        "channel": form.get("channel", ""),
+    }
+    if birth_year:
+        young["birth_year"] = birth_year
+    raw: dict[str, Any] = {
+        "to_structure_id": structure_id,
+        "domain": form.get("domain") or "employment",
+        "young_person": young,
+        "consent": {"given": consent, "shares": form.getall("shares", [])},
+        "message": str(form.get("message", "")),
+        "urgency": form.get("urgency", "normal"),
+    }
+    for key in ("to_service_id", "to_contact_id"):
+        if form.get(key):
+            raw[key] = form.get(key)
+    try:
+        data = msgspec.convert(raw, ReferralCreate, strict=False)
+    except msgspec.ValidationError as error:
+        path = str(error).rsplit("$.", 1)[-1].rstrip("`").split(".")[-1]
+        errors.setdefault(path or "form", french(str(error)))
+        raise Invalid(errors) from error
+    if errors:
+        raise Invalid(errors)
+    return data
+
+
+class ReferralPages(Controller):
+    include_in_schema = False
+
+    # ---- sending -------------------------------------------------------------------------
+
+    @get("/orientations/nouvelle")
+    async def new(
+        self,
+        actor: NamedDependency[Actor],
+        structure: FromQuery[UUID],
+        service: FromQuery[UUID | None] = None,
+        domain: FromQuery[str] = "",
+    ) -> Template:
+        target = await store.get_structure(structure)
+        values = {
+            "to_service_id": service,
+            "domain": domain,
+            "urgency": "normal",
+            "shares": ["age", "commune", "message"],
+        }
+        return self._send_page(actor, target, values, {})
+
+    def _send_page(
+        self, actor: Actor, target: Any, values: dict[str, Any], errors: dict[str, str]
+    ) -> Template:
+        return Template(
+            "referral_new.html",
+            context={
+                "actor": actor,
+                "target": target,
+                "values": values,
+                "errors": errors,
+                "domains": [(d.value, d.label) for d in Domain],
+                "age_ranges": AGE_RANGES,
+                "shareable": SHAREABLE,
+            },
+            status_code=400 if errors else 200,
+        )
+
+    @post("/orientations/nouvelle")
+    async def send(
+        self,
+        request: Request,
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+        notifier: NamedDependency[Notifier],
+        structure: FromQuery[UUID],
+    ) -> Template | Redirect:
+        target = await store.get_structure(structure)
+        form = await request.form()
+        try:
+            data = _referral_form(form, str(structure))
+            sent = await exchange.send(actor, data, settings.referral_rules)
+        except Invalid as error:
+            values = dict(form.items())
+            values["shares"] = form.getall("shares", [])
+            return self._send_page(actor, target, values, error.errors)
+        await notifier.sent(sent)
+        return Template(
+            "referral_sent.html",
+            context={
+                "actor": actor,
+                "referral_id": sent.referral_id,
+                "target": target,
+                "partner_link": f"{settings.base_url}/p/{sent.partner_token}",
+            },
+        )
+
+    # ---- lists ---------------------------------------------------------------------------
+
+    @get("/orientations")
+    async def outbox(
+        self,
+        actor: NamedDependency[Actor],
+        statut: FromQuery[str] = "",
+        en_retard: FromQuery[bool] = False,
+    ) -> Template:
+        items = await inbox.outbox(actor, statut, overdue_only=en_retard)
+        alerts = await inbox.alerts(actor)
+        return Template(
+            "referrals.html",
+            context={
+                "actor": actor,
+                "items": items,
+                "alerts": alerts,
+                "box": "out",
+                "status": statut,
+                "overdue": en_retard,
+            },
+        )
+
+    @get("/orientations/recues")
+    async def inbox_page(
+        self, actor: NamedDependency[Actor], statut: FromQuery[str] = ""
+    ) -> Template:
+        items = await inbox.inbox(actor, statut)
+        return Template(
+            "referrals.html",
+            context={
+                "actor": actor,
+                "items": items,
+                "alerts": [],
+                "box": "in",
+                "status": statut,
+                "overdue": False,
+            },
+        )
+
+    @get("/parcours/{young_person_id:uuid}")
+    async def journey(
+        self, young_person_id: FromPath[UUID], actor: NamedDependency[Actor]
+    ) -> Template:
+        items = await inbox.journey(actor, young_person_id)
+        _kinds, messages = inbox.wandering(items, datetime.now(UTC))
+        return Template(
+            "journey.html",
+            context={"actor": actor, "items": items, "messages": messages},
+        )
+
+    # ---- one referral, for account holders -----------------------------------------------
+
+    @get("/orientations/{referral_id:uuid}")
+    async def show(self, referral_id: FromPath[UUID], actor: NamedDependency[Actor]) -> Template:
+        who = await exchange.who_for_user(actor, referral_id)
+        return await self._referral_page(referral_id, who, actor, f"/orientations/{referral_id}")
+
+    @post("/orientations/{referral_id:uuid}/actions")
+    async def act(
+        self,
+        referral_id: FromPath[UUID],
+        request: Request,
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+        notifier: NamedDependency[Notifier],
+    ) -> Template | Redirect:
+        who = await exchange.who_for_user(actor, referral_id)
+        base = f"/orientations/{referral_id}"
+        return await self._act(referral_id, who, request, settings, notifier, base, actor)
+
+    @post("/orientations/{referral_id:uuid}/lien")
+    async def renew_link(
+        self,
+        referral_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+        notifier: NamedDependency[Notifier],
+    ) -> Template:
+        who = await exchange.who_for_user(actor, referral_id)
+        token = await exchange.renew_partner_link(referral_id, who, settings.referral_rules)
+        await notifier.sent(exchange.Sent(referral_id, token, None), renewal=True)
+        return await self._referral_page(
+            referral_id,
+            who,
+            actor,
+            f"/orientations/{referral_id}",
+            notice="Un nouveau lien a été envoyé au partenaire ; l'ancien ne fonctionne plus.",
+            partner_link=f"{settings.base_url}/p/{token}",
+        )
+
+    # ---- personal links --------------------------------------------------------------------
+
+    @get("/p/{token:str}")
+    async def partner_link(self, token: FromPath[str]) -> Template:
+        who, referral_id = await exchange.who_for_link(token)
+        return await self._referral_page(referral_id, who, None, f"/p/{token}")
+
+    @post("/p/{token:str}/actions")
+    async def partner_link_act(
+        self,
+        token: FromPath[str],
+        request: Request,
+        settings: NamedDependency[Settings],
+        notifier: NamedDependency[Notifier],
+    ) -> Template | Redirect:
+        who, referral_id = await exchange.who_for_link(token)
+        return await self._act(referral_id, who, request, settings, notifier, f"/p/{token}", None)
+
+    @get("/j/{token:str}")
+    async def young_person_link(self, token: FromPath[str]) -> Template:
+        who, referral_id = await exchange.who_for_link(token)
+        return await self._referral_page(referral_id, who, None, f"/j/{token}")
+
+    @post("/j/{token:str}/actions")
+    async def young_person_act(
+        self,
+        token: FromPath[str],
+        request: Request,
+        settings: NamedDependency[Settings],
+        notifier: NamedDependency[Notifier],
+    ) -> Template | Redirect:
+        who, referral_id = await exchange.who_for_link(token)
+        return await self._act(referral_id, who, request, settings, notifier, f"/j/{token}", None)
+
+    # ---- shared ----------------------------------------------------------------------------
+
+    async def _act(
+        self,
+        referral_id: UUID,
+        who: exchange.Who,
+        request: Request,
+        settings: Settings,
+        notifier: Notifier,
+        base: str,
+        actor: Actor | None,
+    ) -> Template | Redirect:
+        form = await request.form()
+        raw = {k: v for k, v in form.items() if k != "_csrf_token" and str(v).strip() != ""}
+        try:
+            action = msgspec.convert(raw, Action, strict=False)
+            done = await exchange.act(referral_id, action, who, settings.referral_rules)
+        except msgspec.ValidationError as error:
+            return await self._referral_page(
+                referral_id, who, actor, base, errors={"form": french(str(error))}, status=400
+            )
+        except Invalid as error:
+            return await self._referral_page(
+                referral_id,
+                who,
+                actor,
+                base,
+                errors=error.errors,
+                status=400,
+                open_action=raw.get("transition", ""),
+            )
+        except Conflict as error:
+            return await self._referral_page(
+                referral_id, who, actor, base, errors={"form": str(error)}, status=409
+            )
+        await notifier.done(done)
+        return Redirect(f"{base}?fait={done.transition.value}")
+
+    async def _referral_page(
+        self,
+        referral_id: UUID,
+        who: exchange.Who,
+        actor: Actor | None,
+        base: str,
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+        notice: str = "",
+        partner_link: str = "",
+        open_action: str = "",
+    ) -> Template:
+        referral = await exchange.read(referral_id, who)
+        structures: list[dict[str, Any]] = []
+        if Transition.REDIRECT in referral.allowed:
+            structures = (
+                await Structure.select(Structure.id, Structure.name)
+                .where(
+                    (Structure.status == "active")
+                    & (Structure.id.not_in([referral.to_structure_id, referral.from_structure_id]))
+                )
+                .order_by(Structure.name)
+            )
+        where = None
+        if who.party == Party.YOUNG_PERSON:
+            where = await _where_to_go(referral.to_structure_id, referral.to_service_id)
+        template = "young_person_link.html" if who.party == Party.YOUNG_PERSON else "referral.html"
+        return Template(
+            template,
+            context={
+                "actor": actor,
+                "r": referral,
+                "party": who.party.value,
+                "base": base,
+                "errors": errors or {},
+                "reasons": {t.value: r for t, r in REASONS.items()},
+                "structures": structures,
+                "notice": notice,
+                "partner_link": partner_link,
+                "where": where,
+                "open_action": open_action,
+            },
+            status_code=status,
+        )
+
+
+async def _where_to_go(structure_id: UUID, service_id: UUID | None) -> dict[str, Any]:
+    """Where the young person goes: the service's site or the structure's first one, and
+    whom to ask for."""
+    structure = await store.get_structure(structure_id)
+    site_id = None
+    contact_id = None
+    for service in structure.services:
+        if service.id == service_id:
+            site_id, contact_id = service.site_id, service.contact_id
+    sites = structure.sites
+    site = next((s for s in sites if s.id == site_id), sites[0] if sites else None)
+    people = {p.id: p for p in structure.people if p.active}
+    contact = people.get(contact_id) if contact_id else None
+    return {"structure": structure, "site": site, "contact": contact}
