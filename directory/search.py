@@ -138,6 +138,8 @@ class SearchHit(Struct):
     via_zone: bool
     contact: ContactOut | None
     partner_levels: list[str]
+    # Filled by the referral exchange: how this partner usually answers, as a phrase.
+    response_times: str = ""
 
 
 class SearchResults(Struct):

@@ -3,6 +3,8 @@ OpenAPI schema and its offline documentation page under /api/schema."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -108,6 +110,18 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+async def _remind_forever(notifier: Notifier, settings: Settings) -> None:
+    """The reminders inside the server, for installations without cron."""
+    from service.referrals.reminders import run_reminders
+
+    while True:
+        try:
+            await run_reminders(notifier, settings.referral_rules, settings.expire_after_days)
+        except Exception:  # one failed round must not stop the next ones
+            logging.getLogger(__name__).exception("reminders failed")
+        await asyncio.sleep(settings.remind_every_minutes * 60)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = db.use_database(settings.database_url)
@@ -128,9 +142,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         pooled = settings.database_pool and isinstance(engine, PostgresEngine)
         if pooled:
             await engine.start_connection_pool(min_size=1, max_size=20)
+        scheduler = (
+            asyncio.create_task(_remind_forever(notifier, settings))
+            if settings.remind_every_minutes > 0
+            else None
+        )
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.cancel()
             if pooled:
                 await engine.close_connection_pool()
 

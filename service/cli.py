@@ -118,6 +118,33 @@ def createuser(
         click.echo(f"Jeton d'API : {api_token}")
 
 
+@main.command()
+@click.pass_context
+def remind(ctx: click.Context) -> None:
+    """Remind partners of deadlines, tell advisors what is overdue, expire the forgotten.
+    Idempotent: run it as often as you like (cron), it sends nothing twice."""
+    from service.mail import mailer_from_settings
+    from service.referrals.notify import Notifier
+    from service.referrals.reminders import run_reminders
+
+    settings = _settings(ctx)
+    notifier = Notifier(mailer_from_settings(settings), settings.base_url)
+    report = asyncio.run(
+        run_reminders(notifier, settings.referral_rules, settings.expire_after_days)
+    )
+    click.echo(report.describe())
+
+
+@main.command()
+@click.pass_context
+def purge(ctx: click.Context) -> None:
+    """Anonymise young people whose last referral closed more than the retention period ago."""
+    from service.referrals.purge import purge as run_purge
+
+    report = asyncio.run(run_purge(_settings(ctx).retention_months))
+    click.echo(report.describe())
+
+
 @main.command(name="import")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def import_(folder: Path) -> None:

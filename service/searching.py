@@ -12,6 +12,7 @@ from directory.geo import AddressGeocoder, Place, locate_place
 from directory.search import SearchFilters, SearchResults, resolve_need, search
 from directory.vocabulary import PUBLICS, Domain, Level
 from service.accounts.store import Actor
+from service.referrals.stats import response_times
 
 
 class SearchRequest(Struct):
@@ -69,4 +70,8 @@ async def run_search(
         viewer_structure=actor.structure_id,
         origin=(place.lat, place.lon),
     )
+    times = await response_times(hit.structure_id for hit in results.items + results.remote)
+    for hit in results.items + results.remote:
+        if hit.structure_id in times:
+            hit.response_times = times[hit.structure_id].answer
     return place, results

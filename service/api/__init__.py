@@ -3,11 +3,17 @@
 from litestar import Router
 
 from service.api.directory import DirectoryController
-from service.api.referrals import LinkController, ReferralController
+from service.api.referrals import LinkController, ReferralController, ResponseTimesController
 from service.api.search import SearchController
 
 api_router = Router(
     path="/api/v1",
-    route_handlers=[DirectoryController, SearchController, ReferralController, LinkController],
+    route_handlers=[
+        DirectoryController,
+        SearchController,
+        ReferralController,
+        LinkController,
+        ResponseTimesController,
+    ],
     tags=["API"],
 )

@@ -13,6 +13,7 @@ from service.accounts.store import Actor
 from service.referrals import exchange, inbox
 from service.referrals.notify import Notifier
 from service.referrals.schemas import Action, ReferralCreate, ReferralRead
+from service.referrals.stats import ResponseTimes, response_times
 from service.settings import Settings
 
 
@@ -101,6 +102,23 @@ class ReferralController(Controller):
         token = await exchange.renew_partner_link(referral_id, who, settings.referral_rules)
         await notifier.sent(exchange.Sent(referral_id, token, None), renewal=True)
         return LinkOut(f"{settings.base_url}/p/{token}")
+
+
+class ResponseTimesController(Controller):
+    path = "/structures"
+    tags = ("Orientations",)
+
+    @get(
+        "/{structure_id:uuid}/response-times",
+        summary="How fast a partner usually acknowledges and answers, as plain phrases",
+    )
+    async def response_times(self, structure_id: FromPath[UUID]) -> ResponseTimes:
+        found = await response_times([structure_id])
+        return found.get(structure_id) or ResponseTimes(
+            acknowledge="Aucune orientation reçue pour l'instant.",
+            answer="Aucune orientation reçue pour l'instant.",
+            count=0,
+        )
 
 
 class LinkController(Controller):

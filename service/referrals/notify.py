@@ -51,15 +51,11 @@ class Notifier:
         referral_id: UUID | None,
         **context: Any,
     ) -> bool:
-        """Send once per key; returns whether a message left now."""
+        """Send once per key; returns whether a message left now. The key is claimed before
+        sending, so two runs at once cannot both send; a failed send gives it back."""
         if not to or await Notification.exists().where(Notification.key == key):
             return False
         email = _templates.render(template, to, base_url=self.base_url, **context)
-        try:
-            await self.mailer.send(email)
-        except MailError as error:
-            log.error("mail %s to %s failed: %s", kind, to, error)
-            return False
         try:
             await Notification(
                 key=key,
@@ -68,9 +64,18 @@ class Notifier:
                 recipient=to,
                 sent_at=datetime.now(UTC),
             ).save()
-        except Exception:  # a concurrent run recorded it first: the message went once more
-            log.warning("notification %s was recorded concurrently", key)
+        except Exception:  # the unique key: another run claimed this message first
+            return False
+        try:
+            await self.mailer.send(email)
+        except MailError as error:
+            log.error("mail %s to %s failed: %s", kind, to, error)
+            await Notification.delete().where(Notification.key == key)
+            return False
         return True
+
+    async def already(self, key: str) -> bool:
+        return await Notification.exists().where(Notification.key == key)
 
     async def sent(self, sent: Sent, renewal: bool = False) -> None:
         context = await referral_context(sent.referral_id)

@@ -27,6 +27,7 @@ from directory.tables import Person, Structure
 from service.accounts.store import Actor
 from service.forms import parse_and_check, parse_form, split_codes
 from service.permissions import check_can_create_structure, check_can_edit
+from service.referrals.stats import response_times
 
 
 def _form_page(
@@ -87,11 +88,13 @@ class DirectoryPages(Controller):
     @get("/{structure_id:uuid}")
     async def show(self, structure_id: FromPath[UUID], actor: NamedDependency[Actor]) -> Template:
         structure = await store.get_structure(structure_id)
+        times = (await response_times([structure_id])).get(structure_id)
         return Template(
             "structure.html",
             context={
                 "actor": actor,
                 "s": structure,
+                "times": times,
                 "can_edit": actor.can_edit_structure(structure_id),
                 "people_by_id": {p.id: p for p in structure.people},
                 "sites_by_id": {site.id: site for site in structure.sites},

@@ -417,3 +417,29 @@ async def test_mail_reaches_a_real_smtp_server(t, settings, threaded_smtp_server
     html = to_partner.get_body(preferencelist=("html",)).get_content()
     assert sent["partner_link"] in html
     assert to_young["To"] == "yanis@exemple.fr"
+
+
+async def test_response_times_are_plain_phrases_counting_the_unanswered(client, t):
+    first = await _send(client, t)
+    times = (
+        await client.get(f"/api/v1/structures/{t.partner}/response-times", headers=t.advisor)
+    ).json()
+    assert times["answer"].startswith("Pas encore assez")
+    for _ in range(3):
+        sent = await _send(client, t)
+        await _link_act(client, sent["token"], "accept")
+    await _link_act(client, first["token"], "acknowledge")
+    times = (
+        await client.get(f"/api/v1/structures/{t.partner}/response-times", headers=t.advisor)
+    ).json()
+    assert times["count"] == 4
+    assert times["answer"] == (
+        "Répond en général en moins d'un jour ouvré (4 orientations, dont 1 sans réponse à ce jour)."
+    )
+    page = await client.get(f"/structures/{t.partner}", headers=t.advisor)
+    assert "dont 1 sans réponse" in page.text
+    results = await client.get(
+        "/api/v1/search", params={"commune": VALENCE, "need": "logement"}, headers=t.advisor
+    )
+    [hit] = results.json()["results"]["items"]
+    assert hit["response_times"] == times["answer"]

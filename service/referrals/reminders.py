@@ -1,0 +1,151 @@
+"""`maillage remind`: reminders before and at each deadline, overdue notices to the
+referent advisor and the coordinators, and expiry of referrals left unanswered long after
+their deadline. Idempotent: every message has a unique key (see notify.Notifier.deliver),
+so a second run the same day sends nothing again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from directory.errors import Conflict
+from service.accounts.tables import User
+from service.referrals import exchange
+from service.referrals.calendar import add_working_days
+from service.referrals.exchange import Rules, Who, _new_link
+from service.referrals.machine import Party, Status, Transition
+from service.referrals.notify import Notifier, referral_context
+from service.referrals.schemas import Action
+from service.referrals.tables import Referral
+
+
+@dataclass
+class RemindReport:
+    reminders: int = 0
+    overdue_notices: int = 0
+    expired: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return (
+            f"{self.reminders} relance(s) aux partenaires, {self.overdue_notices} avis de retard "
+            f"aux conseillers et coordinateurs, {self.expired} orientation(s) expirée(s)."
+        )
+
+
+def _stage(row: dict[str, Any]) -> tuple[str, datetime | None]:
+    """Which deadline runs now: acknowledging a sent referral, or answering one received."""
+    if row["status"] == Status.SENT.value:
+        return "acknowledge", row["acknowledge_due"]
+    return "answer", row["answer_due"]
+
+
+async def run_reminders(
+    notifier: Notifier,
+    rules: Rules,
+    expire_after_days: int = 30,
+    now: datetime | None = None,
+) -> RemindReport:
+    now = now or datetime.now(UTC)
+    report = RemindReport()
+    waiting = await Referral.select().where(
+        Referral.status.is_in([Status.SENT.value, Status.RECEIVED.value])
+    )
+    for row in waiting:
+        stage, due = _stage(row)
+        if due is None:
+            continue
+        if now > row["answer_due"] + timedelta(days=expire_after_days):
+            await _expire(row, notifier, rules, now)
+            report.expired += 1
+            continue
+        day = due.date().isoformat()
+        if now >= due:
+            report.reminders += await _remind_partner(row, "at", stage, day, notifier, rules, now)
+            report.overdue_notices += await _tell_overdue(row, stage, day, notifier)
+        elif now >= _one_working_day_before(due):
+            report.reminders += await _remind_partner(
+                row, "before", stage, day, notifier, rules, now
+            )
+    return report
+
+
+def _one_working_day_before(due: datetime) -> datetime:
+    # The reminder goes out the working day before: the moment from which one working day
+    # remains, found by stepping back a calendar day at a time.
+    moment = due
+    while add_working_days(moment, 1) > due:
+        moment -= timedelta(days=1)
+    return moment
+
+
+async def _remind_partner(
+    row: dict[str, Any],
+    when: str,
+    stage: str,
+    day: str,
+    notifier: Notifier,
+    rules: Rules,
+    now: datetime,
+) -> int:
+    key = f"{row['id']}:remind:{stage}:{when}:{day}"
+    if await notifier.already(key):
+        return 0
+    context = await referral_context(row["id"])
+    # The partner's earlier link may be lost or close to expiry: each reminder carries a
+    # fresh one, alongside the old ones until they expire.
+    token = await _new_link(row["id"], Party.PARTNER, rules.partner_link_days, now)
+    sent = await notifier.deliver(
+        key,
+        f"reminder_{stage}_{when}",
+        context["partner_email"],
+        "referral_reminder",
+        row["id"],
+        link=f"{notifier.base_url}/p/{token}",
+        stage=stage,
+        when=when,
+        **context,
+    )
+    return int(sent)
+
+
+async def _tell_overdue(row: dict[str, Any], stage: str, day: str, notifier: Notifier) -> int:
+    context = await referral_context(row["id"])
+    recipients = {context["referent_email"]}
+    coordinators = await User.select(User.email).where(
+        (User.structure == row["from_structure"])
+        & (User.role == "coordinator")
+        & (User.active == True)  # noqa: E712
+    )
+    recipients.update(c["email"] for c in coordinators)
+    count = 0
+    for recipient in sorted(r for r in recipients if r):
+        count += int(
+            await notifier.deliver(
+                f"{row['id']}:overdue:{stage}:{day}:{recipient}",
+                f"overdue_{stage}",
+                recipient,
+                "referral_overdue",
+                row["id"],
+                stage=stage,
+                link=f"{notifier.base_url}/orientations/{row['id']}",
+                **context,
+            )
+        )
+    return count
+
+
+async def _expire(row: dict[str, Any], notifier: Notifier, rules: Rules, now: datetime) -> None:
+    who = Who(Party.SYSTEM, label="Maillage (délai dépassé)")
+    try:
+        done = await exchange.act(
+            row["id"],
+            Action(transition=Transition.EXPIRE, expected_version=row["version"]),
+            who,
+            rules,
+            now,
+        )
+    except Conflict:
+        return  # someone answered meanwhile: nothing to expire
+    await notifier.done(done)

@@ -1,0 +1,64 @@
+"""Response-time figures of partners, shown to advisors as plain phrases next to the
+partner (its page, search results): never a ranking. Unanswered, expired and withdrawn
+referrals count, censored at the age they reached (figures.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from uuid import UUID
+
+from msgspec import Struct
+
+from service.referrals.calendar import working_days_between
+from service.referrals.figures import Observation, describe, response_figure
+from service.referrals.tables import Referral
+
+
+class ResponseTimes(Struct):
+    acknowledge: str
+    answer: str
+    count: int
+
+
+def _observation(
+    sent: datetime, event: datetime | None, closed: datetime | None, now: datetime
+) -> Observation:
+    if event is not None:
+        return Observation(working_days_between(sent, event), True)
+    return Observation(working_days_between(sent, closed or now), False)
+
+
+async def response_times(
+    structure_ids: Iterable[UUID], now: datetime | None = None
+) -> dict[UUID, ResponseTimes]:
+    """One query for all the structures asked about."""
+    ids = list(set(structure_ids))
+    if not ids:
+        return {}
+    now = now or datetime.now(UTC)
+    rows = await Referral.select(
+        Referral.to_structure,
+        Referral.sent_at,
+        Referral.acknowledged_at,
+        Referral.answered_at,
+        Referral.closed_at,
+    ).where(Referral.to_structure.is_in(ids) & Referral.sent_at.is_not_null())
+    acknowledge: dict[UUID, list[Observation]] = {}
+    answer: dict[UUID, list[Observation]] = {}
+    for row in rows:
+        key = row["to_structure"]
+        acknowledge.setdefault(key, []).append(
+            _observation(row["sent_at"], row["acknowledged_at"], row["closed_at"], now)
+        )
+        answer.setdefault(key, []).append(
+            _observation(row["sent_at"], row["answered_at"], row["closed_at"], now)
+        )
+    return {
+        key: ResponseTimes(
+            acknowledge=describe(response_figure(acknowledge[key]), "accuser réception"),
+            answer=describe(response_figure(answer[key]), "répondre"),
+            count=len(answer[key]),
+        )
+        for key in answer
+    }

@@ -1,0 +1,183 @@
+"""Deadlines, reminders, expiry and purge: `maillage remind` and `maillage purge`, with
+time moved forward by passing `now` to the same functions the commands run."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+import pytest
+from click.testing import CliRunner
+
+from service.accounts.store import Actor, Role, token_actor
+from service.cli import main
+from service.mail import OutboxMailer
+from service.referrals import exchange
+from service.referrals.exchange import Rules, Who
+from service.referrals.machine import Party, Transition
+from service.referrals.notify import Notifier
+from service.referrals.purge import purge
+from service.referrals.reminders import run_reminders
+from service.referrals.schemas import Action, ReferralCreate
+from service.referrals.tables import Referral, ReferralEvent, YoungPerson
+from tests import factories as f
+
+RULES = Rules()
+
+
+async def _setup(outbox: Path) -> tuple[Actor, Notifier, exchange.Sent]:
+    mission_locale = await f.structure("Mission Locale")
+    headers = await f.api_client_headers(Role.ADVISOR, of=mission_locale)
+    actor = await token_actor(headers["Authorization"].split()[1])
+    await f.user(Role.COORDINATOR, of=mission_locale, email="coordination@exemple.fr")
+    partner = await f.structure("Foyer", email="foyer@exemple.fr")
+    await f.site(partner, "26362")
+    data = msgspec.convert(
+        {
+            "to_structure_id": str(partner),
+            "domain": "housing",
+            "young_person": {"first_name": "Sami", "commune": "26362"},
+            "consent": {"given": True, "shares": ["message"]},
+            "message": "Besoin d'un logement.",
+        },
+        ReferralCreate,
+    )
+    notifier = Notifier(OutboxMailer(outbox, "maillage@exemple.fr"), "http://maillage.test")
+    sent = await exchange.send(actor, data, RULES)
+    return actor, notifier, sent
+
+
+def _mails(outbox: Path) -> list[email.message.EmailMessage]:
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(outbox.glob("*.eml"))
+    ]
+
+
+async def test_partner_is_reminded_before_and_at_the_deadline_once_each(database_url, tmp_path):
+    _actor, notifier, sent = await _setup(tmp_path)
+    row = await Referral.objects().first()
+    due = row.acknowledge_due
+
+    quiet = await run_reminders(notifier, RULES, now=due - timedelta(days=3))
+    assert (quiet.reminders, quiet.overdue_notices) == (0, 0)
+
+    before = await run_reminders(notifier, RULES, now=due - timedelta(hours=2))
+    assert before.reminders == 1
+    again = await run_reminders(notifier, RULES, now=due - timedelta(hours=1))
+    assert again.reminders == 0
+
+    at = await run_reminders(notifier, RULES, now=due + timedelta(hours=1))
+    assert at.reminders == 1 and at.overdue_notices == 2  # referent and coordinator
+    assert (await run_reminders(notifier, RULES, now=due + timedelta(hours=3))).reminders == 0
+
+    reminders = [m for m in _mails(tmp_path) if m["To"] == "foyer@exemple.fr"]
+    assert [m["Subject"].split(" :")[0] for m in reminders] == ["Rappel", "Aujourd'hui"]
+    link = next(
+        line
+        for line in reminders[-1].get_body(("plain",)).get_content().splitlines()
+        if "/p/" in line
+    ).strip()
+    who, _ = await exchange.who_for_link(link.rsplit("/", 1)[1])
+    assert who.party == Party.PARTNER  # the reminder's fresh link works
+    overdue = [m for m in _mails(tmp_path) if m["Subject"].startswith("En retard")]
+    assert sorted(m["To"] for m in overdue) == sorted(
+        ["coordination@exemple.fr", (await exchange.referent_of(sent.referral_id))["email"]]
+    )
+
+
+async def test_referral_expires_long_after_its_deadline(database_url, tmp_path):
+    _actor, notifier, _sent = await _setup(tmp_path)
+    row = await Referral.objects().first()
+    still = await run_reminders(notifier, RULES, 30, now=row.answer_due + timedelta(days=29))
+    assert still.expired == 0
+    report = await run_reminders(notifier, RULES, 30, now=row.answer_due + timedelta(days=31))
+    assert report.expired == 1
+    row = await Referral.objects().first()
+    assert row.status == "expired" and row.closed_at is not None
+    last = await ReferralEvent.objects().order_by(ReferralEvent.at, ascending=False).first()
+    assert (last.transition, last.actor_kind) == ("expire", "system")
+    again = await run_reminders(notifier, RULES, 30, now=row.answer_due + timedelta(days=32))
+    assert again.expired == 0
+    assert any("expirée" in m["Subject"].lower() for m in _mails(tmp_path))
+
+
+async def test_hold_pauses_the_deadlines(database_url, tmp_path):
+    actor, _notifier, sent = await _setup(tmp_path)
+    before = await Referral.objects().first()
+    advisor = Who(Party.ADVISOR, actor)
+    start = before.sent_at + timedelta(hours=1)
+    await exchange.act(
+        sent.referral_id,
+        Action(Transition.HOLD, reason="young_person_time"),
+        advisor,
+        RULES,
+        now=start,
+    )
+    await exchange.act(
+        sent.referral_id, Action(Transition.RESUME), advisor, RULES, now=start + timedelta(days=7)
+    )
+    after = await Referral.objects().first()
+    assert after.status == "sent"
+    # A week on hold holds five working days: the deadlines move by as much.
+    moved = after.acknowledge_due - before.acknowledge_due
+    assert timedelta(days=5) <= moved <= timedelta(days=9)
+    assert after.answer_due - before.answer_due == moved
+
+
+def test_remind_command_twice_sends_nothing_twice(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("MAILLAGE_MAIL_OUTBOX", str(tmp_path))
+    asyncio.run(_setup(tmp_path))
+    past = datetime.now(UTC) - timedelta(hours=1)
+    asyncio.run(
+        Referral.update({Referral.acknowledge_due: past}).where(Referral.id.is_not_null()).run()
+    )
+    runner = CliRunner()
+    first = runner.invoke(main, ["--database-url", database_url, "remind"])
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("1 relance(s)")
+    count = len(list(tmp_path.glob("*.eml")))
+    second = runner.invoke(main, ["--database-url", database_url, "remind"])
+    assert second.output.startswith("0 relance(s)") and "0 avis de retard" in second.output
+    assert len(list(tmp_path.glob("*.eml"))) == count
+
+
+async def test_purge_anonymises_after_the_retention_period_only(database_url, tmp_path):
+    actor, _notifier, sent = await _setup(tmp_path)
+    advisor = Who(Party.ADVISOR, actor)
+    await exchange.act(
+        sent.referral_id,
+        Action(Transition.CANCEL, reason="other", note="Sami a déménagé"),
+        advisor,
+        RULES,
+    )
+    closed = (await Referral.objects().first()).closed_at
+    early = await purge(24, now=closed + timedelta(days=700))
+    assert early.anonymised == 0
+    late = await purge(24, now=closed + timedelta(days=740))
+    assert late.anonymised == 1
+    young = await YoungPerson.objects().first()
+    assert young.first_name == "Anonyme" and young.anonymised_at is not None
+    assert young.commune == "26362"  # kept for statistics
+    row = await Referral.objects().first()
+    assert (row.status, row.message, row.domain) == ("cancelled", "", "housing")
+    events = await ReferralEvent.objects()
+    assert [e.transition for e in events] == ["send", "cancel"]  # the trail survives
+    assert all("Sami" not in e.note for e in events)
+    assert (await purge(24, now=closed + timedelta(days=800))).anonymised == 0
+
+
+async def test_purge_leaves_young_people_with_an_open_referral(database_url, tmp_path):
+    await _setup(tmp_path)
+    report = await purge(0, now=datetime.now(UTC) + timedelta(days=3000))
+    assert report.anonymised == 0
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
+def test_purge_command(database_url):
+    result = CliRunner().invoke(main, ["--database-url", database_url, "purge"])
+    assert result.exit_code == 0 and "anonymisé" in result.output
