@@ -434,7 +434,8 @@ async def test_response_times_are_plain_phrases_counting_the_unanswered(client, 
     ).json()
     assert times["count"] == 4
     assert times["answer"] == (
-        "Répond en général en moins d'un jour ouvré (4 orientations, dont 1 sans réponse à ce jour)."
+        "Répond en général en moins d'un jour ouvré "
+        "(4 orientations, dont 1 sans réponse à ce jour)."
     )
     page = await client.get(f"/structures/{t.partner}", headers=t.advisor)
     assert "dont 1 sans réponse" in page.text
