@@ -43,8 +43,9 @@ from directory.vocabulary import (
     RelationshipKind,
     StructureStatus,
 )
-from service.accounts.store import Role, create_user
+from service.accounts.store import Actor, Role, create_user
 from service.accounts.tables import User
+from service.demo_referrals import load_demo_referrals
 
 SEED = 2026_26
 DEPARTEMENT = "26"
@@ -82,6 +83,7 @@ class DemoReport:
     """What a load wrote (all zero when the demo was already there) and how to log in."""
 
     already_loaded: bool = False
+    referrals: int = 0
     structures: int = 0
     sites: int = 0
     services: int = 0
@@ -101,7 +103,7 @@ class DemoReport:
                 "Drôme (26).",
                 f"  {self.structures} structures, {self.sites} sites, {self.services} services, "
                 f"{self.people} personnes, {self.relationships} relations, "
-                f"{self.users} comptes.",
+                f"{self.users} comptes, {self.referrals} orientations en cours ou passées.",
             ]
         lines += ["", f"Comptes de démonstration (mot de passe commun : {PASSWORD}) :"]
         width = max(len(a.email) for a in self.accounts)
@@ -3170,8 +3172,15 @@ async def load_demo(today: date | None = None) -> DemoReport:
             await store.create_relationship(structure_ids[relation.source], data)
             report.relationships += 1
 
+        advisor: Actor | None = None
         for account in ACCOUNTS[1:]:
             structure_id = structure_ids[plan.index_of(account.structure)]
-            await create_user(account.email, account.name, PASSWORD, account.role, structure_id)
+            user_id = await create_user(
+                account.email, account.name, PASSWORD, account.role, structure_id
+            )
             report.users += 1
+            if account.role == Role.ADVISOR and advisor is None:
+                advisor = Actor(user_id, account.name, account.email, account.role, structure_id)
+        if advisor is not None:
+            report.referrals = await load_demo_referrals(advisor, today)
         return report

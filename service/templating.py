@@ -24,6 +24,7 @@ from directory.vocabulary import (
     StructureStatus,
 )
 from service.referrals.machine import Status
+from service.referrals.schemas import AGE_RANGES
 
 
 def _label(table: dict[Any, str], value: Any) -> str:
@@ -97,6 +98,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
             "RELATIONSHIP_KINDS": [(k.value, k.label) for k in RelationshipKind],
             "STATUSES": [(s.value, s.label) for s in StructureStatus],
             "STATUS_CHOICES": [(s.value, s.label) for s in Status],
+            "AGE_RANGES": AGE_RANGES,
         }
     )
     env.trim_blocks = True

@@ -28,6 +28,14 @@ from service.demo import (
     build_plan,
     load_demo,
 )
+from service.referrals.tables import (
+    AccessLink,
+    Consent,
+    Notification,
+    Referral,
+    ReferralEvent,
+    YoungPerson,
+)
 
 DAY = date(2026, 3, 2)
 
@@ -124,7 +132,17 @@ async def _names() -> list[str]:
 
 
 async def _erase() -> None:
-    for table in (User, Relationship, ServiceKey, Service, Person, Site, Structure):
+    referral_tables = (AccessLink, Notification, ReferralEvent, Consent, Referral, YoungPerson)
+    for table in (
+        *referral_tables,
+        User,
+        Relationship,
+        ServiceKey,
+        Service,
+        Person,
+        Site,
+        Structure,
+    ):
         await table.delete(force=True)
 
 
