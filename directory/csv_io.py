@@ -936,6 +936,7 @@ class _Import:
                 row.values["thematiques"],
                 row.values["publics"],
                 row.values["zone"],
+                row.values["remote"],
             )
         ]
         await _insert(ServiceKey, ["service", "key"], keys)

@@ -155,6 +155,17 @@ class SearchResults(Struct):
     remote: list[SearchHit]
 
 
+_ZONE_BASE = """
+SELECT CAST(sv.id AS TEXT) AS service_id, CAST(si.id AS TEXT) AS site_id,
+       si.lat AS lat, si.lon AS lon, CAST(sv.structure AS TEXT) AS structure_id
+FROM service_key z
+JOIN service sv ON sv.id = z.service
+JOIN structure st ON st.id = sv.structure
+JOIN site si ON si.structure = sv.structure AND (sv.site IS NULL OR sv.site = si.id)
+WHERE st.status = 'active' AND sv.on_site = {} AND si.lat IS NOT NULL
+"""
+
+
 def _placeholders(values: Sequence[Any]) -> str:
     return ", ".join("{}" for _ in values)
 
@@ -186,13 +197,19 @@ def _filters_sql(need: Need, words: list[str], filters: SearchFilters) -> tuple[
     return sql, args
 
 
-_BASE = """
-SELECT sv.id AS service_id, si.id AS site_id, si.lat AS lat, si.lon AS lon,
-       sv.structure AS structure_id
-FROM service sv
-JOIN structure st ON st.id = sv.structure
-JOIN site si ON si.structure = sv.structure AND (sv.site IS NULL OR sv.site = si.id)
-WHERE st.status = 'active' AND sv.on_site = {} AND si.lat IS NOT NULL
+# Ids come back as text: converting tens of thousands of candidate rows to UUID objects
+# costs more than the query in a dense city; only the page's rows are converted.
+# Driven by the sites of the grid cells around the place. CROSS JOIN fixes the join order
+# on SQLite (its planner otherwise starts from the service table when no statistics exist);
+# PostgreSQL plans it as an ordinary join.
+_NEAR_BASE = """
+SELECT CAST(sv.id AS TEXT) AS service_id, CAST(si.id AS TEXT) AS site_id,
+       si.lat AS lat, si.lon AS lon, CAST(sv.structure AS TEXT) AS structure_id
+FROM site si
+CROSS JOIN service sv
+CROSS JOIN structure st
+WHERE sv.structure = si.structure AND (sv.site IS NULL OR sv.site = si.id)
+  AND st.id = sv.structure AND st.status = 'active' AND sv.on_site = {}
 """
 
 
@@ -217,7 +234,7 @@ async def search(
     cells = cells_around(lat, lon, radius_km)
     south, west, north, east = bounding_box(lat, lon, radius_km)
     near_sql = (
-        _BASE
+        _NEAR_BASE
         + " AND si.cell IN ("
         + _placeholders(cells)
         + ") AND si.lat BETWEEN {} AND {} AND si.lon BETWEEN {} AND {}"
@@ -226,21 +243,17 @@ async def search(
     near_rows = await Service.raw(near_sql, True, *cells, south, north, west, east, *extra_args)
 
     zone_keys = [f"z:{code}" for code in _zone_codes(commune)]
-    zone_sql = (
-        _BASE
-        + " AND EXISTS (SELECT 1 FROM service_key z WHERE z.service = sv.id AND z.key IN ("
-        + _placeholders(zone_keys)
-        + "))"
-        + extra_sql
-    )
+    # Driven by the indexed zone keys: only services whose zone names this commune, its
+    # EPCI, its département or France are read, never the whole service table.
+    zone_sql = _ZONE_BASE + " AND z.key IN (" + _placeholders(zone_keys) + ")" + extra_sql
     zone_rows = await Service.raw(zone_sql, True, *zone_keys, *extra_args)
 
     partner_levels = await _partner_levels(viewer_structure)
-    allowed: set[UUID] | None = None
+    allowed: set[str] | None = None
     if filters.level is not None:
-        allowed = {s for s, levels in partner_levels.items() if filters.level.value in levels}
+        allowed = {str(s) for s, levels in partner_levels.items() if filters.level.value in levels}
 
-    best: dict[UUID, dict[str, Any]] = {}
+    best: dict[str, dict[str, Any]] = {}
     for via_zone, rows in ((False, near_rows), (True, zone_rows)):
         for row in rows:
             if allowed is not None and row["structure_id"] not in allowed:
@@ -259,10 +272,16 @@ async def search(
                 }
             elif via_zone:
                 current["via_zone"] = True
-    ranked = sorted(best.items(), key=lambda item: (item[1]["distance"], str(item[0])))
+    ranked = sorted(best.items(), key=lambda item: (item[1]["distance"], item[0]))
     page = max(page, 1)
     window = ranked[(page - 1) * page_size : page * page_size]
-    items = await _hydrate([(service_id, found) for service_id, found in window], partner_levels)
+    items = await _hydrate(
+        [
+            (UUID(service_id), {**found, "site_id": UUID(found["site_id"])})
+            for service_id, found in window
+        ],
+        partner_levels,
+    )
 
     remote_total, remote = (0, [])
     if not filters.on_site_only:
@@ -295,27 +314,29 @@ async def _remote(
     extra_sql: str,
     extra_args: list[Any],
     zone_keys: list[str],
-    allowed: set[UUID] | None,
+    allowed: set[str] | None,
     partner_levels: dict[UUID, set[str]],
     limit: int,
 ) -> tuple[int, list[SearchHit]]:
     """Remote services open to the commune: no zone stated, or a zone that covers it."""
+    # Driven by the "r:" keys: only remote services open to this commune are read.
+    remote_keys = ["r:none", *(f"r:{key[2:]}" for key in zone_keys)]
     sql = (
-        "SELECT sv.id AS service_id, sv.structure AS structure_id, sv.name AS name "
-        "FROM service sv JOIN structure st ON st.id = sv.structure "
-        "WHERE st.status = 'active' AND sv.remote = {} AND ("
-        "NOT EXISTS (SELECT 1 FROM service_key z WHERE z.service = sv.id AND z.key LIKE 'z:%')"
-        " OR EXISTS (SELECT 1 FROM service_key z WHERE z.service = sv.id AND z.key IN ("
-        + _placeholders(zone_keys)
-        + ")))"
-        + extra_sql
-        + " ORDER BY sv.name"
+        "SELECT DISTINCT CAST(sv.id AS TEXT) AS service_id, CAST(sv.structure AS TEXT) "
+        "AS structure_id, sv.name AS name "
+        "FROM service_key r JOIN service sv ON sv.id = r.service "
+        "JOIN structure st ON st.id = sv.structure "
+        "WHERE r.key IN (" + _placeholders(remote_keys) + ") AND st.status = 'active' "
+        "AND sv.remote = {}" + extra_sql + " ORDER BY sv.name, service_id"
     )
-    rows = await Service.raw(sql, True, *zone_keys, *extra_args)
+    rows = await Service.raw(sql, *remote_keys, True, *extra_args)
     if allowed is not None:
         rows = [r for r in rows if r["structure_id"] in allowed]
     chosen = [
-        (r["service_id"], {"site_id": None, "distance": None, "within": False, "via_zone": False})
+        (
+            UUID(r["service_id"]),
+            {"site_id": None, "distance": None, "within": False, "via_zone": False},
+        )
         for r in rows[:limit]
     ]
     return len(rows), await _hydrate(chosen, partner_levels)

@@ -339,13 +339,23 @@ def _service_text(service: Service | dict[str, Any], structure_name: str) -> str
 
 
 def service_keys(
-    domains: Iterable[str], thematiques: Iterable[str], publics: Iterable[str], zone: Iterable[str]
+    domains: Iterable[str],
+    thematiques: Iterable[str],
+    publics: Iterable[str],
+    zone: Iterable[str],
+    remote: bool = False,
 ) -> list[str]:
+    """The indexed keys search filters on. A remote service also gets "r:<zone code>" (or
+    "r:none" without a zone), so the remote services open to a commune are read through the
+    index instead of by scanning every service."""
+    zone = list(zone)
+    remote_keys = ([f"r:{z}" for z in zone] or ["r:none"]) if remote else []
     return (
         [f"d:{d}" for d in domains]
         + [f"t:{t}" for t in thematiques]
         + [f"p:{p}" for p in publics]
         + [f"z:{z}" for z in zone]
+        + remote_keys
     )
 
 
@@ -397,7 +407,13 @@ async def _check_service(
 
 async def _write_keys(service_id: UUID, values: dict[str, Any]) -> None:
     await ServiceKey.delete().where(ServiceKey.service == service_id)
-    keys = service_keys(values["domains"], values["thematiques"], values["publics"], values["zone"])
+    keys = service_keys(
+        values["domains"],
+        values["thematiques"],
+        values["publics"],
+        values["zone"],
+        values["remote"],
+    )
     if keys:
         await ServiceKey.insert(*[ServiceKey(service=service_id, key=k) for k in keys])
 
