@@ -301,7 +301,8 @@ async def send(
         )
         partner_token = await _new_link(referral.id, Party.PARTNER, rules.partner_link_days, now)
         young_token = None
-        if channel == "email" and has_email:
+        # Email links are sent by Maillage; an SMS link is shown to the advisor to send.
+        if (channel == "email" and has_email) or channel == "sms":
             young_token = await _new_link(
                 referral.id, Party.YOUNG_PERSON, rules.young_person_link_days, now
             )

@@ -94,7 +94,7 @@ class Notifier:
             link=f"{self.base_url}/p/{sent.partner_token}",
             **context,
         )
-        if sent.young_person_token:
+        if sent.young_person_token and context["young_email"]:
             await self.deliver(
                 f"{sent.referral_id}:new:young_person",
                 "young_person_link",

@@ -161,6 +161,13 @@ class ReferralPages(Controller):
                 "referral_id": sent.referral_id,
                 "target": target,
                 "partner_link": f"{settings.base_url}/p/{sent.partner_token}",
+                "young_link": (
+                    f"{settings.base_url}/j/{sent.young_person_token}"
+                    if sent.young_person_token
+                    and data.young_person
+                    and data.young_person.channel == "sms"
+                    else ""
+                ),
             },
         )
 

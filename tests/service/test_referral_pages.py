@@ -134,3 +134,16 @@ async def test_search_results_and_partner_pages_offer_to_refer(client):
     assert f"/orientations/nouvelle?structure={partner}&amp;service={service}" in results.text
     page = await client.get(f"/structures/{partner}")
     assert f"/orientations/nouvelle?structure={partner}" in page.text
+
+
+async def test_sms_link_is_shown_to_the_advisor_to_send(client, settings):
+    mission_locale = await f.structure("Mission Locale")
+    partner, service = await _partner()
+    await f.logged_in(client, Role.ADVISOR, of=mission_locale)
+    sent = await _send_by_form(client, partner, service, phone="06 12 34 56 78", channel="sms")
+    young_link = re.search(r'<code id="young-link">([^<]+)</code>', sent.text).group(1)
+    client.cookies.clear()
+    page = await client.get(young_link.removeprefix("http://maillage.test"))
+    assert page.status_code == 200 and "Bonjour Inès" in page.text
+    # Maillage sends no SMS, and the young person gave no e-mail: the link went nowhere else.
+    assert all("/j/" not in p.read_text() for p in settings.mail_outbox.glob("*.eml"))

@@ -181,3 +181,25 @@ async def test_purge_leaves_young_people_with_an_open_referral(database_url, tmp
 def test_purge_command(database_url):
     result = CliRunner().invoke(main, ["--database-url", database_url, "purge"])
     assert result.exit_code == 0 and "anonymisé" in result.output
+
+
+async def test_reminders_can_run_inside_the_server(settings, tmp_path):
+    from dataclasses import replace
+
+    from litestar.testing import AsyncTestClient
+
+    from service.app import create_app
+
+    await _setup(tmp_path / "setup")
+    await Referral.update({Referral.acknowledge_due: datetime.now(UTC) - timedelta(hours=1)}).where(
+        Referral.id.is_not_null()
+    )
+    outbox = tmp_path / "server"
+    app = create_app(replace(settings, mail_outbox=outbox, remind_every_minutes=60))
+    async with AsyncTestClient(app, base_url="http://127.0.0.1"):
+        for _ in range(100):
+            if any(p.suffix == ".eml" for p in outbox.glob("*")):
+                break
+            await asyncio.sleep(0.05)
+    subjects = [m["Subject"] for m in _mails(outbox)]
+    assert any(s.startswith("Aujourd'hui") for s in subjects), subjects
