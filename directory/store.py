@@ -4,7 +4,9 @@ in one transaction, so a bad form or a bad CSV row leaves nothing half-written."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -48,14 +50,38 @@ from directory.vocabulary import (
     Channel,
 )
 
+# SQLite lets one writer in at a time and leaves the others to poll: under load, newcomers
+# overtake writers that have waited for seconds, until one gives up with "database is
+# locked" (measured with benchmarks/referrals_load.py at 96 clients). Writers of this
+# process therefore queue on a lock of their own, first come first served; one lock per
+# event loop, since an asyncio lock belongs to its loop.
+_sqlite_writers: dict[int, asyncio.Lock] = {}
+_holding_write_lock: ContextVar[bool] = ContextVar("holding_write_lock", default=False)
 
-def writing() -> Any:
-    """A write transaction; on SQLite it takes the write lock at once (IMMEDIATE), so two
-    writers queue on the busy timeout instead of deadlocking on a lock upgrade."""
+
+@asynccontextmanager
+async def writing() -> AsyncIterator[None]:
+    """A write transaction. On SQLite it queues behind this process's other writers, then
+    takes the database's write lock at once (IMMEDIATE) so that it cannot deadlock on a lock
+    upgrade. Nested calls join the outer transaction."""
     db = Structure._meta.db
-    if isinstance(db, SQLiteEngine):
-        return db.transaction(transaction_type=TransactionType.immediate)
-    return db.transaction()
+    if not isinstance(db, SQLiteEngine):
+        async with db.transaction():
+            yield
+        return
+    if _holding_write_lock.get():
+        async with db.transaction(transaction_type=TransactionType.immediate):
+            yield
+        return
+    loop = id(asyncio.get_running_loop())
+    lock = _sqlite_writers.setdefault(loop, asyncio.Lock())
+    async with lock:
+        token = _holding_write_lock.set(True)
+        try:
+            async with db.transaction(transaction_type=TransactionType.immediate):
+                yield
+        finally:
+            _holding_write_lock.reset(token)
 
 
 def _now() -> datetime:

@@ -4,6 +4,7 @@ OpenAPI schema and its offline documentation page under /api/schema."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.logging.config import LoggingConfig
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -110,16 +112,18 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _remind_forever(notifier: Notifier, settings: Settings) -> None:
-    """The reminders inside the server, for installations without cron."""
+async def _remind_forever(notifier: Notifier, settings: Settings, stop: asyncio.Event) -> None:
+    """The reminders inside the server, for installations without cron. Stopping waits for
+    the current round: cancelling it mid-query would leave a database connection open."""
     from service.referrals.reminders import run_reminders
 
-    while True:
+    while not stop.is_set():
         try:
             await run_reminders(notifier, settings.referral_rules, settings.expire_after_days)
         except Exception:  # one failed round must not stop the next ones
             logging.getLogger(__name__).exception("reminders failed")
-        await asyncio.sleep(settings.remind_every_minutes * 60)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.remind_every_minutes * 60)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -142,8 +146,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         pooled = settings.database_pool and isinstance(engine, PostgresEngine)
         if pooled:
             await engine.start_connection_pool(min_size=1, max_size=20)
+        stop = asyncio.Event()
         scheduler = (
-            asyncio.create_task(_remind_forever(notifier, settings))
+            asyncio.create_task(_remind_forever(notifier, settings, stop))
             if settings.remind_every_minutes > 0
             else None
         )
@@ -151,7 +156,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             if scheduler is not None:
-                scheduler.cancel()
+                stop.set()
+                await scheduler
             if pooled:
                 await engine.close_connection_pool()
 
@@ -216,5 +222,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: _http,
         },
         lifespan=[lifespan],
+        # A 500 must say why in the server's log, not only in debug mode.
+        logging_config=LoggingConfig(log_exceptions="always"),
         debug=settings.debug,
     )

@@ -5,11 +5,15 @@ does not undo the referral: the advisor still sees its state and its link."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
+
 from directory.hours import LOCAL_TIME
+from directory.store import writing
 from directory.tables import Person, Service, Structure
 from directory.vocabulary import DOMAIN_LABELS
 from service.accounts.tables import User
@@ -57,15 +61,19 @@ class Notifier:
             return False
         email = _templates.render(template, to, base_url=self.base_url, **context)
         try:
-            await Notification(
-                key=key,
-                referral=referral_id,
-                kind=kind,
-                recipient=to,
-                sent_at=datetime.now(UTC),
-            ).save()
-        except Exception:  # the unique key: another run claimed this message first
-            return False
+            async with writing():
+                await Notification(
+                    key=key,
+                    referral=referral_id,
+                    kind=kind,
+                    recipient=to,
+                    sent_at=datetime.now(UTC),
+                ).save()
+        except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
+            return False  # another run claimed this very message first
+        except Exception:
+            # Better a rare duplicate than a lost message: send, and say why it is unrecorded.
+            log.exception("could not record notification %s; sending it anyway", key)
         try:
             await self.mailer.send(email)
         except MailError as error:
