@@ -17,3 +17,8 @@ def check_can_create_structure(actor: Actor) -> None:
 def check_can_edit(actor: Actor, structure_id: UUID) -> None:
     if not actor.can_edit_structure(structure_id):
         raise Forbidden("Vous ne pouvez modifier que la fiche de votre propre structure.")
+
+
+def check_can_edit_conventions(actor: Actor) -> None:
+    if not actor.can_edit_directory:
+        raise Forbidden("Seuls les coordinateurs et administrateurs enregistrent les conventions.")

@@ -14,6 +14,7 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "directory.piccolo_app",
         "service.accounts.piccolo_app",
+        "conventions.piccolo_app",
         "service.referrals.piccolo_app",
     ]
 )

@@ -56,6 +56,8 @@ class Settings:
     smtp_tls: bool = False
     mail_sender: str = "maillage@localhost"
     mail_outbox: Path = ROOT / "var" / "outbox"
+    # Uploaded files (signed conventions).
+    media_dir: Path = ROOT / "var" / "media"
     # Where links in emails point: the address people reach this server at.
     base_url: str = "http://127.0.0.1:8000"
     # Referral deadlines, in French working days, and personal links' lifetimes in days.
@@ -103,6 +105,7 @@ class Settings:
             "mail_sender": env.get("MAILLAGE_MAIL_SENDER", cls.mail_sender),
             "mail_outbox": Path(env.get("MAILLAGE_MAIL_OUTBOX", str(cls.mail_outbox))),
             "base_url": env.get("MAILLAGE_BASE_URL", cls.base_url).rstrip("/"),
+            "media_dir": Path(env.get("MAILLAGE_MEDIA_DIR", str(cls.media_dir))),
             "acknowledge_days": int(env.get("MAILLAGE_ACKNOWLEDGE_DAYS", "5")),
             "answer_days": int(env.get("MAILLAGE_ANSWER_DAYS", "10")),
             "partner_link_days": int(env.get("MAILLAGE_PARTNER_LINK_DAYS", "14")),

@@ -2,6 +2,7 @@
 
 from litestar import Router
 
+from service.api.conventions import ConventionController
 from service.api.directory import DirectoryController
 from service.api.referrals import LinkController, ReferralController, ResponseTimesController
 from service.api.search import SearchController
@@ -14,6 +15,7 @@ api_router = Router(
         ReferralController,
         LinkController,
         ResponseTimesController,
+        ConventionController,
     ],
     tags=["API"],
 )

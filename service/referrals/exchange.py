@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from conventions.store import applying_to
 from directory.errors import Conflict, Forbidden, Invalid, NotFound
 from directory.gazetteer import load_gazetteer
 from directory.store import writing
@@ -159,10 +160,21 @@ async def _new_link(referral_id: UUID, party: Party, days: int, now: datetime) -
     return token
 
 
-def _deadlines(now: datetime, rules: Rules) -> dict[str, datetime]:
+async def _terms(
+    from_structure: UUID, to_structure: UUID, now: datetime, rules: Rules
+) -> dict[str, Any]:
+    """Deadlines from the convention in force between the two structures, if it commits to
+    delays, else from the exchange's defaults."""
+    convention = await applying_to(from_structure, to_structure, now.date())
+    acknowledge = rules.acknowledge_days
+    answer = rules.answer_days
+    if convention is not None:
+        acknowledge = convention.acknowledge_days or acknowledge
+        answer = max(convention.answer_days or answer, acknowledge)
     return {
-        "acknowledge_due": add_working_days(now, rules.acknowledge_days),
-        "answer_due": add_working_days(now, rules.answer_days),
+        "acknowledge_due": add_working_days(now, acknowledge),
+        "answer_due": add_working_days(now, answer),
+        "convention": convention.id if convention else None,
     }
 
 
@@ -282,7 +294,7 @@ async def send(
             version=1,
             sent_at=now,
             created_at=now,
-            **_deadlines(now, rules),
+            **await _terms(actor.structure_id, data.to_structure_id, now, rules),
         )
         await referral.save()
         await Consent(
@@ -487,7 +499,7 @@ async def _redirect(
         version=1,
         sent_at=now,
         created_at=now,
-        **_deadlines(now, rules),
+        **await _terms(parent["from_structure"], action.redirect_to_structure_id, now, rules),
     )
     await child.save()
     consent = await Consent.select().where(Consent.referral == parent["id"]).first()
@@ -554,6 +566,7 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
             Referral.to_contact.last_name.as_alias("contact_last_name"),
             Referral.referent.name.as_alias("referent_name"),
             Referral.referent.email.as_alias("referent_email"),
+            Referral.convention.title.as_alias("convention_title"),
         )
         .where(Referral.id == referral_id)
         .first()
@@ -594,6 +607,8 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
         young_person=_young_view(young, shares, withdrawn, who.party),
         consent_withdrawn=withdrawn,
         parent_id=row["parent"],
+        convention_id=row["convention"],
+        convention_title=row["convention_title"] or "",
         children_ids=[c["id"] for c in children],
         acknowledge_due=row["acknowledge_due"],
         answer_due=row["answer_due"],

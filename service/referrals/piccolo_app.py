@@ -17,6 +17,10 @@ APP_CONFIG = AppConfig(
     app_name="referrals",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[YoungPerson, Referral, Consent, ReferralEvent, AccessLink, Notification],
-    migration_dependencies=["directory.piccolo_app", "service.accounts.piccolo_app"],
+    migration_dependencies=[
+        "directory.piccolo_app",
+        "service.accounts.piccolo_app",
+        "conventions.piccolo_app",
+    ],
     commands=[],
 )

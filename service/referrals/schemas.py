@@ -102,6 +102,8 @@ class ReferralRead(Struct):
     consent_withdrawn: bool
     parent_id: UUID | None
     children_ids: list[UUID]
+    convention_id: UUID | None
+    convention_title: str
     acknowledge_due: datetime | None
     answer_due: datetime | None
     overdue: bool

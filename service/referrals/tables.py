@@ -15,6 +15,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
+from conventions.tables import Convention
 from directory.tables import Person, Service, Structure
 from service.accounts.tables import User
 
@@ -44,6 +45,8 @@ class Referral(Table):
     to_structure = ForeignKey(Structure, on_delete=OnDelete.restrict, null=False, index=True)
     to_service = ForeignKey(Service, on_delete=OnDelete.set_null, null=True, default=None)
     to_contact = ForeignKey(Person, on_delete=OnDelete.set_null, null=True, default=None)
+    # The convention whose commitments set this referral's deadlines, if any.
+    convention = ForeignKey(Convention, on_delete=OnDelete.set_null, null=True, default=None)
     domain = Varchar(length=20)
     urgency = Varchar(length=10, default="normal")
     message = Text(default="")

@@ -1,8 +1,9 @@
 """The French web pages."""
 
 from service.web.account import AccountController
+from service.web.conventions import ConventionPages
 from service.web.directory import DirectoryPages
 from service.web.referrals import ReferralPages
 from service.web.search import SearchPage
 
-web_handlers = [AccountController, DirectoryPages, SearchPage, ReferralPages]
+web_handlers = [AccountController, DirectoryPages, SearchPage, ReferralPages, ConventionPages]
