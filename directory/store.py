@@ -4,6 +4,7 @@ in one transaction, so a bad form or a bad CSV row leaves nothing half-written."
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -55,7 +56,9 @@ from directory.vocabulary import (
 # locked" (measured with benchmarks/referrals_load.py at 96 clients). Writers of this
 # process therefore queue on a lock of their own, first come first served; one lock per
 # event loop, since an asyncio lock belongs to its loop.
-_sqlite_writers: dict[int, asyncio.Lock] = {}
+_sqlite_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
 _holding_write_lock: ContextVar[bool] = ContextVar("holding_write_lock", default=False)
 
 
@@ -73,7 +76,7 @@ async def writing() -> AsyncIterator[None]:
         async with db.transaction(transaction_type=TransactionType.immediate):
             yield
         return
-    loop = id(asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
     lock = _sqlite_writers.setdefault(loop, asyncio.Lock())
     async with lock:
         token = _holding_write_lock.set(True)

@@ -21,7 +21,6 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.logging.config import LoggingConfig
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -96,6 +95,15 @@ def _place(request: Request, exc: AmbiguousPlace | UnknownPlace) -> Response:
 
 def _validation(request: Request, exc: ValidationException) -> Response:
     return _error(request, 400, exc.detail, errors=exc.extra)
+
+
+def _server_error(request: Request, exc: Exception) -> Response:
+    # A 500 must say why in the server's log, whatever the debug setting.
+    logging.getLogger("maillage").error(
+        "%s %s failed", request.method, request.url.path, exc_info=exc
+    )
+    detail = repr(exc) if request.app.debug else "Erreur interne : elle a été consignée."
+    return _error(request, 500, detail)
 
 
 def _http(request: Request, exc: HTTPException) -> Response:
@@ -220,9 +228,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UnknownPlace: _place,
             ValidationException: _validation,
             HTTPException: _http,
+            Exception: _server_error,
         },
         lifespan=[lifespan],
-        # A 500 must say why in the server's log, not only in debug mode.
-        logging_config=LoggingConfig(log_exceptions="always"),
         debug=settings.debug,
     )

@@ -4,6 +4,7 @@ from litestar import Router
 
 from service.api.conventions import ConventionController
 from service.api.directory import DirectoryController
+from service.api.network import NetworkController
 from service.api.referrals import LinkController, ReferralController, ResponseTimesController
 from service.api.search import SearchController
 
@@ -16,6 +17,7 @@ api_router = Router(
         LinkController,
         ResponseTimesController,
         ConventionController,
+        NetworkController,
     ],
     tags=["API"],
 )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from directory.errors import Conflict
+from directory.hours import LOCAL_TIME
 from service.accounts.tables import User
 from service.referrals import exchange
 from service.referrals.calendar import add_working_days
@@ -25,12 +26,16 @@ class RemindReport:
     reminders: int = 0
     overdue_notices: int = 0
     expired: int = 0
+    conventions_expiring: int = 0
+    referents_left: int = 0
     notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         return (
             f"{self.reminders} relance(s) aux partenaires, {self.overdue_notices} avis de retard "
-            f"aux conseillers et coordinateurs, {self.expired} orientation(s) expirée(s)."
+            f"aux conseillers et coordinateurs, {self.expired} orientation(s) expirée(s), "
+            f"{self.conventions_expiring} avis de fin de convention, "
+            f"{self.referents_left} avis de départ de référent·e."
         )
 
 
@@ -68,6 +73,11 @@ async def run_reminders(
             report.reminders += await _remind_partner(
                 row, "before", stage, day, notifier, rules, now
             )
+    from service.convention_watch import watch_conventions
+
+    report.conventions_expiring, report.referents_left = await watch_conventions(
+        notifier, now.astimezone(LOCAL_TIME).date()
+    )
     return report
 
 

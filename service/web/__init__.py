@@ -3,7 +3,15 @@
 from service.web.account import AccountController
 from service.web.conventions import ConventionPages
 from service.web.directory import DirectoryPages
+from service.web.network import NetworkPage
 from service.web.referrals import ReferralPages
 from service.web.search import SearchPage
 
-web_handlers = [AccountController, DirectoryPages, SearchPage, ReferralPages, ConventionPages]
+web_handlers = [
+    AccountController,
+    DirectoryPages,
+    SearchPage,
+    ReferralPages,
+    ConventionPages,
+    NetworkPage,
+]

@@ -1,0 +1,45 @@
+"""The partner network through the API: analyses as JSON, the graph and every table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath
+
+from graph.export import to_csv_rows
+from service.network import report
+from service.web.network import _filters, _table, csv_response, graph_response
+
+
+class NetworkController(Controller):
+    path = "/network"
+    tags = ("Réseau",)
+
+    @get("/", summary="Silos, brokers, single-person dependencies, sole providers and more")
+    async def analyses(self, request: Request) -> dict[str, Any]:
+        levels, domains = _filters(request)
+        result = await report(levels, domains)
+        return {
+            "filters": {"levels": levels, "domains": domains},
+            "brokers_method": result.brokers.method,
+            "silos": result.silos,
+            "brokers": result.brokers.ranking,
+            "single_person_dependencies": result.dependencies,
+            "sole_providers": result.sole_providers,
+            "relationships_without_convention": result.without_convention,
+            "conventions_expiring": result.expiring,
+            "unanswered_partners": result.unanswered,
+            "level_balance": result.balance,
+        }
+
+    @get("/graph/{fmt:str}", summary="The network as GraphML, GEXF (Gephi) or node-link JSON")
+    async def graph(self, fmt: FromPath[str], request: Request) -> Response:
+        levels, domains = _filters(request)
+        return graph_response(await report(levels, domains), fmt)
+
+    @get("/tables/{name:str}", summary="One analysis as CSV (silos, brokers, dependencies…)")
+    async def table(self, name: FromPath[str], request: Request) -> Response:
+        levels, domains = _filters(request)
+        name = name.removesuffix(".csv")
+        return csv_response(to_csv_rows(_table(await report(levels, domains), name)), f"{name}.csv")

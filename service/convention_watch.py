@@ -1,0 +1,77 @@
+"""The conventions part of `maillage remind`: warn the coordinators and the named referents
+90 and 30 days before a convention ends, and the coordinators when a named referent has
+left their structure. Idempotent through the notification keys."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from conventions.store import read_many
+from service.accounts.tables import User
+from service.referrals.notify import Notifier
+
+WARN_AT_DAYS = (90, 30)
+
+
+async def _coordinators(structure_ids: list[Any]) -> list[str]:
+    rows = await User.select(User.email).where(
+        User.structure.is_in(structure_ids) & (User.role == "coordinator") & (User.active == True)  # noqa: E712
+    )
+    return sorted({r["email"] for r in rows})
+
+
+async def watch_conventions(notifier: Notifier, today: date) -> tuple[int, int]:
+    """Returns (expiry warnings sent, departed-referent warnings sent)."""
+    expiring = departed = 0
+    for convention in await read_many(today=today):
+        if not convention.status.in_force:
+            continue
+        structures = [p.structure_id for p in convention.parties]
+        coordinators = await _coordinators(structures)
+        context = {
+            "title": convention.title,
+            "ends_on": convention.ends_on.strftime("%d/%m/%Y") if convention.ends_on else "",
+            "parties": ", ".join(p.structure_name for p in convention.parties),
+            "link": f"{notifier.base_url}/conventions/{convention.id}",
+        }
+        if convention.ends_on is not None:
+            left = (convention.ends_on - today).days
+            # The nearest threshold reached: 30 days left is the 30-day warning.
+            for threshold in sorted(WARN_AT_DAYS):
+                if 0 <= left <= threshold:
+                    referents = [
+                        p.referent_email
+                        for p in convention.parties
+                        if p.referent_email and p.referent_active
+                    ]
+                    for recipient in sorted(set(coordinators + referents)):
+                        expiring += int(
+                            await notifier.deliver(
+                                f"convention:{convention.id}:expiring:{threshold}:{recipient}",
+                                f"convention_expiring_{threshold}",
+                                recipient,
+                                "convention_expiring",
+                                None,
+                                days_left=left,
+                                threshold=threshold,
+                                **context,
+                            )
+                        )
+                    break
+        for party in convention.parties:
+            if party.referent_id is not None and not party.referent_active:
+                for recipient in coordinators:
+                    departed += int(
+                        await notifier.deliver(
+                            f"convention:{convention.id}:referent_left:{party.referent_id}:{recipient}",
+                            "convention_referent_left",
+                            recipient,
+                            "convention_referent_left",
+                            None,
+                            referent_name=party.referent_name,
+                            structure_name=party.structure_name,
+                            **context,
+                        )
+                    )
+    return expiring, departed

@@ -1,0 +1,202 @@
+"""The partner network of the territory: records read from the database, handed to the
+pure analyses of graph/, and the results the network page and the API show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import networkx as nx
+
+from conventions.store import read_many as read_conventions
+from directory.gazetteer import load_gazetteer
+from directory.tables import Person, Relationship, Service, Site, Structure
+from graph import analyses
+from graph.network import build_graph
+from graph.records import (
+    ConventionEdge,
+    PersonNode,
+    ReferralFlow,
+    RelationshipEdge,
+    ServiceCoverage,
+    StructureNode,
+)
+from service.referrals.machine import AWAITING_PARTNER, Status
+from service.referrals.tables import Referral
+
+UNANSWERED_SHARE = 0.5
+
+
+@dataclass
+class Records:
+    structures: list[StructureNode]
+    people: list[PersonNode]
+    relationships: list[RelationshipEdge]
+    conventions: list[ConventionEdge]
+    flows: list[ReferralFlow]
+    coverages: list[ServiceCoverage]
+
+
+async def load_records(today: date | None = None) -> Records:
+    """Everything the analyses need, in a handful of queries."""
+    today = today or datetime.now(UTC).date()
+    gazetteer = load_gazetteer()
+    structures = await Structure.select(
+        Structure.id, Structure.name, Structure.kind, Structure.network, Structure.status
+    )
+    sites = await Site.select(Site.id, Site.structure, Site.commune)
+    services = await Service.select(Service.structure, Service.site, Service.domains, Service.zone)
+    communes_of: dict[Any, set[str]] = {}
+    site_commune = {}
+    for site in sites:
+        communes_of.setdefault(site["structure"], set()).add(site["commune"])
+        site_commune[site["id"]] = site["commune"]
+    domains_of: dict[Any, set[str]] = {}
+    served: dict[tuple[Any, str], set[str]] = {}
+    for service in services:
+        domains_of.setdefault(service["structure"], set()).update(service["domains"])
+        reach = (
+            {site_commune[service["site"]]}
+            if service["site"] in site_commune
+            else set(communes_of.get(service["structure"], set()))
+        )
+        for code in service["zone"]:
+            if code != "france":  # a national zone would make everyone everywhere
+                reach.update(gazetteer.communes_of_zone(code))
+        for domain in service["domains"]:
+            served.setdefault((service["structure"], domain), set()).update(reach)
+    people = await Person.select(
+        Person.id, Person.structure, Person.first_name, Person.last_name, Person.active
+    )
+    relationships = await Relationship.select()
+    conventions = await read_conventions(today=today)
+    referrals = await Referral.select(
+        Referral.from_structure,
+        Referral.to_structure,
+        Referral.status,
+        Referral.acknowledge_due,
+        Referral.answer_due,
+    ).where(Referral.sent_at.is_not_null())
+    now = datetime.now(UTC)
+    flows: dict[tuple[str, str], list[int]] = {}
+    for r in referrals:
+        pair = flows.setdefault((str(r["from_structure"]), str(r["to_structure"])), [0, 0])
+        pair[0] += 1
+        status = Status(r["status"])
+        due = r["acknowledge_due"] if status == Status.SENT else r["answer_due"]
+        late = status in AWAITING_PARTNER and due is not None and due < now
+        pair[1] += int(status == Status.EXPIRED or late)
+    return Records(
+        structures=[
+            StructureNode(
+                id=str(s["id"]),
+                name=s["name"],
+                kind=s["kind"],
+                network=s["network"],
+                domains=frozenset(domains_of.get(s["id"], set())),
+                communes=frozenset(communes_of.get(s["id"], set())),
+                status=s["status"],
+            )
+            for s in structures
+        ],
+        people=[
+            PersonNode(
+                id=str(p["id"]),
+                structure_id=str(p["structure"]),
+                name=f"{p['first_name']} {p['last_name']}",
+                active=p["active"],
+            )
+            for p in people
+        ],
+        relationships=[
+            RelationshipEdge(
+                id=str(r["id"]),
+                source=str(r["source"]),
+                target=str(r["target_structure"] or r["target_person"]),
+                target_is_person=r["target_person"] is not None,
+                level=r["level"],
+                kind=r["kind"],
+            )
+            for r in relationships
+        ],
+        conventions=[
+            ConventionEdge(
+                id=str(c.id),
+                structures=tuple(str(p.structure_id) for p in c.parties),
+                level=str(c.level),
+                domains=frozenset(str(d) for d in c.domains),
+                status=c.status.value,
+                end=c.ends_on,
+                referents=tuple(str(p.referent_id) for p in c.parties if p.referent_id),
+                title=c.title,
+            )
+            for c in conventions
+        ],
+        flows=[
+            ReferralFlow(s, t, count, unanswered) for (s, t), (count, unanswered) in flows.items()
+        ],
+        coverages=[
+            ServiceCoverage(structure_id=str(structure), domain=domain, communes=frozenset(c))
+            for (structure, domain), c in served.items()
+        ],
+    )
+
+
+def graph_of(records: Records) -> nx.MultiDiGraph:
+    return build_graph(
+        records.structures,
+        records.people,
+        records.relationships,
+        records.conventions,
+        records.flows,
+    )
+
+
+@dataclass
+class NetworkReport:
+    graph: nx.MultiDiGraph
+    silos: analyses.Silos
+    brokers: analyses.Brokers
+    dependencies: tuple[analyses.SinglePersonDependency, ...]
+    sole_providers: tuple[analyses.SoleProvider, ...]
+    without_convention: tuple[analyses.RelationshipWithoutConvention, ...]
+    expiring: tuple[analyses.ExpiringConvention, ...]
+    unanswered: tuple[analyses.UnansweredPartner, ...]
+    balance: analyses.LevelBalance
+    names: dict[str, str]
+
+
+TABLES = (
+    "silos",
+    "brokers",
+    "dependencies",
+    "sole_providers",
+    "without_convention",
+    "expiring",
+    "unanswered",
+    "balance",
+)
+
+
+async def report(
+    levels: list[str] | None = None, domains: list[str] | None = None, today: date | None = None
+) -> NetworkReport:
+    today = today or datetime.now(UTC).date()
+    records = await load_records(today)
+    full = graph_of(records)
+    g = analyses.filter_graph(full, levels=levels or None, domains=domains or None)
+    return NetworkReport(
+        graph=g,
+        silos=analyses.silos(g),
+        brokers=analyses.brokers(g, top=15),
+        dependencies=analyses.single_person_dependencies(g),
+        sole_providers=analyses.sole_providers(
+            c for c in records.coverages if not domains or c.domain in domains
+        ),
+        without_convention=analyses.relationships_without_convention(g),
+        expiring=analyses.conventions_expiring(records.conventions, today),
+        unanswered=analyses.unanswered_partners(records.flows, UNANSWERED_SHARE),
+        balance=analyses.level_balance(g, records.structures),
+        names={s.id: s.name for s in records.structures},
+    )

@@ -1,0 +1,110 @@
+"""The coordinator's network page and its exports (also under the API)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+
+from directory.errors import NotFound
+from directory.vocabulary import Domain, Level
+from graph.export import gexf_bytes, graphml_bytes, node_link, to_csv_rows
+from graph.layout import draw_svg
+from service.accounts.store import Actor
+from service.network import TABLES, NetworkReport, report
+
+
+def _filters(request: Request) -> tuple[list[str], list[str]]:
+    levels = [
+        v for v in request.query_params.getall("level", []) if v in Level.__members__.values()
+    ]
+    domains = [
+        v for v in request.query_params.getall("domain", []) if v in Domain.__members__.values()
+    ]
+    return levels, domains
+
+
+def _table(result: NetworkReport, name: str) -> Any:
+    if name not in TABLES:
+        raise NotFound("Tableau")
+    return getattr(result, name)
+
+
+def csv_response(rows: list[dict[str, Any]], filename: str) -> Response:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def graph_response(result: NetworkReport, fmt: str) -> Response:
+    if fmt == "graphml":
+        return Response(
+            graphml_bytes(result.graph),
+            media_type="application/graphml+xml",
+            headers={"Content-Disposition": 'attachment; filename="reseau.graphml"'},
+        )
+    if fmt == "gexf":
+        return Response(
+            gexf_bytes(result.graph),
+            media_type="application/gexf+xml",
+            headers={"Content-Disposition": 'attachment; filename="reseau.gexf"'},
+        )
+    if fmt == "json":
+        return Response(node_link(result.graph), media_type="application/json")
+    raise NotFound("Format")
+
+
+class NetworkPage(Controller):
+    path = "/reseau"
+    include_in_schema = False
+
+    @get("/")
+    async def page(self, request: Request, actor: NamedDependency[Actor]) -> Template:
+        levels, domains = _filters(request)
+        result = await report(levels, domains)
+        labels = {b.structure.id for b in result.brokers.ranking[:10]}
+        svg = draw_svg(result.graph, label_ids=labels, title="Réseau des partenaires du territoire")
+        query = request.url.query
+        return Template(
+            "network.html",
+            context={
+                "actor": actor,
+                "r": result,
+                "svg": svg,
+                "levels": levels,
+                "domains": domains,
+                "query": f"?{query}" if query else "",
+                "structures": sorted(
+                    (
+                        (data["name"], result.graph.degree(node))
+                        for node, data in result.graph.nodes(data=True)
+                        if data.get("type") == "structure"
+                    ),
+                    key=lambda item: (-item[1], item[0]),
+                ),
+            },
+        )
+
+    @get("/export/{fmt:str}")
+    async def export(self, fmt: FromPath[str], request: Request) -> Response:
+        levels, domains = _filters(request)
+        return graph_response(await report(levels, domains), fmt)
+
+    @get("/tableaux/{name:str}")
+    async def table(self, name: FromPath[str], request: Request) -> Response:
+        levels, domains = _filters(request)
+        name = name.removesuffix(".csv")
+        result = await report(levels, domains)
+        return csv_response(to_csv_rows(_table(result, name)), f"{name}.csv")
