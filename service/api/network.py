@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
+from graph.analyses import what_if_person_leaves
 from graph.export import to_csv_rows
-from service.network import report
+from service.network import graph_of, load_records, report
 from service.web.network import _filters, _table, csv_response, graph_response
 
 
@@ -32,6 +34,14 @@ class NetworkController(Controller):
             "unanswered_partners": result.unanswered,
             "level_balance": result.balance,
         }
+
+    @get(
+        "/people/{person_id:uuid}/leaving",
+        summary="What if this person left: partnerships and conventions losing their last person",
+    )
+    async def leaving(self, person_id: FromPath[UUID]) -> Any:
+        records = await load_records()
+        return what_if_person_leaves(graph_of(records), str(person_id))
 
     @get("/graph/{fmt:str}", summary="The network as GraphML, GEXF (Gephi) or node-link JSON")
     async def graph(self, fmt: FromPath[str], request: Request) -> Response:

@@ -87,7 +87,7 @@ async def test_network_page_draws_the_picture_and_the_tables(client):
 async def test_remind_warns_before_a_convention_ends_and_when_a_referent_left(
     database_url, tmp_path
 ):
-    ml, fjt, _cidff, _ccas, only = await _mesh()
+    ml, _fjt, _cidff, _ccas, only = await _mesh()
     await f.user(Role.COORDINATOR, of=ml, email="coordination@exemple.fr")
     coordinator = await f.api_client_headers(Role.COORDINATOR, of=ml)
     today = datetime.now(UTC).date()
@@ -125,3 +125,12 @@ async def test_remind_warns_before_a_convention_ends_and_when_a_referent_left(
     )
     _, departed = await watch_conventions(notifier, today + timedelta(days=32))
     assert departed == 2
+
+
+async def test_what_if_a_person_leaves(client):
+    ml, _fjt, _cidff, _ccas, only = await _mesh()
+    headers = await f.api_client_headers(Role.COORDINATOR, of=ml)
+    body = (await client.get(f"/api/v1/network/people/{only}/leaving", headers=headers)).json()
+    assert body["person_name"] == "Léna Faure"
+    assert [s["name"] for s in body["partnerships_losing_last_person"]] == ["Mission Locale"]
+    assert body["colleagues_left"] == 0
