@@ -87,7 +87,7 @@ async def test_network_page_draws_the_picture_and_the_tables(client):
 async def test_remind_warns_before_a_convention_ends_and_when_a_referent_left(
     database_url, tmp_path
 ):
-    ml, _fjt, _cidff, _ccas, only = await _mesh()
+    ml, fjt, _cidff, _ccas, only = await _mesh()
     await f.user(Role.COORDINATOR, of=ml, email="coordination@exemple.fr")
     coordinator = await f.api_client_headers(Role.COORDINATOR, of=ml)
     today = datetime.now(UTC).date()
