@@ -74,23 +74,25 @@ def test_simultaneous_answers_through_a_real_server(database_url):
                 barrier.wait()
                 responses[name] = http.post(url, json=body, headers=headers)
 
+        # Each party acts on the version it saw, as the pages do: whoever comes second,
+        # even a split second later, is told that the referral changed under them.
         jobs = [
             (
                 "link-accept",
                 f"{base}/api/v1/links/{sent.partner_token}/actions",
-                {"transition": "accept"},
+                {"transition": "accept", "expected_version": 1},
                 {},
             ),
             (
                 "inbox-decline",
                 f"{base}/api/v1/referrals/{sent.referral_id}/actions",
-                {"transition": "decline", "reason": "no_capacity"},
+                {"transition": "decline", "reason": "no_capacity", "expected_version": 1},
                 partner_user,
             ),
             (
                 "advisor-cancel",
                 f"{base}/api/v1/referrals/{sent.referral_id}/actions",
-                {"transition": "cancel", "reason": "other_solution"},
+                {"transition": "cancel", "reason": "other_solution", "expected_version": 1},
                 advisor,
             ),
         ]
