@@ -2,14 +2,22 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from directory.tables import Person, Relationship, Service, ServiceKey, Site, Structure
+from directory.tables import (
+    Person,
+    Relationship,
+    SearchRecord,
+    Service,
+    ServiceKey,
+    Site,
+    Structure,
+)
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 
 APP_CONFIG = AppConfig(
     app_name="directory",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[Structure, Site, Person, Service, ServiceKey, Relationship],
+    table_classes=[Structure, Site, Person, Service, ServiceKey, Relationship, SearchRecord],
     migration_dependencies=[],
     commands=[],
 )

@@ -110,3 +110,13 @@ class Relationship(Table):
     kind = Varchar(length=30, default="partnership")
     since = Date(null=True, default=None)
     note = Text(default="")
+
+
+class SearchRecord(Table, tablename="search_record"):
+    """One search, without any personal data: where, for what, and how many partners were
+    found. Searches that found nothing are the demand signals of the coverage map."""
+
+    at = Timestamptz()
+    commune = Varchar(length=5, index=True)
+    domains = Array(base_column=Varchar(length=20))
+    results = Integer(default=0)

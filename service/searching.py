@@ -10,6 +10,7 @@ from directory.errors import Invalid
 from directory.gazetteer import UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder, Place, locate_place
 from directory.search import SearchFilters, SearchResults, resolve_need, search
+from directory.tables import SearchRecord
 from directory.vocabulary import PUBLICS, Domain, Level
 from service.accounts.store import Actor
 from service.referrals.stats import response_times
@@ -70,6 +71,12 @@ async def run_search(
         viewer_structure=actor.structure_id,
         origin=(place.lat, place.lon),
     )
+    # Demand signal for coverage maps: where and for what, never who.
+    await SearchRecord(
+        commune=place.commune.insee,
+        domains=sorted({key[2:] for key in need.keys if key.startswith("d:")}),
+        results=results.total + results.remote_total,
+    ).save()
     times = await response_times(hit.structure_id for hit in results.items + results.remote)
     for hit in results.items + results.remote:
         if hit.structure_id in times:

@@ -215,3 +215,19 @@ async def test_search_page_shows_results_and_asks_about_homonyms(client):
     page = await client.get("/recherche", params={"place": "Atlantide"})
     assert page.status_code == 400
     assert "Aucune commune ne correspond" in page.text
+
+
+async def test_searches_are_recorded_without_personal_data(client):
+    from directory.tables import SearchRecord
+
+    await f.partner("Foyer de Valence", VALENCE)
+    headers = await f.api_client_headers()
+    await _search(client, headers, need="logement")
+    await _search(client, headers, commune=CREST, need="santé", radius_km=5)
+    rows = await SearchRecord.select(
+        SearchRecord.commune, SearchRecord.domains, SearchRecord.results
+    ).order_by(SearchRecord.at)
+    assert rows == [
+        {"commune": VALENCE, "domains": ["housing"], "results": 1},
+        {"commune": CREST, "domains": ["health"], "results": 0},
+    ]
