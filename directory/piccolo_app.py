@@ -10,6 +10,7 @@ from directory.tables import (
     ServiceKey,
     Site,
     Structure,
+    Territory,
 )
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
@@ -17,7 +18,16 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="directory",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[Structure, Site, Person, Service, ServiceKey, Relationship, SearchRecord],
+    table_classes=[
+        Structure,
+        Site,
+        Person,
+        Service,
+        ServiceKey,
+        Relationship,
+        SearchRecord,
+        Territory,
+    ],
     migration_dependencies=[],
     commands=[],
 )

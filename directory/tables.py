@@ -120,3 +120,16 @@ class SearchRecord(Table, tablename="search_record"):
     commune = Varchar(length=5, index=True)
     domains = Array(base_column=Varchar(length=20))
     results = Integer(default=0)
+
+
+class Territory(Table):
+    """The communes a Mission Locale serves, and how far a young person can be expected to
+    travel for each domain (reach_km: JSON object domain -> km; missing domains use the
+    defaults)."""
+
+    id = UUID(primary_key=True)
+    name = Varchar(length=200)
+    structure = ForeignKey(Structure, on_delete=OnDelete.set_null, null=True, default=None)
+    communes = Array(base_column=Varchar(length=5))
+    reach_km = Text(default="{}")
+    created_at = Timestamptz()
