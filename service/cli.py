@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import io
 import sys
 from pathlib import Path
 from uuid import UUID
@@ -143,6 +144,63 @@ def purge(ctx: click.Context) -> None:
 
     report = asyncio.run(run_purge(_settings(ctx).retention_months))
     click.echo(report.describe())
+
+
+@main.command()
+@click.argument("territory")
+@click.option("--domain", default="", help="One domain (default: all eleven).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "geojson"]), default="csv", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: standard output).",
+)
+def gaps(territory: str, domain: str, fmt: str, output: Path | None) -> None:
+    """Coverage of a territory (its id or its exact name): commune x domain, gap / fragile /
+    covered, as CSV or GeoJSON, with a progress bar for large territories."""
+    import csv as csv_module
+    import json
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from directory.outlines import outlines_for
+    from directory.territories import all_territories
+    from graph.coverage import to_csv_rows, to_geojson
+    from service import coverage as cov
+
+    async def run() -> str:
+        found = [
+            t for t in await all_territories() if str(t.id) == territory or t.name == territory
+        ]
+        if not found:
+            raise click.ClickException(f"Territoire introuvable : {territory}")
+        inputs = await cov.load_inputs(found[0].id)
+        domains = [domain] if domain else None
+        # The bar goes to standard error, so that standard output stays a clean file.
+        with Progress(transient=True, console=Console(stderr=True)) as progress:
+            task = progress.add_task("Couverture", total=len(inputs.communes))
+            cells = cov.compute(inputs, domains, lambda n: progress.update(task, advance=n))
+        if fmt == "geojson":
+            outlines = outlines_for(c.insee for c in inputs.communes)
+            return json.dumps(to_geojson(cells, outlines, domain or "housing", inputs.communes))
+        rows = to_csv_rows(cells)
+        buffer = io.StringIO()
+        if rows:
+            writer = csv_module.DictWriter(buffer, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        return buffer.getvalue()
+
+    text = asyncio.run(run())
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Écrit : {output}", err=True)
 
 
 @main.command(name="import")

@@ -84,6 +84,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
             "date_fr": date_fr,
             "datetime_fr": datetime_fr,
             "commune": commune_name,
+            "lookup": lambda value, mapping: mapping.get(value, value),
         }
     )
     env.globals.update(

@@ -7,6 +7,7 @@ from service.api.directory import DirectoryController
 from service.api.network import NetworkController
 from service.api.referrals import LinkController, ReferralController, ResponseTimesController
 from service.api.search import SearchController
+from service.api.territories import TerritoryController
 
 api_router = Router(
     path="/api/v1",
@@ -18,6 +19,7 @@ api_router = Router(
         ResponseTimesController,
         ConventionController,
         NetworkController,
+        TerritoryController,
     ],
     tags=["API"],
 )

@@ -6,6 +6,7 @@ from service.web.directory import DirectoryPages
 from service.web.network import NetworkPage
 from service.web.referrals import ReferralPages
 from service.web.search import SearchPage
+from service.web.territories import TerritoryPages
 
 web_handlers = [
     AccountController,
@@ -14,4 +15,5 @@ web_handlers = [
     ReferralPages,
     ConventionPages,
     NetworkPage,
+    TerritoryPages,
 ]

@@ -1,0 +1,79 @@
+"""Territories and coverage through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import Struct
+
+from directory.territories import TerritoryRead, all_territories, expand, save
+from directory.territories import get as get_territory
+from service import coverage as cov
+from service.accounts.store import Actor
+from service.api.directory import Created
+from service.permissions import check_can_edit_conventions
+from service.web.territories import _domain, export_response
+
+
+class TerritoryIn(Struct, forbid_unknown_fields=True):
+    name: str
+    codes: list[str]
+    reach_km: dict[str, float] = {}
+    structure_id: UUID | None = None
+
+
+class TerritoryController(Controller):
+    path = "/territories"
+    tags = ("Territoires",)
+
+    @get("/", summary="Territories")
+    async def list(self) -> list[TerritoryRead]:
+        return await all_territories()
+
+    @post("/", summary="Define a territory from commune, EPCI or département codes")
+    async def create(self, data: JSONBody[TerritoryIn], actor: NamedDependency[Actor]) -> Created:
+        check_can_edit_conventions(actor)
+        expand(data.codes)
+        return Created(
+            await save(
+                data.name, data.codes, data.reach_km, data.structure_id or actor.structure_id
+            )
+        )
+
+    @get("/{territory_id:uuid}", summary="A territory")
+    async def read(self, territory_id: FromPath[UUID]) -> TerritoryRead:
+        return await get_territory(territory_id)
+
+    @get("/{territory_id:uuid}/coverage", summary="Coverage per commune and domain")
+    async def coverage(
+        self,
+        territory_id: FromPath[UUID],
+        domain: FromQuery[str] = "",
+        without: FromQuery[str] = "",
+    ) -> dict[str, Any]:
+        inputs = await cov.load_inputs(territory_id)
+        domains = [_domain(domain)] if domain else None
+        cells = cov.compute(inputs, domains)
+        body: dict[str, Any] = {
+            "cells": cells,
+            "population_summary": cov.summary(cells),
+            "worst_holes": cov.holes(cells),
+            "unmet_searches": await cov.unmet_searches(inputs.territory),
+        }
+        if without:
+            body["what_if"] = [
+                {"before": before, "after": after}
+                for before, after in cov.worsened(inputs, {without}, domains)
+            ]
+        return body
+
+    @get("/{territory_id:uuid}/export/{fmt:str}", summary="CSV, GeoJSON (QGIS) or SVG map")
+    async def export(
+        self, territory_id: FromPath[UUID], fmt: FromPath[str], domain: FromQuery[str] = "housing"
+    ) -> Response:
+        inputs = await cov.load_inputs(territory_id)
+        return export_response(inputs, cov.compute(inputs), fmt, _domain(domain))

@@ -1,0 +1,149 @@
+"""Territorial coverage through the API, the page, the exports and `maillage gaps`, on
+communes of the Drôme: Valence, Bourg-lès-Valence (2 km away) and Die (about 43 km)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from directory.vocabulary import Domain
+from service.accounts.store import Role
+from service.cli import main
+from tests import factories as f
+
+VALENCE, BOURG, DIE = "26362", "26058", "26113"
+
+
+async def _territory(client) -> tuple[str, dict, str]:
+    ml = await f.structure("Mission Locale")
+    headers = await f.api_client_headers(Role.COORDINATOR, of=ml)
+    foyer, _ = await f.partner("Foyer de Valence", VALENCE)
+    await f.person(foyer, "Léna", "Faure")
+    await f.person(foyer, "Marc", "Petit")
+    created = await client.post(
+        "/api/v1/territories",
+        json={"name": "Territoire test", "codes": [VALENCE, BOURG, DIE]},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    return created.json()["id"], headers, str(foyer)
+
+
+def _cells(body, domain="housing"):
+    return {c["insee"]: c for c in body["cells"] if c["domain"] == domain}
+
+
+async def test_coverage_classes_by_distance_and_what_if(client):
+    territory, headers, foyer = await _territory(client)
+    body = (await client.get(f"/api/v1/territories/{territory}/coverage", headers=headers)).json()
+    housing = _cells(body)
+    assert housing[VALENCE]["klass"] == "fragile" and housing[BOURG]["klass"] == "fragile"
+    assert housing[VALENCE]["reasons"] == ["one_partner"]
+    assert housing[DIE]["klass"] == "gap"  # 43 km: beyond the 15 km reach
+    assert _cells(body, "health")[VALENCE]["klass"] == "gap"
+    summary = body["population_summary"]["housing"]
+    assert summary["gap"] > 0 and summary["fragile"] > 60_000 and summary["covered"] == 0
+    assert body["worst_holes"][0]["klass"] == "gap"
+
+    await f.partner("Résidence sociale", BOURG)
+    body = (
+        await client.get(
+            f"/api/v1/territories/{territory}/coverage?domain=housing&without={foyer}",
+            headers=headers,
+        )
+    ).json()
+    assert _cells(body)[VALENCE]["klass"] == "covered"
+    worse = {
+        (w["after"]["insee"], w["before"]["klass"], w["after"]["klass"]) for w in body["what_if"]
+    }
+    assert (VALENCE, "covered", "fragile") in worse
+
+
+async def test_zone_covers_far_communes_and_remote_is_apart(client):
+    territory, headers, _ = await _territory(client)
+    await f.partner("Service départemental", VALENCE, zone=["26"], domains=(Domain.HEALTH,))
+    await f.partner(
+        "Écoute à distance", VALENCE, on_site=False, remote=True, domains=(Domain.MOBILITY,)
+    )
+    body = (await client.get(f"/api/v1/territories/{territory}/coverage", headers=headers)).json()
+    assert _cells(body, "health")[DIE]["providers"] != []
+    mobility = _cells(body, "mobility")[DIE]
+    assert mobility["klass"] == "gap" and len(mobility["remote"]) == 1
+
+
+async def test_unmet_searches_are_shown_as_demand(client):
+    territory, headers, _ = await _territory(client)
+    await client.get("/api/v1/search", params={"commune": DIE, "need": "santé"}, headers=headers)
+    body = (await client.get(f"/api/v1/territories/{territory}/coverage", headers=headers)).json()
+    assert {"insee": DIE, "commune": "Die", "domain": "health", "searches": 1} in body[
+        "unmet_searches"
+    ]
+
+
+async def test_exports_and_page(client):
+    territory, headers, _ = await _territory(client)
+    csv_text = (
+        await client.get(f"/api/v1/territories/{territory}/export/csv", headers=headers)
+    ).text
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert len(rows) == 3 * 11
+    geojson = (
+        await client.get(
+            f"/api/v1/territories/{territory}/export/geojson?domain=housing", headers=headers
+        )
+    ).json()
+    assert geojson["type"] == "FeatureCollection" and len(geojson["features"]) == 3
+    assert geojson["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    svg = await client.get(f"/api/v1/territories/{territory}/export/svg", headers=headers)
+    root = ET.fromstring(svg.content)
+    assert root.tag.endswith("svg")
+    page = await client.get(f"/territoires/{territory}?domaine=housing", headers=headers)
+    assert page.status_code == 200
+    assert "Die" in page.text and f'id="commune-{DIE}"' in page.text and "<svg" in page.text
+
+
+async def test_bad_territory_is_refused(client):
+    headers = await f.api_client_headers(Role.COORDINATOR)
+    response = await client.post(
+        "/api/v1/territories", json={"name": "X", "codes": ["99999"]}, headers=headers
+    )
+    assert response.status_code == 400 and "99999" in response.json()["errors"]["codes"]
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
+def test_gaps_command(database_url):
+    from directory.territories import save
+
+    async def setup() -> None:
+        await f.partner("Foyer de Valence", VALENCE)
+        await save("Territoire test", [VALENCE, DIE])
+
+    asyncio.run(setup())
+    result = CliRunner().invoke(
+        main, ["--database-url", database_url, "gaps", "Territoire test", "--domain", "housing"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {r["insee"]: r["class"] for r in rows} == {VALENCE: "fragile", DIE: "gap"}
+    geo = CliRunner().invoke(
+        main,
+        [
+            "--database-url",
+            database_url,
+            "gaps",
+            "Territoire test",
+            "--format",
+            "geojson",
+            "--domain",
+            "housing",
+        ],
+    )
+    assert len(json.loads(geo.stdout)["features"]) == 2
+    missing = CliRunner().invoke(main, ["--database-url", database_url, "gaps", "Nulle part"])
+    assert missing.exit_code != 0 and "introuvable" in missing.output
