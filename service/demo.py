@@ -35,6 +35,7 @@ from directory.schemas import (
     SiteWrite,
     StructureWrite,
 )
+from directory.territories import save as save_territory
 from directory.vocabulary import (
     DOMAIN_THEMATIQUES,
     Channel,
@@ -3183,4 +3184,11 @@ async def load_demo(today: date | None = None) -> DemoReport:
                 advisor = Actor(user_id, account.name, account.email, account.role, structure_id)
         if advisor is not None:
             report.referrals = await load_demo_referrals(advisor, today)
+            # The Mission Locale's territory: Valence Romans Agglo and the Crestois.
+            await save_territory(
+                f"Territoire de la {ML_VALENCE}",
+                ["200068781", "200040509"],
+                None,
+                advisor.structure_id,
+            )
         return report

@@ -167,7 +167,7 @@ def test_remote_services_listed_apart_and_not_counted() -> None:
         remote("R_e2", zone=("E2",)),
         remote("R_other", "health"),
         on_site("S", at_km=(40.0,)),
-        # Both on site and remote: counted as a provider where it reaches, remote elsewhere.
+        # Both on site and remote: a provider where its site reaches, remote everywhere.
         ProviderService(
             "B",
             frozenset({"housing"}),
@@ -179,7 +179,7 @@ def test_remote_services_listed_apart_and_not_counted() -> None:
     ]
     cells = by_key(coverage(LINE, services, {"housing": 15}, ["housing"]))
     c0, c2, c4 = cells["38000", "housing"], cells["38002", "housing"], cells["38004", "housing"]
-    assert (c0.providers, c0.remote) == (("B",), ("R_any",))
+    assert (c0.providers, c0.remote) == (("B",), ("B", "R_any"))
     assert (c2.providers, c2.remote, c2.klass) == ((), ("B", "R_any", "R_e2"), "gap")
     assert (c4.providers, c4.remote) == (("S",), ("B", "R_any"))
 
@@ -369,7 +369,6 @@ def naive(
                     providers.add(s.structure_id)
                 if s.remote and (not s.zone or s.zone & codes):
                     remotes.add(s.structure_id)
-            remotes -= providers
             frag = [p for p in providers if any(p in ids for ids in fragile_reasons.values())]
             if not providers:
                 klass, reasons = "gap", ()
