@@ -152,7 +152,10 @@ def compute(
 
 
 def worsened(
-    inputs: Inputs, without: set[str], domains: list[str] | None = None
+    inputs: Inputs,
+    without: set[str],
+    domains: list[str] | None = None,
+    fragility_after: Fragility | None = None,
 ) -> list[tuple[CoverageCell, CoverageCell]]:
     return what_if(
         inputs.communes,
@@ -161,6 +164,25 @@ def worsened(
         domains or [d.value for d in Domain],
         inputs.fragility,
         without=without,
+        fragility_after=fragility_after,
+    )
+
+
+async def fragility_if_person_leaves(inputs: Inputs, person_id: UUID) -> Fragility:
+    """A person leaving: their structure then rests on one person, or on nobody."""
+    person = await Person.select(Person.structure).where(Person.id == person_id).first()
+    if person is None:
+        return inputs.fragility
+    remaining = await Person.count().where(
+        (Person.structure == person["structure"])
+        & (Person.active == True)  # noqa: E712
+        & (Person.id != person_id)
+    )
+    single = set(inputs.fragility.single_person)
+    if remaining <= 1:
+        single.add(str(person["structure"]))
+    return Fragility(
+        frozenset(single), inputs.fragility.expired_convention, inputs.fragility.unresponsive
     )
 
 

@@ -54,6 +54,7 @@ class TerritoryController(Controller):
         territory_id: FromPath[UUID],
         domain: FromQuery[str] = "",
         without: FromQuery[str] = "",
+        without_person: FromQuery[UUID | None] = None,
     ) -> dict[str, Any]:
         inputs = await cov.load_inputs(territory_id)
         domains = [_domain(domain)] if domain else None
@@ -64,10 +65,17 @@ class TerritoryController(Controller):
             "worst_holes": cov.holes(cells),
             "unmet_searches": await cov.unmet_searches(inputs.territory),
         }
-        if without:
+        if without or without_person:
+            after = (
+                await cov.fragility_if_person_leaves(inputs, without_person)
+                if without_person
+                else None
+            )
             body["what_if"] = [
-                {"before": before, "after": after}
-                for before, after in cov.worsened(inputs, {without}, domains)
+                {"before": before, "after": after_cell}
+                for before, after_cell in cov.worsened(
+                    inputs, {without} if without else set(), domains, after
+                )
             ]
         return body
 

@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from directory.errors import Invalid, NotFound
 from directory.outlines import outlines_for
 from directory.territories import all_territories, codes_from_text, save
+from directory.text import fold
 from directory.vocabulary import Domain
 from graph.coverage import to_csv_rows, to_geojson
 from service import coverage as cov
@@ -56,6 +57,22 @@ def export_response(inputs: cov.Inputs, cells: list, fmt: str, domain: str) -> R
     raise NotFound("Format")
 
 
+def parse_reach(text: str) -> dict[str, float]:
+    """« santé=30 mobilité=20 » (French labels or codes) -> {"health": 30.0, ...}."""
+    by_name = {fold(d.label): d.value for d in Domain} | {d.value: d.value for d in Domain}
+    reach: dict[str, float] = {}
+    for part in text.replace(",", " ").replace(";", " ").split():
+        name, _, km = part.partition("=")
+        domain = by_name.get(fold(name))
+        if domain is None or not km:
+            raise Invalid({"reach": f"Portée illisible : « {part} » (exemple : santé=30)."})
+        try:
+            reach[domain] = float(km.replace(",", "."))
+        except ValueError:
+            raise Invalid({"reach": f"Distance illisible : « {km} »."}) from None
+    return reach
+
+
 def _domain(value: str) -> str:
     return value if value in Domain.__members__.values() else Domain.HOUSING.value
 
@@ -81,7 +98,10 @@ class TerritoryPages(Controller):
             text += "\n" + (await upload.read()).decode("utf-8-sig", errors="replace")
         try:
             territory_id = await save(
-                str(form.get("name", "")), codes_from_text(text), None, actor.structure_id
+                str(form.get("name", "")),
+                codes_from_text(text),
+                parse_reach(str(form.get("reach", ""))),
+                actor.structure_id,
             )
         except Invalid as error:
             return Template(

@@ -147,3 +147,52 @@ def test_gaps_command(database_url):
     assert len(json.loads(geo.stdout)["features"]) == 2
     missing = CliRunner().invoke(main, ["--database-url", database_url, "gaps", "Nulle part"])
     assert missing.exit_code != 0 and "introuvable" in missing.output
+
+
+async def test_what_if_a_person_leaves(client):
+    territory, headers, foyer = await _territory(client)  # the foyer has two people
+    second, _ = await f.partner("Résidence sociale", BOURG)
+    await f.person(second, "Ana", "Lopes")  # the residence rests on one person
+    url = f"/api/v1/territories/{territory}/coverage?domain=housing"
+    before = (await client.get(url, headers=headers)).json()
+    assert _cells(before)[VALENCE]["klass"] == "covered"
+    marc = next(
+        p["id"]
+        for p in (await client.get(f"/api/v1/structures/{foyer}", headers=headers)).json()["people"]
+        if p["first_name"] == "Marc"
+    )
+    body = (await client.get(f"{url}&without_person={marc}", headers=headers)).json()
+    # Without Marc the foyer rests on Léna alone: every partner of Valence is then fragile.
+    worse = {
+        (w["after"]["insee"], w["before"]["klass"], w["after"]["klass"]) for w in body["what_if"]
+    }
+    assert (VALENCE, "covered", "fragile") in worse
+
+
+async def test_territory_form_with_codes_csv_and_reach(client):
+    await f.logged_in(client, Role.COORDINATOR)
+    page = await client.get("/territoires")
+    token = f.csrf_token(page.text)
+    created = await client.post(
+        "/territoires",
+        data={
+            "name": "Valence et Die",
+            "codes": f"{VALENCE} {DIE}",
+            "reach": "santé=40",
+            "_csrf_token": token,
+        },
+        files={"csv": ("communes.csv", f"code;nom\n{BOURG};Bourg-lès-Valence\n".encode())},
+    )
+    assert created.status_code == 200, created.text
+    assert "Couverture du territoire Valence et Die" in created.text
+    from directory.territories import all_territories
+
+    [territory] = await all_territories()
+    assert sorted(territory.communes) == sorted([VALENCE, DIE, BOURG])
+    assert territory.reach_km["health"] == 40
+    bad = await client.post(
+        "/territoires",
+        data={"name": "X", "codes": "99999", "reach": "astrologie=3", "_csrf_token": token},
+        files={"csv": ("vide.csv", b"")},
+    )
+    assert bad.status_code == 400 and 'id="reach-error"' in bad.text
