@@ -316,9 +316,10 @@ def coverage(
     A provider reaches a commune for a domain when one of its on-site services for that
     domain has a site within reach, or when that service's zone names the commune, its
     EPCI, its département or "france". `remote` lists the structures offering the domain
-    remotely with a zone covering the commune or no zone, except those already counted as
-    providers. A cell is a gap without providers, fragile with exactly one provider or when
-    every provider is in one of `fragility`'s sets, covered otherwise."""
+    remotely with a zone covering the commune or no zone (a structure may be in both lists;
+    the remote tuples are shared between communes, so they cost no memory per cell).
+    A cell is a gap without providers, fragile with exactly one provider or when every
+    provider is in one of `fragility`'s sets, covered otherwise."""
     communes = list(communes)
     services = list(services)
     domains = list(dict.fromkeys(domains))
@@ -437,9 +438,7 @@ def coverage(
                         ):
                             found.add(n)
                 shared = remote_cache.get((domain, matched))
-                remote_numbers, remote = shared or remote_for(domain, matched)
-                if found and not remote_numbers.isdisjoint(found):
-                    remote = names(remote_numbers - found)
+                remote = (shared or remote_for(domain, matched))[1]
                 count = len(found)
                 if count == 0:
                     klass, reasons = "gap", ()
