@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from geopy.distance import EARTH_RADIUS
@@ -131,11 +130,6 @@ class AddressGeocoder:
 
 def commune_centre(commune: Commune, notice: str = "") -> Located:
     return Located(commune.lat, commune.lon, "commune", notice)
-
-
-def iter_chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass(frozen=True, slots=True)

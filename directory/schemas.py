@@ -4,10 +4,9 @@ the API, the forms and the CSV import alike."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
-import msgspec
 from msgspec import Meta, Struct
 
 from directory.vocabulary import Channel, Domain, Level, RelationshipKind, StructureStatus
@@ -190,10 +189,3 @@ class Page(Struct):
     total: int
     page: int
     page_size: int
-
-
-Direction = Literal["outgoing", "incoming"]
-
-
-def to_builtins(value: object) -> object:
-    return msgspec.to_builtins(value)

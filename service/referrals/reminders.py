@@ -5,7 +5,7 @@ so a second run the same day sends nothing again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,6 @@ class RemindReport:
     expired: int = 0
     conventions_expiring: int = 0
     referents_left: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         return (

@@ -56,14 +56,6 @@ def _commune_code(form: Any) -> dict[str, Any]:
     return data
 
 
-async def _people_choices(structure_id: UUID) -> list[dict[str, Any]]:
-    return (
-        await Person.select(Person.id, Person.first_name, Person.last_name)
-        .where(Person.structure == structure_id)
-        .order_by(Person.last_name)
-    )
-
-
 async def _structure_choices(exclude: UUID) -> list[dict[str, Any]]:
     return (
         await Structure.select(Structure.id, Structure.name)

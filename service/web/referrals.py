@@ -264,13 +264,15 @@ class ReferralPages(Controller):
 
     # ---- personal links --------------------------------------------------------------------
 
-    @get("/p/{token:str}")
-    async def partner_link(self, token: FromPath[str]) -> Template:
+    # Partners (/p/) and young people (/j/) follow their personal link: the token, not
+    # the path, says who they are.
+    @get(["/p/{token:str}", "/j/{token:str}"])
+    async def personal_link(self, token: FromPath[str], request: Request) -> Template:
         who, referral_id = await exchange.who_for_link(token)
-        return await self._referral_page(referral_id, who, None, f"/p/{token}")
+        return await self._referral_page(referral_id, who, None, _link_base(request, token))
 
-    @post("/p/{token:str}/actions")
-    async def partner_link_act(
+    @post(["/p/{token:str}/actions", "/j/{token:str}/actions"])
+    async def personal_link_act(
         self,
         token: FromPath[str],
         request: Request,
@@ -278,23 +280,8 @@ class ReferralPages(Controller):
         notifier: NamedDependency[Notifier],
     ) -> Template | Redirect:
         who, referral_id = await exchange.who_for_link(token)
-        return await self._act(referral_id, who, request, settings, notifier, f"/p/{token}", None)
-
-    @get("/j/{token:str}")
-    async def young_person_link(self, token: FromPath[str]) -> Template:
-        who, referral_id = await exchange.who_for_link(token)
-        return await self._referral_page(referral_id, who, None, f"/j/{token}")
-
-    @post("/j/{token:str}/actions")
-    async def young_person_act(
-        self,
-        token: FromPath[str],
-        request: Request,
-        settings: NamedDependency[Settings],
-        notifier: NamedDependency[Notifier],
-    ) -> Template | Redirect:
-        who, referral_id = await exchange.who_for_link(token)
-        return await self._act(referral_id, who, request, settings, notifier, f"/j/{token}", None)
+        base = _link_base(request, token)
+        return await self._act(referral_id, who, request, settings, notifier, base, None)
 
     # ---- shared ----------------------------------------------------------------------------
 
@@ -378,6 +365,10 @@ class ReferralPages(Controller):
             },
             status_code=status,
         )
+
+
+def _link_base(request: Request, token: str) -> str:
+    return f"/{request.url.path.split('/')[1]}/{token}"
 
 
 async def _where_to_go(structure_id: UUID, service_id: UUID | None) -> dict[str, Any]:
