@@ -71,12 +71,14 @@ async def run_search(
         viewer_structure=actor.structure_id,
         origin=(place.lat, place.lon),
     )
-    # Demand signal for coverage maps: where and for what, never who.
-    await SearchRecord(
-        commune=place.commune.insee,
-        domains=sorted({key[2:] for key in need.keys if key.startswith("d:")}),
-        results=results.total + results.remote_total,
-    ).save()
+    # Demand signal for coverage maps: where and for what, never who. Turning pages is the
+    # same search: only its first page counts.
+    if request.page == 1:
+        await SearchRecord(
+            commune=place.commune.insee,
+            domains=sorted({key[2:] for key in need.keys if key.startswith("d:")}),
+            results=results.total + results.remote_total,
+        ).save()
     times = await response_times(hit.structure_id for hit in results.items + results.remote)
     for hit in results.items + results.remote:
         if hit.structure_id in times:

@@ -224,6 +224,7 @@ async def test_searches_are_recorded_without_personal_data(client):
     headers = await f.api_client_headers()
     await _search(client, headers, need="logement")
     await _search(client, headers, commune=CREST, need="santé", radius_km=5)
+    await _search(client, headers, commune=CREST, need="santé", radius_km=5, page=2)
     rows = await SearchRecord.select(
         SearchRecord.commune, SearchRecord.domains, SearchRecord.results
     ).order_by(SearchRecord.at)
