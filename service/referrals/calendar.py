@@ -155,6 +155,21 @@ def _advance(start: datetime, amount: timedelta, subdivision: str | None) -> dat
         moment = following
 
 
+def _retreat(end: datetime, amount: timedelta, subdivision: str | None) -> datetime:
+    """The local moment from which `amount` of working time remains until `end`: the
+    mirror of `_advance`, so that days off before `end` are skipped, not counted."""
+    moment, remaining = end, amount
+    while True:
+        start_of_day = datetime.combine(
+            moment.date() if moment.time() != time() else moment.date() - _DAY, time()
+        )
+        if _working(start_of_day.date(), subdivision):
+            if remaining <= moment - start_of_day:
+                return moment - remaining
+            remaining -= moment - start_of_day
+        moment = start_of_day
+
+
 def is_working_day(day: date, subdivision: str | None = None) -> bool:
     """Monday to Friday and not a French public holiday (of the subdivision, if given).
 
@@ -179,6 +194,16 @@ def add_working_days(start: datetime, days: int, subdivision: str | None = None)
     subdiv = _subdivision(subdivision)
     local = _advance(_local(start, subdiv), days * _DAY, subdiv)
     return _back(local, start, subdiv)
+
+
+def subtract_working_days(end: datetime, days: int, subdivision: str | None = None) -> datetime:
+    """The moment `days` working days before `end`: when a reminder "the working day before
+    a deadline" is due. A deadline on Monday at 10:00 is one working day after Friday 10:00."""
+    if days < 0:
+        raise ValueError("Cannot go back a negative number of working days.")
+    subdiv = _subdivision(subdivision)
+    local = _retreat(_local(end, subdiv), days * _DAY, subdiv)
+    return _back(local, end, subdiv)
 
 
 def working_days_between(

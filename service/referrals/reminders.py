@@ -13,7 +13,7 @@ from directory.errors import Conflict
 from directory.hours import LOCAL_TIME
 from service.accounts.tables import User
 from service.referrals import exchange
-from service.referrals.calendar import add_working_days
+from service.referrals.calendar import subtract_working_days
 from service.referrals.exchange import Rules, Who, _new_link
 from service.referrals.machine import Party, Status, Transition
 from service.referrals.notify import Notifier, referral_context
@@ -68,7 +68,7 @@ async def run_reminders(
         if now >= due:
             report.reminders += await _remind_partner(row, "at", stage, day, notifier, rules, now)
             report.overdue_notices += await _tell_overdue(row, stage, day, notifier)
-        elif now >= _one_working_day_before(due):
+        elif now >= subtract_working_days(due, 1):  # the working day before
             report.reminders += await _remind_partner(
                 row, "before", stage, day, notifier, rules, now
             )
@@ -78,15 +78,6 @@ async def run_reminders(
         notifier, now.astimezone(LOCAL_TIME).date()
     )
     return report
-
-
-def _one_working_day_before(due: datetime) -> datetime:
-    # The reminder goes out the working day before: the moment from which one working day
-    # remains, found by stepping back a calendar day at a time.
-    moment = due
-    while add_working_days(moment, 1) > due:
-        moment -= timedelta(days=1)
-    return moment
 
 
 async def _remind_partner(

@@ -13,6 +13,7 @@ from service.referrals.calendar import (
     add_working_days,
     is_working_day,
     shift_for_pause,
+    subtract_working_days,
     working_days_between,
 )
 
@@ -246,3 +247,34 @@ def test_shift_for_pause_edge_cases() -> None:
     assert shift_for_pause(deadline, paris(2026, 3, 9), paris(2026, 3, 9)) == deadline
     with pytest.raises(ValueError):
         shift_for_pause(deadline, paris(2026, 3, 10), paris(2026, 3, 9))
+
+
+def test_one_working_day_before_a_monday_is_the_friday() -> None:
+    monday = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    assert subtract_working_days(monday, 1) == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def test_one_working_day_before_skips_christmas_and_the_weekend() -> None:
+    # Monday 28 December 2026: Friday 25 is Christmas, so the day before is Thursday 24.
+    due = datetime(2026, 12, 28, 10, 0)
+    assert subtract_working_days(due, 1) == datetime(2026, 12, 24, 10, 0)
+    assert subtract_working_days(due, 2) == datetime(2026, 12, 23, 10, 0)
+
+
+@pytest.mark.parametrize("days", [1, 2, 5, 10])
+def test_subtract_working_days_undoes_add_working_days(days: int) -> None:
+    # Every working day of three years, at the start of the day, mid-morning and late at
+    # night in Paris (DST switches, bank holidays and 29 February 2028 included).
+    day = date(2026, 1, 1)
+    while day < date(2029, 1, 1):
+        if is_working_day(day):
+            for hour, minute in ((0, 0), (10, 15), (23, 30)):
+                start = datetime(day.year, day.month, day.day, hour, minute)
+                due = add_working_days(start, days)
+                assert subtract_working_days(due, days) == start, start
+        day += timedelta(days=1)
+
+
+def test_subtract_working_days_refuses_negative_days() -> None:
+    with pytest.raises(ValueError):
+        subtract_working_days(datetime(2026, 11, 30, 10, 0), -1)
