@@ -13,6 +13,7 @@ from conventions.lifecycle import can_terminate, status
 from conventions.schemas import ConventionRead, ConventionWrite, PartyRead, Termination
 from conventions.tables import Convention, ConventionParty
 from directory.errors import Conflict, Invalid, NotFound
+from directory.hours import local_date
 from directory.store import writing
 from directory.tables import Person, Structure
 
@@ -20,7 +21,7 @@ MAX_PDF_BYTES = 10 * 1024 * 1024
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return local_date()
 
 
 async def _check(data: ConventionWrite) -> dict[str, str]:

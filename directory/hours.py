@@ -4,7 +4,7 @@ itself, so that what we show is what the expression means."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import opening_hours
@@ -60,6 +60,14 @@ def status_now(expression: str, now: datetime | None = None) -> str:
 def local_now() -> datetime:
     """Wall-clock time in metropolitan France, naive, as the parser expects."""
     return datetime.now(LOCAL_TIME).replace(tzinfo=None)
+
+
+def local_date(moment: datetime | None = None) -> date:
+    """The calendar date in metropolitan France: a convention signed at 00:30 in Paris on
+    1 January was signed in the new year, though it is still 31 December in UTC."""
+    if moment is None:
+        return local_now().date()
+    return moment.astimezone(LOCAL_TIME).date()
 
 
 def _time(moment: datetime) -> str:

@@ -28,6 +28,7 @@ import phonenumbers
 
 from directory import store
 from directory.gazetteer import Commune, Gazetteer, load_gazetteer
+from directory.hours import local_date
 from directory.schemas import (
     PersonWrite,
     RelationshipWrite,
@@ -3109,7 +3110,7 @@ class _Planner:
 def build_plan(today: date | None = None) -> Plan:
     """The whole demo territory as data, without touching the database: the same seed
     gives the same plan (dates are counted back from `today`)."""
-    return _Planner(load_gazetteer(), today or date.today()).plan()
+    return _Planner(load_gazetteer(), today or local_date()).plan()
 
 
 # ---- Loading -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import msgspec
 
-from directory.hours import LOCAL_TIME
+from directory.hours import LOCAL_TIME, local_date
 from directory.tables import Structure
 from service.accounts.store import Actor
 from service.referrals import exchange
@@ -172,7 +172,7 @@ STORIES: tuple[Story, ...] = (
 
 async def load_demo_referrals(actor: Actor, today: date | None = None) -> int:
     """Write the stories; returns how many referrals were sent."""
-    today = today or date.today()
+    today = today or local_date()
     now = datetime.combine(today, time(10, 0), tzinfo=LOCAL_TIME)
     rules = Rules()
     networks = {

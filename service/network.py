@@ -11,6 +11,7 @@ import networkx as nx
 
 from conventions.store import read_many as read_conventions
 from directory.gazetteer import load_gazetteer
+from directory.hours import local_date
 from directory.tables import Person, Relationship, Service, Site, Structure
 from graph import analyses
 from graph.network import build_graph
@@ -40,7 +41,7 @@ class Records:
 
 async def load_records(today: date | None = None) -> Records:
     """Everything the analyses need, in a handful of queries."""
-    today = today or datetime.now(UTC).date()
+    today = today or local_date()
     gazetteer = load_gazetteer()
     structures = await Structure.select(
         Structure.id, Structure.name, Structure.kind, Structure.network, Structure.status
@@ -182,7 +183,7 @@ TABLES = (
 async def report(
     levels: list[str] | None = None, domains: list[str] | None = None, today: date | None = None
 ) -> NetworkReport:
-    today = today or datetime.now(UTC).date()
+    today = today or local_date()
     records = await load_records(today)
     full = graph_of(records)
     g = analyses.filter_graph(full, levels=levels or None, domains=domains or None)

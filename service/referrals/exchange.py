@@ -7,13 +7,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from conventions.store import applying_to
 from directory.errors import Conflict, Forbidden, Invalid, NotFound
 from directory.gazetteer import load_gazetteer
+from directory.hours import local_date
 from directory.store import writing
 from directory.tables import Person, Service, Structure
 from directory.validation import email_problem, normalise_phone
@@ -51,6 +52,22 @@ from service.referrals.tables import (
 CONSENT_REQUIRED = (
     "Sans le consentement du jeune, l'orientation ne peut pas partir (libre adhésion)."
 )
+# Missions Locales follow young people from 16 to 25. The margin lets an advisor refer a
+# 15-year-old leaving school or someone still followed after 25, and still catches typos.
+YOUNGEST_AGE, OLDEST_AGE = 14, 35
+
+
+def birth_year_problem(birth_year: int | None, today: date) -> str:
+    """Why a birth year cannot be right this year, or ''. Bounds relative to today, so
+    that the form never starts refusing real young people as years go by."""
+    if birth_year is None:
+        return ""
+    first, last = today.year - OLDEST_AGE, today.year - YOUNGEST_AGE
+    if not first <= birth_year <= last:
+        return f"L'année de naissance doit être comprise entre {first} et {last}."
+    return ""
+
+
 REASON_LABELS = {
     **DECLINE_REASONS,
     **FAILURE_REASONS,
@@ -165,7 +182,7 @@ async def _terms(
 ) -> dict[str, Any]:
     """Deadlines from the convention in force between the two structures, if it commits to
     delays, else from the exchange's defaults."""
-    convention = await applying_to(from_structure, to_structure, now.date())
+    convention = await applying_to(from_structure, to_structure, local_date(now))
     acknowledge = rules.acknowledge_days
     answer = rules.answer_days
     if convention is not None:
@@ -246,6 +263,8 @@ async def send(
             errors["phone"] = problem
         if problem := email_problem(person.email):
             errors["email"] = problem
+        if problem := birth_year_problem(person.birth_year, local_date(now)):
+            errors["birth_year"] = problem
         if load_gazetteer().get(person.commune) is None:
             errors["commune"] = f"Aucune commune n'a le code INSEE {person.commune}."
         if person.channel == "email" and not person.email:

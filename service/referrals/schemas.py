@@ -30,7 +30,8 @@ SHAREABLE = {
 class YoungPersonIn(Struct, forbid_unknown_fields=True):
     first_name: Annotated[str, Meta(min_length=1, max_length=80)]
     commune: Annotated[str, Meta(pattern=r"^(\d{5}|2[AB]\d{3})$")]
-    birth_year: Annotated[int, Meta(ge=1990, le=2015)] | None = None
+    # The ages accepted move with the calendar: see exchange.birth_year_problem.
+    birth_year: Annotated[int, Meta(ge=1900, le=2100)] | None = None
     age_range: Literal["", "16-17", "18-21", "22-25", "26+"] = ""
     phone: Annotated[str, Meta(max_length=30)] = ""
     email: Annotated[str, Meta(max_length=254)] = ""
