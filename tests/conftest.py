@@ -3,7 +3,13 @@ database created and migrated once per session; every test starts from empty tab
 
 MAILLAGE_TEST_POSTGRES_URL names the PostgreSQL server (default: 127.0.0.1:5432, user
 postgres, trust auth). When no server answers, the PostgreSQL half is skipped with a loud
-warning, unless MAILLAGE_REQUIRE_POSTGRES=1 (as in .ci/run), which makes it an error."""
+warning, unless MAILLAGE_REQUIRE_POSTGRES=1 (as in .ci/run), which makes it an error.
+MAILLAGE_TEST_ENGINES=sqlite (or postgres) runs one half only.
+
+Time is an input: MAILLAGE_TEST_NOW=2026-12-24T23:30:00+01:00 runs the whole session as if
+the clock had been set to that moment (it keeps ticking), so that `.ci/run` can try the
+date-sensitive tests on awkward days: a Monday, the eve of a holiday, late at night in Paris,
+a daylight-saving switch, 29 February."""
 
 from __future__ import annotations
 
@@ -13,10 +19,12 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
+import time_machine
 from litestar.testing import AsyncTestClient
 from piccolo.engine.postgres import PostgresEngine
 
@@ -29,12 +37,28 @@ PG_ADMIN_URL = os.environ.get(
     "MAILLAGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_POSTGRES = os.environ.get("MAILLAGE_REQUIRE_POSTGRES") == "1"
-ENGINES = ["sqlite", "postgres"]
+ENGINES = os.environ.get("MAILLAGE_TEST_ENGINES", "sqlite,postgres").split(",")
+TEST_NOW = os.environ.get("MAILLAGE_TEST_NOW", "")
 
 _created: dict[str, str] = {}
 _tmp = tempfile.TemporaryDirectory(prefix="maillage-tests-")
 _pg_database = f"maillage_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 _pg_problem: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "dated: reads the clock; .ci/run also runs it at fixed awkward dates"
+    )
+    if TEST_NOW:
+        # time-machine moves every clock read in this process (datetime, time, date.today)
+        # without touching the event loop's monotonic clock.
+        time_machine.travel(datetime.fromisoformat(TEST_NOW), tick=True).start()
+
+
+def pytest_report_header() -> str:
+    clock = f"the clock starts at {TEST_NOW}" if TEST_NOW else "the real clock"
+    return f"maillage: engines {', '.join(ENGINES)}; {clock}"
 
 
 @pytest.fixture

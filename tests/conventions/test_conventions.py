@@ -4,13 +4,19 @@ deadlines they give to referrals between their signatories."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from conventions.lifecycle import ConventionStatus, status
+from directory.hours import local_date
 from service.accounts.store import Role
+from service.referrals.calendar import working_days_between
 from tests import factories as f
+
+# Reads the clock: .ci/run also runs it at fixed awkward dates.
+pytestmark = pytest.mark.dated
 
 TODAY = date(2026, 11, 26)
 
@@ -47,7 +53,7 @@ async def _parties():
 
 
 def _body(ml, partner, r_ml, r_partner, **changes):
-    today = datetime.now(UTC).date()
+    today = local_date()
     body = {
         "title": "Convention logement des jeunes",
         "level": "operational",
@@ -123,8 +129,12 @@ async def test_referrals_between_signatories_take_the_conventions_deadlines(clie
     referral = (await client.get(f"/api/v1/referrals/{sent.json()['id']}", headers=advisor)).json()
     assert referral["convention_id"] == created.json()["id"]
     sent_at = datetime.fromisoformat(referral["sent_at"])
-    assert datetime.fromisoformat(referral["acknowledge_due"]) - sent_at <= timedelta(days=4)
-    assert datetime.fromisoformat(referral["answer_due"]) - sent_at <= timedelta(days=6)
+    # The convention's 2 and 4 working days, not the exchange's default 5 and 10.
+    acknowledge_due = datetime.fromisoformat(referral["acknowledge_due"])
+    assert working_days_between(sent_at, acknowledge_due) == pytest.approx(2)
+    assert working_days_between(sent_at, datetime.fromisoformat(referral["answer_due"])) == (
+        pytest.approx(4)
+    )
     page = await client.get(f"/orientations/{referral['id']}", headers=advisor)
     assert "Convention logement des jeunes" in page.text
 
@@ -139,19 +149,19 @@ async def test_terminated_conventions_no_longer_set_deadlines(client):
     ).json()
     missing_reason = await client.post(
         f"/api/v1/conventions/{created['id']}/termination",
-        json={"on": str(datetime.now(UTC).date()), "reason": ""},
+        json={"on": str(local_date()), "reason": ""},
         headers=coordinator,
     )
     assert missing_reason.status_code == 400
     ended = await client.post(
         f"/api/v1/conventions/{created['id']}/termination",
-        json={"on": str(datetime.now(UTC).date()), "reason": "Fusion des deux associations"},
+        json={"on": str(local_date()), "reason": "Fusion des deux associations"},
         headers=coordinator,
     )
     assert ended.json()["status"] == "terminated"
     again = await client.post(
         f"/api/v1/conventions/{created['id']}/termination",
-        json={"on": str(datetime.now(UTC).date()), "reason": "Encore"},
+        json={"on": str(local_date()), "reason": "Encore"},
         headers=coordinator,
     )
     assert again.status_code == 409
@@ -196,7 +206,7 @@ async def test_convention_pages(client):
     ml, partner, _r_ml, r_partner = await _parties()
     await f.logged_in(client, Role.COORDINATOR, of=ml)
     page = await client.get("/conventions/nouvelle")
-    today = datetime.now(UTC).date()
+    today = local_date()
     created = await client.post(
         "/conventions/nouvelle",
         data={
@@ -227,3 +237,20 @@ async def test_convention_pages(client):
         assert f'id="{field}-error"' in bad.text, field
     listing = await client.get("/conventions")
     assert "Convention santé" in listing.text
+
+
+async def test_a_convention_signed_after_midnight_in_paris_is_not_in_the_future(
+    client, time_machine
+):
+    # 00:30 on 1 January in Paris is still 31 December in UTC.
+    time_machine.move_to(datetime(2027, 1, 1, 0, 30, tzinfo=ZoneInfo("Europe/Paris")))
+    ml, partner, r_ml, r_partner = await _parties()
+    headers = await f.api_client_headers(Role.COORDINATOR, of=ml)
+    body = _body(ml, partner, r_ml, r_partner, signed_on="2027-01-01", starts_on="2027-01-01")
+    created = await client.post("/api/v1/conventions", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/conventions/{created.json()['id']}"
+    assert (await client.get(url, headers=headers)).json()["status"] == "active"
+    tomorrow = _body(ml, partner, r_ml, r_partner, signed_on="2027-01-02")
+    refused = await client.post("/api/v1/conventions", json=tomorrow, headers=headers)
+    assert refused.status_code == 400 and "signed_on" in refused.json()["errors"]

@@ -12,6 +12,9 @@ from service.accounts.store import authenticate, token_actor
 from service.cli import main
 from tests.live import running_server
 
+# Reads the clock: .ci/run also runs it at fixed awkward dates.
+pytestmark = pytest.mark.dated
+
 
 def test_createuser_makes_an_account_that_can_log_in(database_url):
     result = CliRunner().invoke(

@@ -37,6 +37,9 @@ from service.referrals.tables import (
     YoungPerson,
 )
 
+# Reads the clock: .ci/run also runs it at fixed awkward dates.
+pytestmark = pytest.mark.dated
+
 DAY = date(2026, 3, 2)
 
 

@@ -15,6 +15,9 @@ from service.referrals.figures import (
     response_figure,
 )
 
+# Reads the clock: .ci/run also runs it at fixed awkward dates.
+pytestmark = pytest.mark.dated
+
 
 def answered(*waits: float) -> list[Observation]:
     return [Observation(w, True) for w in waits]

@@ -5,16 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import networkx as nx
+import pytest
 
+from directory.hours import local_date
 from directory.vocabulary import Level
 from service.accounts.store import Role
 from service.convention_watch import watch_conventions
 from service.mail import OutboxMailer
 from service.referrals.notify import Notifier
 from tests import factories as f
+
+# Reads the clock: .ci/run also runs it at fixed awkward dates.
+pytestmark = pytest.mark.dated
 
 
 async def _mesh():
@@ -90,7 +95,7 @@ async def test_remind_warns_before_a_convention_ends_and_when_a_referent_left(
     ml, fjt, _cidff, _ccas, only = await _mesh()
     await f.user(Role.COORDINATOR, of=ml, email="coordination@exemple.fr")
     coordinator = await f.api_client_headers(Role.COORDINATOR, of=ml)
-    today = datetime.now(UTC).date()
+    today = local_date()
     import msgspec
 
     from conventions.schemas import ConventionWrite
@@ -120,7 +125,7 @@ async def test_remind_warns_before_a_convention_ends_and_when_a_referent_left(
     assert (await watch_conventions(notifier, today + timedelta(days=31)))[0] == 3  # 30 days
     from directory.tables import Person
 
-    await Person.update({Person.active: False, Person.left_on: date.today()}).where(
+    await Person.update({Person.active: False, Person.left_on: local_date()}).where(
         Person.id == only
     )
     _, departed = await watch_conventions(notifier, today + timedelta(days=32))

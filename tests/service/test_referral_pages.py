@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
 from service.accounts.store import Role
 from service.referrals.tables import Referral, YoungPerson
 from tests import factories as f
+
+# Reads the clock: .ci/run also runs it at fixed awkward dates.
+pytestmark = pytest.mark.dated
 
 VALENCE = "26362"
 
@@ -147,3 +151,18 @@ async def test_sms_link_is_shown_to_the_advisor_to_send(client, settings):
     assert page.status_code == 200 and "Bonjour Inès" in page.text
     # Maillage sends no SMS, and the young person gave no e-mail: the link went nowhere else.
     assert all("/j/" not in p.read_text() for p in settings.mail_outbox.glob("*.eml"))
+
+
+async def test_birth_year_bounds_move_with_the_calendar(client, time_machine):
+    # In 2041 a young person born in 2024 is 17: the form must not refuse them.
+    time_machine.move_to(datetime(2041, 3, 2, 10, 0, tzinfo=UTC))
+    mission_locale = await f.structure("Mission Locale")
+    partner, service = await _partner()
+    await f.logged_in(client, Role.ADVISOR, of=mission_locale)
+    sent = await _send_by_form(client, partner, service, age_range="", birth_year="2024")
+    assert "Orientation envoyée" in sent.text
+    assert (await YoungPerson.objects().first()).birth_year == 2024
+
+    refused = await _send_by_form(client, partner, service, age_range="", birth_year="1990")
+    assert "L&#39;année de naissance doit être comprise entre 2006 et 2027." in refused.text
+    assert await YoungPerson.count() == 1  # nothing written for the refused one

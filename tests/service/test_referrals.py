@@ -15,8 +15,12 @@ from litestar.testing import AsyncTestClient
 from directory.tables import Structure
 from service.accounts.store import Role
 from service.app import create_app
+from service.referrals.calendar import is_working_day, working_days_between
 from service.referrals.tables import AccessLink, Consent, Referral, ReferralEvent
 from tests import factories as f
+
+# Reads the clock: .ci/run also runs it at fixed awkward dates.
+pytestmark = pytest.mark.dated
 
 VALENCE = "26362"
 
@@ -147,8 +151,11 @@ async def test_deadlines_are_working_days_ahead(client, t):
     sent_at = datetime.fromisoformat(referral["sent_at"])
     acknowledge_due = datetime.fromisoformat(referral["acknowledge_due"])
     answer_due = datetime.fromisoformat(referral["answer_due"])
-    assert timedelta(days=5) <= acknowledge_due - sent_at <= timedelta(days=9)
-    assert timedelta(days=10) <= answer_due - sent_at <= timedelta(days=16)
+    # Five and ten French working days (the defaults): weekends and bank holidays do not
+    # count, and a deadline never falls on a day off.
+    assert working_days_between(sent_at, acknowledge_due) == pytest.approx(5)
+    assert working_days_between(sent_at, answer_due) == pytest.approx(10)
+    assert is_working_day(acknowledge_due) and is_working_day(answer_due)
     assert referral["overdue"] is False
 
 

@@ -17,6 +17,11 @@ from service.accounts.store import Actor, Role, token_actor
 from service.cli import main
 from service.mail import OutboxMailer
 from service.referrals import exchange
+from service.referrals.calendar import (
+    is_working_day,
+    subtract_working_days,
+    working_days_between,
+)
 from service.referrals.exchange import Rules, Who
 from service.referrals.machine import Party, Transition
 from service.referrals.notify import Notifier
@@ -25,6 +30,9 @@ from service.referrals.reminders import run_reminders
 from service.referrals.schemas import Action, ReferralCreate
 from service.referrals.tables import Referral, ReferralEvent, YoungPerson
 from tests import factories as f
+
+# Reads the clock: .ci/run also runs it at fixed awkward dates.
+pytestmark = pytest.mark.dated
 
 RULES = Rules()
 
@@ -62,8 +70,11 @@ async def test_partner_is_reminded_before_and_at_the_deadline_once_each(database
     _actor, notifier, sent = await _setup(tmp_path)
     row = await Referral.objects().first()
     due = row.acknowledge_due
+    # The reminder goes out the working day before: on a Friday for a Monday deadline.
+    window = subtract_working_days(due, 1)
+    assert is_working_day(window) and working_days_between(window, due) == 1
 
-    quiet = await run_reminders(notifier, RULES, now=due - timedelta(days=3))
+    quiet = await run_reminders(notifier, RULES, now=window - timedelta(minutes=1))
     assert (quiet.reminders, quiet.overdue_notices) == (0, 0)
 
     before = await run_reminders(notifier, RULES, now=due - timedelta(hours=2))
@@ -111,6 +122,7 @@ async def test_hold_pauses_the_deadlines(database_url, tmp_path):
     before = await Referral.objects().first()
     advisor = Who(Party.ADVISOR, actor)
     start = before.sent_at + timedelta(hours=1)
+    resumed = start + timedelta(days=7)
     await exchange.act(
         sent.referral_id,
         Action(Transition.HOLD, reason="young_person_time"),
@@ -118,15 +130,17 @@ async def test_hold_pauses_the_deadlines(database_url, tmp_path):
         RULES,
         now=start,
     )
-    await exchange.act(
-        sent.referral_id, Action(Transition.RESUME), advisor, RULES, now=start + timedelta(days=7)
-    )
+    await exchange.act(sent.referral_id, Action(Transition.RESUME), advisor, RULES, now=resumed)
     after = await Referral.objects().first()
     assert after.status == "sent"
-    # A week on hold holds five working days: the deadlines move by as much.
-    moved = after.acknowledge_due - before.acknowledge_due
-    assert timedelta(days=5) <= moved <= timedelta(days=9)
-    assert after.answer_due - before.answer_due == moved
+    # The week on hold is the young person's own time: the partner has, after resuming,
+    # exactly the working time it had left when the referral was put on hold.
+    for field in ("acknowledge_due", "answer_due"):
+        left_at_hold = working_days_between(start, getattr(before, field))
+        left_at_resume = working_days_between(resumed, getattr(after, field))
+        assert left_at_resume == pytest.approx(left_at_hold), field
+        on_hold = timedelta(days=working_days_between(start, resumed))
+        assert getattr(after, field) - getattr(before, field) >= on_hold, field
 
 
 def test_remind_command_twice_sends_nothing_twice(database_url, tmp_path, monkeypatch):
