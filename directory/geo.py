@@ -159,9 +159,10 @@ def locate_place(query: str, gazetteer: Gazetteer, geocoder: AddressGeocoder | N
             return found
     # "12 rue des Lilas, Valence": fall back to the commune named after the last comma.
     tail = query.rsplit(",", 1)[-1].strip()
-    commune = gazetteer.resolve(tail) if tail and tail != query else None
-    if commune is None:
+    fallback = gazetteer.resolve(tail) if tail and tail != query else None
+    if fallback is None:
         raise UnknownPlace(query)
+    commune = fallback
     why = "Adresse introuvable" if geocoder is not None else "Pas de service d'adresses configuré"
     return Place(
         commune,

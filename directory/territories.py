@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from msgspec import Struct
+from piccolo.columns import Column
 
 from directory.errors import Invalid, NotFound
 from directory.gazetteer import load_gazetteer
@@ -94,7 +96,7 @@ async def save(
         errors["structure_id"] = "Structure introuvable."
     if errors:
         raise Invalid(errors)
-    values = {
+    values: dict[Column, Any] = {
         Territory.name: name.strip(),
         Territory.structure: structure_id,
         Territory.communes: communes,
@@ -107,7 +109,9 @@ async def save(
         await row.save()
         return row.id
     await get(territory_id)
-    await Territory.update(values).where(Territory.id == territory_id)
+    await Territory.update({column: value for column, value in values.items()}).where(
+        Territory.id == territory_id
+    )
     return territory_id
 
 

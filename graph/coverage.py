@@ -360,11 +360,11 @@ def coverage(
                 for code in service.zone:
                     onsite_zones[domain].setdefault(code, set()).add(n)
                 g, i = where[domain]
-                grid, cells = grids[g], site_cells[g][i]
+                grid, domain_cells = grids[g], site_cells[g][i]
                 for site in service.sites:
                     lat, lon = math.radians(site.lat), math.radians(site.lon)
                     cos_lat = math.cos(lat)
-                    entry = (
+                    site_entry = (
                         cos_lat * math.cos(lon),
                         cos_lat * math.sin(lon),
                         math.sin(lat),
@@ -372,7 +372,7 @@ def coverage(
                         lat,
                         lon,
                     )
-                    cells.setdefault(grid.key(site.lat, site.lon), []).append(entry)
+                    domain_cells.setdefault(grid.key(site.lat, site.lon), []).append(site_entry)
             if service.remote:
                 if service.zone:
                     for code in service.zone:
@@ -440,6 +440,7 @@ def coverage(
                 shared = remote_cache.get((domain, matched))
                 remote = (shared or remote_for(domain, matched))[1]
                 count = len(found)
+                reasons: tuple[str, ...]
                 if count == 0:
                     klass, reasons = "gap", ()
                 elif count == 1:
@@ -461,7 +462,7 @@ def coverage(
                     klass,
                     reasons,
                 )
-        cells.extend(row)  # type: ignore[arg-type]  # every domain is in one group
+        cells.extend(cell for cell in row if cell is not None)  # every domain is in one group
         if progress is not None:
             pending += 1
             if pending >= _PROGRESS_EVERY:

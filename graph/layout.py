@@ -197,11 +197,11 @@ def draw_svg(
         ra, rb = radius(a) + 1, radius(b) + 1.5
         bend = min(length * 0.15, 30.0)
         cx, cy = (x1 + x2) / 2 - uy * bend, (y1 + y2) / 2 + ux * bend
-        stroke = style.flow_min + style.flow_extra * math.sqrt(count / max_count)
+        flow_width = style.flow_min + style.flow_extra * math.sqrt(count / max_count)
         plural = "s" if count > 1 else ""
         out.append(
             f'<path d="M{x1 + ux * ra:.1f},{y1 + uy * ra:.1f} Q{cx:.1f},{cy:.1f} '
-            f'{x2 - ux * rb:.1f},{y2 - uy * rb:.1f}" stroke-width="{stroke:.1f}" '
+            f'{x2 - ux * rb:.1f},{y2 - uy * rb:.1f}" stroke-width="{flow_width:.1f}" '
             f'marker-end="url(#{p}-arrow)"><title>{escape(_name(g, a))} → '
             f"{escape(_name(g, b))} : {count} orientation{plural}</title></path>"
         )

@@ -200,7 +200,7 @@ async def unmet_searches(territory: TerritoryRead) -> list[dict[str, Any]]:
         (
             {
                 "insee": c,
-                "commune": gazetteer.get(c).name if gazetteer.get(c) else c,
+                "commune": getattr(gazetteer.get(c), "name", c),
                 "domain": d,
                 "searches": n,
             }

@@ -53,7 +53,8 @@ def bind(engine: Engine) -> None:
 
     piccolo_conf.DB = engine
     # Piccolo's own record of applied migrations must follow too.
-    for table in [*all_tables(), Migration]:
+    tables: list[type[Table]] = [*all_tables(), Migration]
+    for table in tables:
         table._meta.db = engine
 
 

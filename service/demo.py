@@ -3095,7 +3095,7 @@ class _Planner:
         # Isolation is a fact the demo shows on purpose: every structure not marked
         # isolated gets at least one tie, to its Mission Locale, at the level of its tier.
         tied = {r.source for r in plan.relationships}
-        tied |= {r.target_structure for r in plan.relationships}
+        tied |= {r.target_structure for r in plan.relationships if r.target_structure is not None}
         tied |= {r.target_person[0] for r in plan.relationships if r.target_person}
         for index, planned in enumerate(structures):
             if planned.isolated or index in tied:
@@ -3163,7 +3163,7 @@ async def load_demo(today: date | None = None) -> DemoReport:
                 if relation.target_structure is not None
                 else None
             )
-            data = RelationshipWrite(
+            relationship = RelationshipWrite(
                 level=relation.level,
                 kind=relation.kind,
                 target_structure_id=target_structure,
@@ -3171,7 +3171,7 @@ async def load_demo(today: date | None = None) -> DemoReport:
                 since=relation.since,
                 note=relation.note,
             )
-            await store.create_relationship(structure_ids[relation.source], data)
+            await store.create_relationship(structure_ids[relation.source], relationship)
             report.relationships += 1
 
         advisor: Actor | None = None

@@ -59,7 +59,7 @@ async def _parse(form: Any) -> ConventionWrite:
     referent_of: dict[str, str] = {}
     for person in referent_ids:
         structure = works_at.get(person)
-        if structure not in structure_ids:
+        if structure is None or structure not in structure_ids:
             errors["referents"] = "Chaque référent·e doit travailler dans une structure signataire."
         elif structure in referent_of:
             errors["referents"] = "Un·e seul·e référent·e par structure."
