@@ -3,17 +3,24 @@ redirections, what a partner sees once it no longer works on a referral."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 
+from service import db
 from service.accounts.store import Role
-from service.referrals.tables import AccessLink, Consent, Referral
+from service.cli import main
+from service.referrals.tables import AccessLink, Consent, Referral, YoungPerson
 from tests import factories as f
-from tests.service.test_referrals import Territory, _act, _link_act, _send
+from tests.service.test_referrals import VALENCE, Territory, _act, _link_act, _send
 
 # What the young person of tests.service.test_referrals shares with the partner.
 PERSONAL = ("Yanis", "06 11 22 33 44", "yanis@exemple.fr", "Hébergé chez un ami")
+# Stored mail (recipients, messages) is erased by the outbox's own purge step.
+MAIL_TABLES = {"notification"}
 
 
 @pytest.fixture
@@ -167,3 +174,101 @@ async def test_partner_link_shows_no_personal_data_once_the_referral_is_closed(
     # The referent advisor still sees everything.
     advisor = (await client.get(f"/api/v1/referrals/{sent['id']}", headers=t.advisor)).json()
     assert advisor["young_person"]["first_name"] == "Yanis" and advisor["message"]
+
+
+# ---- maillage purge ------------------------------------------------------------------------
+
+
+async def _purge(database_url: str, *options: str):
+    """The real command, in a thread: it runs its own event loop, as from a shell."""
+    args = ["--database-url", database_url, "purge", *options]
+    result = await asyncio.to_thread(CliRunner().invoke, main, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def _everything_stored() -> str:
+    """Every value of every table Maillage writes, except the mail records, which the
+    outbox erases on its own."""
+    values = []
+    for table in db.all_tables():
+        if table._meta.tablename in MAIL_TABLES:
+            continue
+        for row in await table.select():
+            values.extend(str(v) for v in row.values())
+    return "\n".join(values)
+
+
+async def _closed_referral_with_notes(client, t: Territory) -> dict:
+    everything = ["age", "commune", "phone", "email", "message"]
+    sent = await _send(client, t, consent={"given": True, "shares": everything})
+    await _link_act(client, sent["token"], "acknowledge", note="Bien reçu pour Yanis.")
+    declined = await _link_act(
+        client, sent["token"], "decline", reason="other", note="Yanis a déjà un logement."
+    )
+    assert declined.status_code == 201, declined.text
+    return sent
+
+
+async def test_purge_dry_run_lists_what_it_would_erase_and_erases_nothing(client, t, database_url):
+    sent = await _closed_referral_with_notes(client, t)
+    closed = (await Referral.objects().first()).closed_at
+    before = await _everything_stored()
+
+    early = await _purge(database_url, "--now", (closed + timedelta(days=30)).date().isoformat())
+    assert "0 jeune(s) anonymisé(s)" in early
+
+    day = (closed + timedelta(days=800)).date().isoformat()
+    output = await _purge(database_url, "--now", day, "--dry-run")
+    assert "Simulation : rien n'a été effacé." in output
+    assert "1 jeune(s) seraient anonymisé(s)." in output
+    assert "1 message(s) d'orientation" in output and "1 message(s) du partenaire" in output
+    assert "2 note(s) d'historique" in output and "2 lien(s) personnel(s)" in output
+    assert f"jeune {(await YoungPerson.objects().first()).id}" in output
+    assert _shows_personal_data(output) == []  # the report names no one
+    assert await _everything_stored() == before
+    assert (await client.get(f"/p/{sent['token']}")).status_code == 200
+
+
+async def test_purge_leaves_no_personal_data_anywhere_and_keeps_the_statistics(
+    client, t, database_url
+):
+    sent = await _closed_referral_with_notes(client, t)
+    other = await _send(
+        client,
+        t,
+        young_person={"first_name": "Lina", "commune": VALENCE},
+        message="Cherche une formation.",
+    )
+    closed = (await Referral.objects().where(Referral.id == sent["id"]).first()).closed_at
+    assert _shows_personal_data(await _everything_stored())
+
+    day = (closed + timedelta(days=800)).date().isoformat()
+    output = await _purge(database_url, "--now", day)
+    assert "1 jeune(s) anonymisé(s)." in output and "Simulation" not in output
+    assert _shows_personal_data(await _everything_stored()) == []
+    assert "Lina" in await _everything_stored()  # an open referral keeps its young person
+
+    # The links opened nothing any more; the advisor's view keeps what statistics need.
+    assert (await client.get(f"/p/{sent['token']}")).status_code == 403
+    assert (await client.get(f"/j/{_token(sent['young_person_link'])}")).status_code == 403
+    view = (await client.get(f"/api/v1/referrals/{sent['id']}", headers=t.advisor)).json()
+    assert view["young_person"]["first_name"] == "Anonyme"
+    assert (view["status"], view["domain"], view["decline_reason"]) == (
+        "declined",
+        "housing",
+        "other",
+    )
+    assert view["young_person"]["commune"] == VALENCE
+    assert view["young_person"]["age_range"] == "18-21"
+    assert [e["transition"] for e in view["events"]] == ["send", "acknowledge", "decline"]
+    assert (await client.get(f"/api/v1/links/{other['token']}")).status_code == 200
+
+    again = await _purge(database_url, "--now", day)
+    assert "0 jeune(s) anonymisé(s)." in again
+
+
+def test_purge_refuses_a_date_it_cannot_read(database_url):
+    result = CliRunner().invoke(main, ["--database-url", database_url, "purge", "--now", "demain"])
+    assert result.exit_code == 2
+    assert "« demain » n'est pas une date" in result.output
