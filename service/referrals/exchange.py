@@ -19,6 +19,7 @@ from directory.tables import Person, Service, Structure
 from directory.validation import email_problem, normalise_phone
 from service.accounts.store import Actor, Role
 from service.accounts.tables import User
+from service.audit import store as audit
 from service.referrals.calendar import add_working_days, shift_for_pause
 from service.referrals.machine import (
     AWAITING_PARTNER,
@@ -48,6 +49,7 @@ from service.referrals.tables import (
     YoungPerson,
 )
 
+READ, CHANGE = audit.Action.READ, audit.Action.CHANGE
 CONSENT_REQUIRED = (
     "Sans le consentement du jeune, l'orientation ne peut pas partir (libre adhésion)."
 )
@@ -170,6 +172,32 @@ async def _row(referral_id: UUID) -> dict[str, Any]:
     if row is None:
         raise NotFound("Orientation")
     return row
+
+
+_LINK_KINDS = {
+    Party.PARTNER: audit.ActorKind.PARTNER_LINK,
+    Party.YOUNG_PERSON: audit.ActorKind.YOUNG_PERSON_LINK,
+}
+
+
+async def _audit(
+    who: Who, action: audit.Action, referral_id: UUID, detail: str = "", at: datetime | None = None
+) -> None:
+    """Who read or changed this referral; a personal link is named by its kind only."""
+    if who.user is not None:
+        kind, user = audit.ActorKind.ACCOUNT, who.user.user_id
+    else:
+        kind, user = _LINK_KINDS.get(who.party, audit.ActorKind.SYSTEM), None
+    await audit.record(
+        action,
+        "referral",
+        referral_id,
+        actor_kind=kind,
+        actor_label=who.label or "Maillage",
+        actor_user=user,
+        detail=detail,
+        at=at,
+    )
 
 
 # ---- Sending -----------------------------------------------------------------------------
@@ -338,6 +366,7 @@ async def send(
             Status.DRAFT,
             Status.SENT,
         )
+        await _audit(Who(Party.ADVISOR, actor, label=actor.name), CHANGE, referral.id, "send", now)
         partner_token = await _new_link(referral.id, Party.PARTNER, rules.partner_link_days, now)
         young_token = None
         # Email links are sent by Maillage; an SMS link is shown to the advisor to send.
@@ -495,6 +524,7 @@ async def act(
             note=action.note.strip(),
             private=private,
         )
+        await _audit(who, CHANGE, referral_id, action.transition.value, now)
         if action.transition == Transition.WITHDRAW:
             await _erase_shared(path, now)
         elif target == Status.CANCELLED:
@@ -503,6 +533,7 @@ async def act(
         if action.transition == Transition.REDIRECT:
             assert action.redirect_to_structure_id is not None
             child_id, child_token = await _redirect(row, action, now, rules)
+            await _audit(who, CHANGE, child_id, "send", now)
     return Done(referral_id, action.transition, status, target, child_id, child_token)
 
 
@@ -581,6 +612,7 @@ async def renew_partner_link(referral_id: UUID, who: Who, rules: Rules) -> str:
             & (AccessLink.party == Party.PARTNER.value)
             & AccessLink.revoked_at.is_null()
         )
+        await _audit(who, CHANGE, referral_id, "partner_link", now)
         return await _new_link(referral_id, Party.PARTNER, rules.partner_link_days, now)
 
 
@@ -618,7 +650,10 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
     )
     if row is None:
         raise NotFound("Orientation")
+    await _audit(who, READ, referral_id)
     young = await YoungPerson.select().where(YoungPerson.id == row["young_person"]).first()
+    if young is None:  # the foreign key forbids it; say so to the type checker
+        raise NotFound("Orientation")
     consent = await Consent.select().where(Consent.referral == referral_id).first()
     withdrawn = consent is None or consent["withdrawn_at"] is not None
     shares = set(consent["shares"] if consent else [])
