@@ -132,6 +132,13 @@ async def who_for_link(token: str) -> tuple[Who, UUID]:
     if link is None:
         raise Forbidden("Ce lien n'est pas valide.")
     if link["revoked_at"] is not None:
+        referral = await Referral.select(Referral.status).where(Referral.id == link["referral"])
+        if referral and referral[0]["status"] == Status.CANCELLED:
+            # No new link will come: say so rather than send the partner asking for one.
+            raise Forbidden(
+                "Ce lien a été désactivé : l'orientation a été annulée, ou le jeune a retiré "
+                "son consentement. Il n'y a plus rien à faire de votre côté."
+            )
         raise Forbidden("Ce lien a été désactivé. Demandez un nouveau lien au conseiller.")
     if link["expires_at"] < _now():
         raise Forbidden("Ce lien a expiré. Demandez un nouveau lien au conseiller.")
