@@ -200,7 +200,7 @@ async def _audit(
         "referral",
         referral_id,
         actor_kind=kind,
-        actor_label=who.label or "Maillage",
+        actor_label=who.label or (who.user.name if who.user else "Maillage"),
         actor_user=user,
         detail=detail,
         at=at,

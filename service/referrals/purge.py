@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from directory.store import writing
+from service.audit import store as audit
 from service.referrals.machine import OPEN
 from service.referrals.tables import AccessLink, Referral, ReferralEvent, YoungPerson
 
@@ -145,6 +146,16 @@ async def _erase(erasure: Erasure, now: datetime) -> None:
             ReferralEvent.referral.is_in(ids)
         )
         await AccessLink.delete().where(AccessLink.referral.is_in(ids))
+        for referral_id in ids:
+            await audit.record(
+                audit.Action.CHANGE,
+                "referral",
+                referral_id,
+                actor_kind=audit.ActorKind.SYSTEM,
+                actor_label="maillage purge",
+                detail="purge",
+                at=now,
+            )
 
 
 async def purge(

@@ -39,6 +39,7 @@ from service.settings import Settings
 TRANSITION_LABELS = {
     **{t.value: t.label for t in Transition},
     "partner_link": "Envoyer un nouveau lien au partenaire",
+    "purge": "Effacement des données personnelles (purge)",
 }
 REASONS = {
     Transition.DECLINE: DECLINE_REASONS,

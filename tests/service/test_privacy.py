@@ -226,7 +226,7 @@ async def test_purge_dry_run_lists_what_it_would_erase_and_erases_nothing(client
     assert "2 note(s) d'historique" in output and "2 lien(s) personnel(s)" in output
     assert f"jeune {(await YoungPerson.objects().first()).id}" in output
     assert _shows_personal_data(output) == []  # the report names no one
-    assert await _everything_stored() == before
+    assert await _everything_stored() == before  # not even an audit entry
     assert (await client.get(f"/p/{sent['token']}")).status_code == 200
 
 
@@ -263,6 +263,10 @@ async def test_purge_leaves_no_personal_data_anywhere_and_keeps_the_statistics(
     assert view["young_person"]["age_range"] == "18-21"
     assert [e["transition"] for e in view["events"]] == ["send", "acknowledge", "decline"]
     assert (await client.get(f"/api/v1/links/{other['token']}")).status_code == 200
+    trail = await client.get(f"/api/v1/audit/referrals/{sent['id']}", headers=t.advisor)
+    assert ("maillage purge", "change", "purge") in [
+        (e["actor_label"], e["action"], e["detail"]) for e in trail.json()
+    ]
 
     again = await _purge(database_url, "--now", day)
     assert "0 jeune(s) anonymisé(s)." in again
