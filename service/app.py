@@ -34,6 +34,7 @@ from directory.errors import Conflict, Forbidden, Invalid, NotFound
 from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
 from service import db
+from service.audit.middleware import AuditMiddleware
 from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
 from service.mail import mailer_from_settings
 from service.referrals.notify import Notifier
@@ -191,7 +192,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),
             "notifier": Provide(lambda: notifier, use_cache=True, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
+            AuditMiddleware,
+        ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,

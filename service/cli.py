@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import io
 import sys
+from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -136,13 +137,39 @@ def remind(ctx: click.Context) -> None:
     click.echo(report.describe())
 
 
+def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    """A day (AAAA-MM-JJ) or a moment (AAAA-MM-JJTHH:MM), in Paris time."""
+    if value is None:
+        return None
+    from directory.hours import LOCAL_TIME
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"« {value} » n'est pas une date : écrivez-la AAAA-MM-JJ, par exemple 2026-12-01."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TIME)
+
+
 @main.command()
+@click.option(
+    "--now",
+    "now",
+    callback=_moment,
+    default=None,
+    metavar="AAAA-MM-JJ",
+    help="Count the retention period back from this day instead of today.",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be erased; erase nothing.")
 @click.pass_context
-def purge(ctx: click.Context) -> None:
-    """Anonymise young people whose last referral closed more than the retention period ago."""
+def purge(ctx: click.Context, now: datetime | None, dry_run: bool) -> None:
+    """Anonymise young people whose last referral closed more than the retention period ago.
+    Prints what was (or, with --dry-run, would be) erased, without any personal data."""
     from service.referrals.purge import purge as run_purge
 
-    report = asyncio.run(run_purge(_settings(ctx).retention_months))
+    retention = _settings(ctx).retention_months
+    report = asyncio.run(run_purge(retention, now=now, dry_run=dry_run))
     click.echo(report.describe())
 
 

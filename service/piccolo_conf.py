@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "service.accounts.piccolo_app",
         "conventions.piccolo_app",
         "service.referrals.piccolo_app",
+        "service.audit.piccolo_app",
     ]
 )

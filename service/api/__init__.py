@@ -2,6 +2,7 @@
 
 from litestar import Router
 
+from service.api.audit import AuditController
 from service.api.conventions import ConventionController
 from service.api.directory import DirectoryController
 from service.api.network import NetworkController
@@ -20,6 +21,7 @@ api_router = Router(
         ConventionController,
         NetworkController,
         TerritoryController,
+        AuditController,
     ],
     tags=["API"],
 )

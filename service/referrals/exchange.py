@@ -20,6 +20,7 @@ from directory.tables import Person, Service, Structure
 from directory.validation import email_problem, normalise_phone
 from service.accounts.store import Actor, Role
 from service.accounts.tables import User
+from service.audit import store as audit
 from service.referrals.calendar import add_working_days, shift_for_pause
 from service.referrals.machine import (
     AWAITING_PARTNER,
@@ -49,6 +50,7 @@ from service.referrals.tables import (
     YoungPerson,
 )
 
+READ, CHANGE = audit.Action.READ, audit.Action.CHANGE
 CONSENT_REQUIRED = (
     "Sans le consentement du jeune, l'orientation ne peut pas partir (libre adhésion)."
 )
@@ -147,12 +149,46 @@ async def who_for_link(token: str) -> tuple[Who, UUID]:
     if link is None:
         raise Forbidden("Ce lien n'est pas valide.")
     if link["revoked_at"] is not None:
+        referral = await Referral.select(Referral.status).where(Referral.id == link["referral"])
+        if referral and referral[0]["status"] == Status.CANCELLED:
+            # No new link will come: say so rather than send the partner asking for one.
+            raise Forbidden(
+                "Ce lien a été désactivé : l'orientation a été annulée, ou le jeune a retiré "
+                "son consentement. Il n'y a plus rien à faire de votre côté."
+            )
         raise Forbidden("Ce lien a été désactivé. Demandez un nouveau lien au conseiller.")
     if link["expires_at"] < _now():
         raise Forbidden("Ce lien a expiré. Demandez un nouveau lien au conseiller.")
     party = Party(link["party"])
+    referral_id = link["referral"]
+    if party == Party.YOUNG_PERSON:
+        # The young person's one link follows their path: after a redirection it opens
+        # the referral they are sent to now, never the structure that passed them on.
+        referral_id = (await chain(referral_id))[-1]
     label = "Partenaire (lien personnel)" if party == Party.PARTNER else "Le jeune"
-    return Who(party=party, link_referral=link["referral"], label=label), link["referral"]
+    return Who(party=party, link_referral=referral_id, label=label), referral_id
+
+
+async def chain(referral_id: UUID) -> list[UUID]:
+    """The referrals of one path, first to latest: a redirection links a child to its
+    parent, and a redirected referral has one child."""
+    ids = [referral_id]
+    while True:
+        row = await Referral.select(Referral.parent).where(Referral.id == ids[0]).first()
+        if row is None or row["parent"] is None or row["parent"] in ids:
+            break
+        ids.insert(0, row["parent"])
+    while True:
+        child = (
+            await Referral.select(Referral.id)
+            .where(Referral.parent == ids[-1])
+            .order_by(Referral.created_at, ascending=False)
+            .first()
+        )
+        if child is None or child["id"] in ids:
+            break
+        ids.append(child["id"])
+    return ids
 
 
 async def _row(referral_id: UUID) -> dict[str, Any]:
@@ -160,6 +196,32 @@ async def _row(referral_id: UUID) -> dict[str, Any]:
     if row is None:
         raise NotFound("Orientation")
     return row
+
+
+_LINK_KINDS = {
+    Party.PARTNER: audit.ActorKind.PARTNER_LINK,
+    Party.YOUNG_PERSON: audit.ActorKind.YOUNG_PERSON_LINK,
+}
+
+
+async def _audit(
+    who: Who, action: audit.Action, referral_id: UUID, detail: str = "", at: datetime | None = None
+) -> None:
+    """Who read or changed this referral; a personal link is named by its kind only."""
+    if who.user is not None:
+        kind, user = audit.ActorKind.ACCOUNT, who.user.user_id
+    else:
+        kind, user = _LINK_KINDS.get(who.party, audit.ActorKind.SYSTEM), None
+    await audit.record(
+        action,
+        "referral",
+        referral_id,
+        actor_kind=kind,
+        actor_label=who.label or (who.user.name if who.user else "Maillage"),
+        actor_user=user,
+        detail=detail,
+        at=at,
+    )
 
 
 # ---- Sending -----------------------------------------------------------------------------
@@ -330,6 +392,7 @@ async def send(
             Status.DRAFT,
             Status.SENT,
         )
+        await _audit(Who(Party.ADVISOR, actor, label=actor.name), CHANGE, referral.id, "send", now)
         partner_token = await _new_link(referral.id, Party.PARTNER, rules.partner_link_days, now)
         young_token = None
         # Email links are sent by Maillage; an SMS link is shown to the advisor to send.
@@ -389,6 +452,12 @@ async def act(
     now = now or _now()
     if who.link_referral is not None and who.link_referral != referral_id:
         raise Forbidden("Ce lien ne concerne pas cette orientation.")
+    path = [referral_id]
+    if action.transition == Transition.WITHDRAW:
+        # Consent is withdrawn from the whole path, wherever one stands on it: what is
+        # cancelled is the referral still running, the latest of the chain.
+        path = await chain(referral_id)
+        referral_id = path[-1]
     row = await _row(referral_id)
     status = Status(row["status"])
     try:
@@ -455,9 +524,6 @@ async def act(
         changes[Referral.held_since] = None
     if not target.is_open:
         changes[Referral.closed_at] = now
-    if action.transition == Transition.WITHDRAW:
-        # Withdrawing consent erases what was shared with the partner.
-        changes[Referral.message] = ""
 
     private = action.transition == Transition.DECLINE
     child_id: UUID | None = None
@@ -484,19 +550,36 @@ async def act(
             note=action.note.strip(),
             private=private,
         )
+        await _audit(who, CHANGE, referral_id, action.transition.value, now)
         if action.transition == Transition.WITHDRAW:
-            await Consent.update({Consent.withdrawn_at: now, Consent.shares: []}).where(
-                Consent.referral == referral_id
-            )
-            await AccessLink.update({AccessLink.revoked_at: now}).where(
-                (AccessLink.referral == referral_id)
-                & (AccessLink.party == Party.PARTNER.value)
-                & AccessLink.revoked_at.is_null()
-            )
+            await _erase_shared(path, now)
+        elif target == Status.CANCELLED:
+            # A cancelled referral, even one sent by mistake, is no one's business any more.
+            await _revoke_partner_links([referral_id], now)
         if action.transition == Transition.REDIRECT:
             assert action.redirect_to_structure_id is not None
             child_id, child_token = await _redirect(row, action, now, rules)
+            await _audit(who, CHANGE, child_id, "send", now)
     return Done(referral_id, action.transition, status, target, child_id, child_token)
+
+
+async def _revoke_partner_links(referral_ids: list[UUID], now: datetime) -> None:
+    await AccessLink.update({AccessLink.revoked_at: now}).where(
+        AccessLink.referral.is_in(referral_ids)
+        & (AccessLink.party == Party.PARTNER.value)
+        & AccessLink.revoked_at.is_null()
+    )
+
+
+async def _erase_shared(referral_ids: list[UUID], now: datetime) -> None:
+    """Withdrawing consent erases what was shared with every partner of the path: the
+    message (copied along redirections), what the consent shared, and the partners'
+    links."""
+    await Referral.update({Referral.message: ""}).where(Referral.id.is_in(referral_ids))
+    await Consent.update({Consent.withdrawn_at: now, Consent.shares: []}).where(
+        Consent.referral.is_in(referral_ids) & Consent.withdrawn_at.is_null()
+    )
+    await _revoke_partner_links(referral_ids, now)
 
 
 async def _redirect(
@@ -555,6 +638,7 @@ async def renew_partner_link(referral_id: UUID, who: Who, rules: Rules) -> str:
             & (AccessLink.party == Party.PARTNER.value)
             & AccessLink.revoked_at.is_null()
         )
+        await _audit(who, CHANGE, referral_id, "partner_link", now)
         return await _new_link(referral_id, Party.PARTNER, rules.partner_link_days, now)
 
 
@@ -592,11 +676,17 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
     )
     if row is None:
         raise NotFound("Orientation")
+    await _audit(who, READ, referral_id)
     young = await YoungPerson.select().where(YoungPerson.id == row["young_person"]).first()
+    if young is None:  # the foreign key forbids it; say so to the type checker
+        raise NotFound("Orientation")
     consent = await Consent.select().where(Consent.referral == referral_id).first()
     withdrawn = consent is None or consent["withdrawn_at"] is not None
     shares = set(consent["shares"] if consent else [])
     advisor = who.party == Party.ADVISOR
+    # A partner sees what the young person shared only while it works on the referral:
+    # once declined, redirected, closed or cancelled, it no longer needs it.
+    partner_may_see = Status(row["status"]).is_open and not withdrawn
     events = (
         await ReferralEvent.select()
         .where(ReferralEvent.referral == referral_id)
@@ -610,7 +700,7 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
         version=row["version"],
         domain=row["domain"],
         urgency=row["urgency"],
-        message=row["message"] if advisor or ("message" in shares and not withdrawn) else "",
+        message=row["message"] if advisor or ("message" in shares and partner_may_see) else "",
         from_structure_id=row["from_structure"],
         from_structure_name=row["from_structure_name"],
         referent_name=row["referent_name"] or "",
@@ -623,7 +713,7 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
             n for n in (row["contact_first_name"], row["contact_last_name"]) if n
         ),
         young_person_id=row["young_person"],
-        young_person=_young_view(young, shares, withdrawn, who.party),
+        young_person=_young_view(young, shares, partner_may_see, who.party),
         consent_withdrawn=withdrawn,
         parent_id=row["parent"],
         convention_id=row["convention"],
@@ -638,17 +728,17 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
         decline_reason=row["decline_reason"] if who.party != Party.YOUNG_PERSON else "",
         private_note=row["private_note"] if advisor else "",
         allowed=allowed(Status(row["status"]), who.party),
-        events=[_event_view(e, who.party) for e in events],
+        events=[_event_view(e, who.party, partner_may_see) for e in events],
     )
 
 
 def _young_view(
-    young: dict[str, Any], shares: set[str], withdrawn: bool, party: Party
+    young: dict[str, Any], shares: set[str], partner_may_see: bool, party: Party
 ) -> dict[str, object]:
     if party in (Party.ADVISOR, Party.YOUNG_PERSON):
         keep = {"first_name", "birth_year", "age_range", "commune", "phone", "email", "channel"}
         return {k: young[k] for k in keep}
-    if withdrawn:
+    if not partner_may_see:
         return {}
     view: dict[str, object] = {"first_name": young["first_name"]}
     if "age" in shares:
@@ -659,8 +749,14 @@ def _young_view(
     return view
 
 
-def _event_view(event: dict[str, Any], party: Party) -> EventRead:
-    hidden = party == Party.YOUNG_PERSON or (event["private"] and party != Party.ADVISOR)
+def _event_view(event: dict[str, Any], party: Party, partner_may_see: bool) -> EventRead:
+    # Notes are free text and may name the young person: a partner reads them only while
+    # it works on the referral.
+    hidden = (
+        party == Party.YOUNG_PERSON
+        or (event["private"] and party != Party.ADVISOR)
+        or (party == Party.PARTNER and not partner_may_see)
+    )
     reason = "" if party == Party.YOUNG_PERSON else event["reason"]
     return EventRead(
         at=event["at"],

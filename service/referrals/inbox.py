@@ -102,7 +102,13 @@ async def inbox(
     if status:
         query = query.where(Referral.status == status)
     rows = await query.order_by(Referral.sent_at, ascending=False)
-    return [_summary(row, now) for row in rows]
+    items = [_summary(row, now) for row in rows]
+    for item in items:
+        # A partner keeps the young person's first name only while it works on the
+        # referral (a withdrawal cancels it, so this covers withdrawn consent too).
+        if not item.status.is_open:
+            item.young_first_name = ""
+    return items
 
 
 async def journey(actor: Actor, young_person_id: UUID) -> list[ReferralSummary]:

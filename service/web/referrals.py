@@ -19,6 +19,7 @@ from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.tables import Structure
 from directory.vocabulary import Domain
 from service.accounts.store import Actor
+from service.audit import store as audit
 from service.forms import french
 from service.referrals import exchange, inbox
 from service.referrals.machine import (
@@ -34,6 +35,12 @@ from service.referrals.notify import Notifier
 from service.referrals.schemas import AGE_RANGES, SHAREABLE, Action, ReferralCreate
 from service.settings import Settings
 
+# What the audit trail's change codes mean, in the words of the history above it.
+TRANSITION_LABELS = {
+    **{t.value: t.label for t in Transition},
+    "partner_link": "Envoyer un nouveau lien au partenaire",
+    "purge": "Effacement des données personnelles (purge)",
+}
 REASONS = {
     Transition.DECLINE: DECLINE_REASONS,
     Transition.CLOSE: OUTCOMES,
@@ -348,6 +355,12 @@ class ReferralPages(Controller):
         if who.party == Party.YOUNG_PERSON:
             where = await _where_to_go(referral.to_structure_id, referral.to_service_id)
         template = "young_person_link.html" if who.party == Party.YOUNG_PERSON else "referral.html"
+        # The referent side sees who opened the referral: the trail names actors only.
+        trail = (
+            await audit.of_subject("referral", referral_id, limit=50)
+            if who.party == Party.ADVISOR and actor
+            else []
+        )
         return Template(
             template,
             context={
@@ -362,6 +375,8 @@ class ReferralPages(Controller):
                 "partner_link": partner_link,
                 "where": where,
                 "open_action": open_action,
+                "trail": trail,
+                "transition_labels": TRANSITION_LABELS,
             },
             status_code=status,
         )

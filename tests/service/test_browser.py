@@ -91,3 +91,80 @@ def test_advisor_finds_a_partner_with_the_keyboard_only(database_url, advisor_em
         assert page.inner_text("h1") == "Foyer Jeunes Travailleurs du Rhône"
         assert page.locator("main").count() == 1
         assert page.locator("nav[aria-label]").count() == 1
+
+
+async def _redirected_referral() -> tuple[str, str]:
+    """A referral the partner redirected: the young person's and the first partner's
+    personal links."""
+    import msgspec
+
+    from service.accounts.store import token_actor
+    from service.referrals import exchange
+    from service.referrals.schemas import Action, ReferralCreate
+
+    mission_locale = await f.structure("Mission Locale Valence")
+    headers = await f.api_client_headers(Role.ADVISOR, of=mission_locale)
+    actor = await token_actor(headers["Authorization"].split()[1])
+    foyer = await f.structure("Foyer Jeunes Travailleurs")
+    await f.site(foyer, "26362", address="5 avenue de Lyon")
+    residence = await f.structure("Résidence sociale du Rhône", phone="04 75 00 11 22")
+    await f.site(
+        residence, "26058", address="8 rue Émile Augier", opening_hours="Mo-Fr 09:00-17:00"
+    )
+    data = msgspec.convert(
+        {
+            "to_structure_id": str(foyer),
+            "domain": "housing",
+            "young_person": {
+                "first_name": "Yanis",
+                "commune": "26362",
+                "phone": "06 11 22 33 44",
+                "channel": "sms",
+            },
+            "consent": {"given": True, "shares": ["commune", "phone", "message"]},
+            "message": "Hébergé chez un ami jusqu'à la fin du mois.",
+        },
+        ReferralCreate,
+    )
+    sent = await exchange.send(actor, data, exchange.Rules())
+    assert sent.young_person_token is not None
+    partner, referral_id = await exchange.who_for_link(sent.partner_token)
+    redirect = msgspec.convert(
+        {
+            "transition": "redirect",
+            "redirect_to_structure_id": str(residence),
+            "note": "Places libres.",
+        },
+        Action,
+    )
+    await exchange.act(referral_id, redirect, partner, exchange.Rules())
+    return sent.young_person_token, sent.partner_token
+
+
+@pytest.fixture
+def redirected_links(database_url) -> tuple[str, str]:
+    return asyncio.run(_redirected_referral())
+
+
+def test_young_person_page_follows_a_redirection_on_a_small_phone(
+    database_url, redirected_links, browser
+):
+    young, partner = redirected_links
+    with running_server(database_url) as base:
+        page = browser.new_page(viewport={"width": 320, "height": 640})
+        page.goto(f"{base}/j/{young}")
+        lead = page.inner_text(".lead")
+        assert "Résidence sociale du Rhône" in lead
+        assert "8 rue Émile Augier" in page.inner_text("main")
+        assert "Foyer Jeunes Travailleurs" not in page.inner_text("main")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        changed_mind = page.get_by_role("button", name="J’ai changé d’avis")
+        assert changed_mind.bounding_box()["height"] >= 44
+
+        changed_mind.click()
+        page.wait_for_selector("[role=status]")
+        assert "annulée" in page.inner_text("main")
+
+        # The first partner's link now opens nothing, and names no one.
+        page.goto(f"{base}/p/{partner}")
+        assert "désactivé" in page.inner_text("main") and "Yanis" not in page.content()
