@@ -23,7 +23,6 @@ from litestar.exceptions import (
 )
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -35,6 +34,7 @@ from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
 from service import db
 from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
+from service.headers import SwaggerWithoutInlineScript, add_security_headers
 from service.mail import mailer_from_settings
 from service.referrals.notify import Notifier
 from service.settings import ROOT, Settings
@@ -194,7 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_secure=settings.secure_cookies,
+            cookie_secure=settings.cookies_secure,
             cookie_httponly=True,
             exclude=["/api/"],
         ),
@@ -205,7 +205,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Annuaire des partenaires des Missions Locales et recherche.",
             path="/api/schema",
             render_plugins=[
-                SwaggerRenderPlugin(
+                SwaggerWithoutInlineScript(
                     path="/",
                     js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
                     css_url="/static/vendor/swagger-ui/swagger-ui.css",
@@ -230,6 +230,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: _http,
             Exception: _server_error,
         },
+        before_send=[add_security_headers(settings.https)],
         lifespan=[lifespan],
         debug=settings.debug,
     )

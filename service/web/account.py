@@ -55,7 +55,7 @@ class AccountController(Controller):
             token,
             httponly=True,
             samesite="lax",
-            secure=settings.secure_cookies,
+            secure=settings.cookies_secure,
             max_age=12 * 3600,
         )
         return response
