@@ -39,6 +39,7 @@ from service.mail import mailer_from_settings
 from service.referrals.notify import Notifier
 from service.settings import ROOT, Settings
 from service.templating import register_template_helpers
+from service.web.account import TooManyAttempts, too_many_attempts
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -227,6 +228,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AmbiguousPlace: _place,
             UnknownPlace: _place,
             ValidationException: _validation,
+            TooManyAttempts: too_many_attempts,
             HTTPException: _http,
             Exception: _server_error,
         },
