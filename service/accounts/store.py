@@ -266,9 +266,10 @@ def _new_password_errors(new: str, confirmation: str, field: str = "new_password
 async def change_password(actor: Actor, current: str, new: str, confirmation: str) -> None:
     """Raises Invalid naming each faulty field; on success every session and API token of
     the user ends (the caller opens a fresh session for the browser that asked)."""
-    errors = _new_password_errors(new, confirmation)
+    errors = {}
     if await authenticate(actor.email, current) is None:
         errors["current_password"] = "Le mot de passe actuel est incorrect."
+    errors |= _new_password_errors(new, confirmation)
     if errors:
         raise Invalid(errors)
     await _set_password(actor.user_id, new)
