@@ -315,8 +315,8 @@ async def reset_link_is_valid(token: str, now: datetime | None = None) -> bool:
 
 async def reset_password(
     token: str, new: str, confirmation: str, now: datetime | None = None
-) -> str | None:
-    """Use a reset link once. Returns the account's email, or None when the link is
+) -> Actor | None:
+    """Use a reset link once. Returns the account, or None when the link is
     unknown, used or expired; raises Invalid for an unacceptable password (the link then
     stays usable)."""
     now = now or datetime.now(UTC)
@@ -338,8 +338,8 @@ async def reset_password(
             (PasswordReset.user == user_id) & (PasswordReset.used_at.is_null())
         )
         await _set_password(user_id, new)
-        row = await User.select(User.email).where(User.id == user_id).first()
-    return row["email"] if row else None
+        row = await User.select(exclude_secrets=True).where(User.id == user_id).first()
+    return _actor(row) if row else None
 
 
 def _joined_actor(row: dict | None, prefix: str, refused: object) -> Actor | None:

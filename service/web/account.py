@@ -33,7 +33,7 @@ from service.accounts.store import (
     start_password_reset,
 )
 from service.auth import SESSION_COOKIE
-from service.mail import MailError, TemplatedMail, mailer_from_settings
+from service.mail import Email, MailError, TemplatedMail, mailer_from_settings
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,10 @@ def _too_many(target: str, email: str, seconds: int) -> Template:
     )
 
 
-def _signed_in(target: str, token: str, settings: Settings) -> Redirect:
-    response = Redirect(target)
+def _signed_in(
+    target: str, token: str, settings: Settings, background: BackgroundTask | None = None
+) -> Redirect:
+    response = Redirect(target, background=background)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -186,7 +188,9 @@ class AccountPages(Controller):
             if "current_password" in error.errors:
                 await throttle.record(actor.email, address, False, now)
             return await _account_page(actor, errors=error.errors, status=400)
-        return _signed_in("/compte?fait=mot-de-passe", await open_session(actor.user_id), settings)
+        notice = BackgroundTask(_send_changed_notice, actor, settings)
+        session = await open_session(actor.user_id)
+        return _signed_in("/compte?fait=mot-de-passe", session, settings, notice)
 
 
 _PASSWORD_FIELDS = ("current_password", "new_password", "confirmation")
@@ -213,6 +217,20 @@ def too_many_attempts(request: Request, exc: TooManyAttempts) -> Response:
     )
 
 
+async def _send(message: Email, settings: Settings) -> None:
+    try:
+        await mailer_from_settings(settings).send(message)
+    except MailError as error:
+        log.error("account mail failed: %s", error)
+
+
+async def _send_changed_notice(actor: Actor, settings: Settings) -> None:
+    """Tell the account's owner, so that a change they did not make does not go unseen
+    (ASVS 2.2.3)."""
+    link = f"{settings.base_url}/mot-de-passe-oublie"
+    await _send(_mail.render("password_changed", actor.email, name=actor.name, link=link), settings)
+
+
 async def _send_reset_mail(email: str, settings: Settings) -> None:
     """Runs after the answer has left, so that its timing does not tell whether the
     account exists (only then is there a database write and a mail)."""
@@ -228,10 +246,7 @@ async def _send_reset_mail(email: str, settings: Settings) -> None:
         link=f"{settings.base_url}/mot-de-passe/{token}",
         minutes=minutes,
     )
-    try:
-        await mailer_from_settings(settings).send(message)
-    except MailError as error:
-        log.error("password reset mail failed: %s", error)
+    await _send(message, settings)
 
 
 class PasswordResetPages(Controller):
@@ -254,21 +269,24 @@ class PasswordResetPages(Controller):
         return _reset_page(token, valid, {}, 200 if valid else 400)
 
     @post("/mot-de-passe/{token:str}")
-    async def reset(self, token: FromPath[str], request: Request) -> Template | Redirect:
+    async def reset(
+        self, token: FromPath[str], request: Request, settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
         if not await reset_link_is_valid(token):
             return _reset_page(token, False, {}, 400)
         form = await request.form()
         try:
-            email = await reset_password(
+            actor = await reset_password(
                 token, str(form.get("new_password", "")), str(form.get("confirmation", ""))
             )
         except Invalid as error:
             return _reset_page(token, True, error.errors, 400)
-        if email is None:
+        if actor is None:
             return _reset_page(token, False, {}, 400)
         # Having read the mailbox, this address is the user's own: it may sign in again.
-        await throttle.record(email, _address(request), True, datetime.now(UTC))
-        return Redirect("/login?fait=mot-de-passe")
+        await throttle.record(actor.email, _address(request), True, datetime.now(UTC))
+        notice = BackgroundTask(_send_changed_notice, actor, settings)
+        return Redirect("/login?fait=mot-de-passe", background=notice)
 
 
 def _reset_page(token: str, valid: bool, errors: dict[str, str], status: int) -> Template:

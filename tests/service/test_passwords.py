@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from service.accounts.store import create_api_token, start_password_reset
 from service.app import create_app
+from service.settings import Settings
 from tests import factories as f
 
 NEW = "une phrase toute neuve"
@@ -42,10 +43,15 @@ async def _can_log_in(settings, email: str, password: str) -> bool:
         return response.status_code in (302, 303)
 
 
-async def test_change_password_ends_other_sessions_and_tokens(client, settings):
+async def test_change_password_ends_other_sessions_and_tokens(settings, threaded_smtp_server):
+    smtp = threaded_smtp_server
+    settings = _mail_settings(settings, smtp)
     user_id, email = await f.user()
     token = await create_api_token(user_id, "script")
-    async with AsyncTestClient(create_app(settings), base_url="http://127.0.0.1") as elsewhere:
+    async with (
+        AsyncTestClient(create_app(settings), base_url="http://127.0.0.1") as client,
+        AsyncTestClient(create_app(settings), base_url="http://127.0.0.1") as elsewhere,
+    ):
         await f.login(elsewhere, email)
         await f.login(client, email)
         response = await _change(client, f.PASSWORD)
@@ -55,10 +61,13 @@ async def test_change_password_ends_other_sessions_and_tokens(client, settings):
         assert page.status_code == 200 and "Votre mot de passe a été changé" in page.text
         stale = await elsewhere.get("/recherche", follow_redirects=False)
         assert stale.status_code in (302, 303) and "/login" in stale.headers["location"]
-    api = await client.get("/api/v1/structures", headers={"Authorization": f"Bearer {token}"})
-    assert api.status_code == 401
+        api = await client.get("/api/v1/structures", headers={"Authorization": f"Bearer {token}"})
+        assert api.status_code == 401
     assert not await _can_log_in(settings, email, f.PASSWORD)
     assert await _can_log_in(settings, email, NEW)
+    [notice] = smtp.inbox.messages()
+    assert notice["To"] == email and "a changé" in notice["Subject"]
+    assert "http://maillage.test/mot-de-passe-oublie" in _text(notice)
 
 
 async def test_change_password_reports_every_problem_and_changes_nothing(client, settings):
@@ -75,7 +84,11 @@ async def test_change_password_reports_every_problem_and_changes_nothing(client,
     assert await _can_log_in(settings, email, f.PASSWORD)
 
 
-def _reset_settings(settings, smtp) -> object:
+def _text(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def _mail_settings(settings, smtp) -> Settings:
     return replace(
         settings,
         smtp_host="127.0.0.1",
@@ -109,7 +122,7 @@ async def _choose(client, path: str, new: str = NEW, confirmation: str | None = 
 
 async def test_forgotten_password_by_email_link_once(settings, threaded_smtp_server):
     smtp = threaded_smtp_server
-    settings = _reset_settings(settings, smtp)
+    settings = _mail_settings(settings, smtp)
     user_id, email = await f.user()
     token = await create_api_token(user_id, "script")
     async with AsyncTestClient(create_app(settings), base_url="http://127.0.0.1") as client:
@@ -120,7 +133,7 @@ async def test_forgotten_password_by_email_link_once(settings, threaded_smtp_ser
         [message] = smtp.inbox.messages()
         assert message["To"] == email
         assert "nouveau mot de passe" in message["Subject"]
-        text = message.get_body(preferencelist=("plain",)).get_content()
+        text = _text(message)
         link = re.search(r"http://maillage\.test(/mot-de-passe/\S+)", text)
         assert link, text
         path = link.group(1)
@@ -146,6 +159,8 @@ async def test_forgotten_password_by_email_link_once(settings, threaded_smtp_ser
         assert api.status_code == 401
     assert await _can_log_in(settings, email, NEW)
     assert not await _can_log_in(settings, email, "encore une autre phrase")
+    [_, notice] = smtp.inbox.messages()
+    assert notice["To"] == email and "a changé" in notice["Subject"]
 
 
 async def test_forgotten_password_answers_the_same_for_unknown_addresses(
@@ -154,7 +169,7 @@ async def test_forgotten_password_answers_the_same_for_unknown_addresses(
     smtp = threaded_smtp_server
     _, email = await f.user()
     async with AsyncTestClient(
-        create_app(_reset_settings(settings, smtp)), base_url="http://127.0.0.1"
+        create_app(_mail_settings(settings, smtp)), base_url="http://127.0.0.1"
     ) as client:
         known = await _ask(client, email)
         unknown = await _ask(client, "personne@exemple.fr")
@@ -192,7 +207,7 @@ async def test_reset_links_are_limited_per_hour(settings, threaded_smtp_server):
     smtp = threaded_smtp_server
     _, email = await f.user()
     async with AsyncTestClient(
-        create_app(_reset_settings(settings, smtp)), base_url="http://127.0.0.1"
+        create_app(_mail_settings(settings, smtp)), base_url="http://127.0.0.1"
     ) as client:
         for _ in range(5):
             assert (await _ask(client, email)).status_code in (302, 303)
