@@ -4,13 +4,19 @@ either change, every session and API token of the account ends."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from litestar.testing import AsyncTestClient
 
-from service.accounts.store import create_api_token, start_password_reset
+from service.accounts.store import (
+    authenticate,
+    create_api_token,
+    reset_password,
+    start_password_reset,
+)
 from service.app import create_app
 from service.settings import Settings
 from tests import factories as f
@@ -218,3 +224,19 @@ async def test_forged_reset_link_is_refused(client):
     page = await client.get("/mot-de-passe/pas-un-vrai-jeton")
     assert page.status_code == 400
     assert "Demander un nouveau lien" in page.text
+
+
+async def test_a_reset_link_used_twice_at_once_works_only_once(database_url):
+    user_id, email = await f.user()
+    started = await start_password_reset(email)
+    assert started is not None
+    phrases = [f"phrase numéro {i} assez longue" for i in range(4)]
+    # gather interleaves them: each checks the link before any of them has written.
+    outcomes = await asyncio.gather(
+        *(reset_password(started[0], p, p) for p in phrases), return_exceptions=True
+    )
+    winners = [phrase for phrase, o in zip(phrases, outcomes, strict=True) if o is not None]
+    assert len(winners) == 1, outcomes
+    assert [o.user_id for o in outcomes if o is not None] == [user_id]
+    for phrase in phrases:
+        assert (await authenticate(email, phrase) is not None) == (phrase in winners)
