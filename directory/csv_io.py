@@ -28,6 +28,7 @@ import msgspec
 from piccolo.columns import Varchar
 from piccolo.table import Table
 
+from directory.csv_cells import neutralise, restore
 from directory.gazetteer import load_gazetteer
 from directory.schemas import (
     PersonWrite,
@@ -262,7 +263,9 @@ async def export_directory(folder: Path) -> str:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(spec.columns)
             for row in rows[spec.name]:
-                writer.writerow([_cell_text(row[_DB_COLUMN.get(c, c)]) for c in spec.columns])
+                writer.writerow(
+                    [neutralise(_cell_text(row[_DB_COLUMN.get(c, c)])) for c in spec.columns]
+                )
     counts = ", ".join(_count(len(rows[n]), _spec(n).label) for n in _FILE_ORDER)
     return f"Export terminé dans {folder} : {counts}."
 
@@ -343,7 +346,7 @@ def _read_file(path: Path, spec: _Spec, problems: list[str]) -> _File | None:
         for index, cell in enumerate(record):
             column = header[index] if index < len(header) else ""
             if column in cells:
-                cells[column] = cells[column] or cell.strip()
+                cells[column] = cells[column] or restore(cell.strip())
             elif not column and cell.strip():
                 stray = True
         if stray:

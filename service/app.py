@@ -23,7 +23,6 @@ from litestar.exceptions import (
 )
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -36,10 +35,12 @@ from directory.geo import AddressGeocoder
 from service import db
 from service.audit.middleware import AuditMiddleware
 from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
+from service.headers import SwaggerWithoutInlineScript, add_security_headers
 from service.mail import mailer_from_settings
 from service.referrals.notify import Notifier
 from service.settings import ROOT, Settings
 from service.templating import register_template_helpers
+from service.web.account import TooManyAttempts, too_many_attempts
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -198,7 +199,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_secure=settings.secure_cookies,
+            cookie_secure=settings.cookies_secure,
             cookie_httponly=True,
             exclude=["/api/"],
         ),
@@ -209,7 +210,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Annuaire des partenaires des Missions Locales et recherche.",
             path="/api/schema",
             render_plugins=[
-                SwaggerRenderPlugin(
+                SwaggerWithoutInlineScript(
                     path="/",
                     js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
                     css_url="/static/vendor/swagger-ui/swagger-ui.css",
@@ -231,9 +232,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AmbiguousPlace: _place,
             UnknownPlace: _place,
             ValidationException: _validation,
+            TooManyAttempts: too_many_attempts,
             HTTPException: _http,
             Exception: _server_error,
         },
+        before_send=[add_security_headers(settings.https)],
         lifespan=[lifespan],
         debug=settings.debug,
     )

@@ -16,6 +16,8 @@ SESSION_COOKIE = "maillage_session"
 # Personal links of the referral exchange open without an account: the token is the key.
 PUBLIC_PATHS = [
     "^/login$",
+    "^/mot-de-passe-oublie$",
+    "^/mot-de-passe/",
     "^/static/",
     "^/favicon.ico$",
     "^/healthz$",
@@ -32,7 +34,7 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         if header.lower().startswith("bearer "):
             actor = await token_actor(header[7:].strip())
             if actor is None:
-                raise NotAuthorizedException("Jeton d'API invalide ou révoqué.")
+                raise NotAuthorizedException("Jeton d'API invalide, expiré ou révoqué.")
             return AuthenticationResult(user=actor, auth="token")
         cookie = connection.cookies.get(SESSION_COOKIE)
         actor = await session_actor(cookie) if cookie else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import io
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -188,12 +187,12 @@ def purge(ctx: click.Context, now: datetime | None, dry_run: bool) -> None:
 def gaps(territory: str, domain: str, fmt: str, output: Path | None) -> None:
     """Coverage of a territory (its id or its exact name): commune x domain, gap / fragile /
     covered, as CSV or GeoJSON, with a progress bar for large territories."""
-    import csv as csv_module
     import json
 
     from rich.console import Console
     from rich.progress import Progress
 
+    from directory.csv_cells import rows_to_csv
     from directory.outlines import outlines_for
     from directory.territories import all_territories
     from graph.coverage import to_csv_rows, to_geojson
@@ -214,13 +213,7 @@ def gaps(territory: str, domain: str, fmt: str, output: Path | None) -> None:
         if fmt == "geojson":
             outlines = outlines_for(c.insee for c in inputs.communes)
             return json.dumps(to_geojson(cells, outlines, domain or "housing", inputs.communes))
-        rows = to_csv_rows(cells)
-        buffer = io.StringIO()
-        if rows:
-            writer = csv_module.DictWriter(buffer, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        return buffer.getvalue()
+        return rows_to_csv(to_csv_rows(cells))
 
     text = asyncio.run(run())
     if output is None:

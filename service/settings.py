@@ -73,6 +73,15 @@ class Settings:
     remind_every_minutes: int = 0
 
     @property
+    def https(self) -> bool:
+        """Served over HTTPS: cookies are then Secure and browsers are told to stay on HTTPS."""
+        return self.base_url.lower().startswith("https://")
+
+    @property
+    def cookies_secure(self) -> bool:
+        return self.secure_cookies or self.https
+
+    @property
     def referral_rules(self) -> Rules:
         from service.referrals.exchange import Rules
 

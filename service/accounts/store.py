@@ -14,12 +14,20 @@ from uuid import UUID
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from piccolo.custom_types import Combinable
 
 from directory.errors import Invalid
+from directory.store import writing
 from directory.tables import Structure
-from service.accounts.tables import ApiToken, LoginSession, User
+from service.accounts.tables import ApiToken, LoginSession, PasswordReset, User
 
 SESSION_LIFETIME = timedelta(hours=12)
+RESET_LIFETIME = timedelta(hours=1)
+# At most this many reset links per account and per hour: no mailbox flooding.
+RESETS_PER_HOUR = 3
+TOKEN_DAYS = (30, 90, 365)
+DEFAULT_TOKEN_DAYS = 90
+PASSWORD_MIN, PASSWORD_MAX = 10, 256
 # The test suite sets MAILLAGE_PASSWORD_HASHING=cheapest: the same argon2id code path with
 # minimal cost parameters, so hundreds of test accounts do not cost minutes.
 _hasher = (
@@ -79,6 +87,15 @@ def _actor(row: dict) -> Actor:
     )
 
 
+def password_problem(password: str) -> str:
+    """What is wrong with a new password, in French; empty when it is acceptable."""
+    if len(password) < PASSWORD_MIN:
+        return f"Le mot de passe doit compter au moins {PASSWORD_MIN} caractères."
+    if len(password) > PASSWORD_MAX:
+        return f"Le mot de passe doit compter au plus {PASSWORD_MAX} caractères."
+    return ""
+
+
 async def create_user(
     email: str,
     name: str,
@@ -94,8 +111,8 @@ async def create_user(
         errors["email"] = "Un compte existe déjà avec cette adresse."
     if not name.strip():
         errors["name"] = "Le nom est obligatoire."
-    if len(password) < 10:
-        errors["password"] = "Le mot de passe doit compter au moins 10 caractères."
+    if problem := password_problem(password):
+        errors["password"] = problem
     if structure_id is not None and not await Structure.exists().where(
         Structure.id == structure_id
     ):
@@ -151,21 +168,178 @@ async def session_actor(token: str) -> Actor | None:
     return _joined_actor(row, "user.", row and row["expires_at"] < datetime.now(UTC))
 
 
-async def create_api_token(user_id: UUID, name: str = "") -> str:
+async def create_api_token(
+    user_id: UUID, name: str = "", days: int = DEFAULT_TOKEN_DAYS, now: datetime | None = None
+) -> str:
+    now = now or datetime.now(UTC)
     token = "mlg_" + secrets.token_urlsafe(32)
-    await ApiToken(user=user_id, name=name, token_hash=_digest(token)).save()
+    await ApiToken(
+        user=user_id,
+        name=name,
+        token_hash=_digest(token),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    ).save()
     return token
 
 
-async def token_actor(token: str) -> Actor | None:
+async def token_actor(token: str, now: datetime | None = None) -> Actor | None:
+    now = now or datetime.now(UTC)
     row = (
         await ApiToken.select(
-            ApiToken.revoked, *ApiToken.user.all_columns(exclude=["password_hash"])
+            ApiToken.revoked,
+            ApiToken.expires_at,
+            *ApiToken.user.all_columns(exclude=["password_hash"]),
         )
         .where(ApiToken.token_hash == _digest(token))
         .first()
     )
-    return _joined_actor(row, "user.", row and row["revoked"])
+    refused = row and (row["revoked"] or (row["expires_at"] and row["expires_at"] <= now))
+    return _joined_actor(row, "user.", refused)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    id: UUID
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    state: str  # "active", "expired" or "revoked"
+
+    @property
+    def state_label(self) -> str:
+        return {"active": "Actif", "expired": "Expiré", "revoked": "Révoqué"}[self.state]
+
+
+async def api_tokens(user_id: UUID, now: datetime | None = None) -> list[TokenView]:
+    """A user's tokens, newest first, with their state at `now`."""
+    now = now or datetime.now(UTC)
+    rows = (
+        await ApiToken.select(
+            ApiToken.id, ApiToken.name, ApiToken.created_at, ApiToken.expires_at, ApiToken.revoked
+        )
+        .where(ApiToken.user == user_id)
+        .order_by(ApiToken.created_at, ascending=False)
+    )
+    return [
+        TokenView(
+            id=r["id"],
+            name=r["name"],
+            created_at=r["created_at"],
+            expires_at=r["expires_at"],
+            state="revoked"
+            if r["revoked"]
+            else "expired"
+            if r["expires_at"] and r["expires_at"] <= now
+            else "active",
+        )
+        for r in rows
+    ]
+
+
+async def revoke_api_token(user_id: UUID, token_id: UUID) -> bool:
+    """Revoke one of this user's own tokens; False when it is not theirs (or not there)."""
+    owned = (ApiToken.id == token_id) & (ApiToken.user == user_id)
+    async with writing():
+        if not await ApiToken.exists().where(owned):
+            return False
+        await ApiToken.update({ApiToken.revoked: True}).where(owned)
+    return True
+
+
+async def _set_password(user_id: UUID, password: str) -> None:
+    """The new password, and the end of every session and token opened with the old one."""
+    async with writing():
+        await User.update({User.password_hash: _hasher.hash(password)}).where(User.id == user_id)
+        await LoginSession.delete().where(LoginSession.user == user_id)
+        await ApiToken.update({ApiToken.revoked: True}).where(ApiToken.user == user_id)
+
+
+def _new_password_errors(new: str, confirmation: str, field: str = "new_password") -> dict:
+    if problem := password_problem(new):
+        return {field: problem}
+    if new != confirmation:
+        return {"confirmation": "Les deux mots de passe ne sont pas identiques."}
+    return {}
+
+
+async def change_password(actor: Actor, current: str, new: str, confirmation: str) -> None:
+    """Raises Invalid naming each faulty field; on success every session and API token of
+    the user ends (the caller opens a fresh session for the browser that asked)."""
+    errors = {}
+    if await authenticate(actor.email, current) is None:
+        errors["current_password"] = "Le mot de passe actuel est incorrect."
+    errors |= _new_password_errors(new, confirmation)
+    if errors:
+        raise Invalid(errors)
+    await _set_password(actor.user_id, new)
+
+
+async def start_password_reset(email: str, now: datetime | None = None) -> tuple[str, str] | None:
+    """A reset token for an active account, and its name; None for an unknown or disabled
+    address, or one that asked too often (the caller answers the same in every case)."""
+    now = now or datetime.now(UTC)
+    row = (
+        await User.select(User.id, User.name)
+        .where((User.email == email.strip().lower()) & (User.active == True))  # noqa: E712
+        .first()
+    )
+    if row is None:
+        return None
+    recent = await PasswordReset.count().where(
+        (PasswordReset.user == row["id"]) & (PasswordReset.created_at > now - timedelta(hours=1))
+    )
+    if recent >= RESETS_PER_HOUR:
+        return None
+    token = secrets.token_urlsafe(32)
+    await PasswordReset(
+        user=row["id"],
+        token_hash=_digest(token),
+        created_at=now,
+        expires_at=now + RESET_LIFETIME,
+    ).save()
+    return token, row["name"]
+
+
+def _usable_reset(token: str, now: datetime) -> Combinable:
+    return (
+        (PasswordReset.token_hash == _digest(token))
+        & (PasswordReset.used_at.is_null())
+        & (PasswordReset.expires_at > now)
+    )
+
+
+async def reset_link_is_valid(token: str, now: datetime | None = None) -> bool:
+    return await PasswordReset.exists().where(_usable_reset(token, now or datetime.now(UTC)))
+
+
+async def reset_password(
+    token: str, new: str, confirmation: str, now: datetime | None = None
+) -> Actor | None:
+    """Use a reset link once. Returns the account, or None when the link is
+    unknown, used or expired; raises Invalid for an unacceptable password (the link then
+    stays usable)."""
+    now = now or datetime.now(UTC)
+    if errors := _new_password_errors(new, confirmation):
+        raise Invalid(errors)
+    async with writing():
+        # The conditional update is the claim: of two uses at once, only one finds the
+        # link still unused.
+        claimed = (
+            await PasswordReset.update({PasswordReset.used_at: now})
+            .where(_usable_reset(token, now))
+            .returning(PasswordReset.user)
+        )
+        if not claimed:
+            return None
+        user_id = claimed[0]["user"]
+        # Every other link of this account dies too: only the newest password counts.
+        await PasswordReset.update({PasswordReset.used_at: now}).where(
+            (PasswordReset.user == user_id) & (PasswordReset.used_at.is_null())
+        )
+        await _set_password(user_id, new)
+        row = await User.select(exclude_secrets=True).where(User.id == user_id).first()
+    return _actor(row) if row else None
 
 
 def _joined_actor(row: dict | None, prefix: str, refused: object) -> Actor | None:

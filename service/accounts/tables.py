@@ -33,6 +33,8 @@ class ApiToken(Table, tablename="account_api_token"):
     token_hash = Varchar(length=64, unique=True)
     created_at = Timestamptz()
     revoked = Boolean(default=False)
+    # No date means no expiry: only tokens made before expiry dates existed.
+    expires_at = Timestamptz(null=True, default=None)
 
 
 class LoginSession(Table, tablename="account_session"):
@@ -42,3 +44,26 @@ class LoginSession(Table, tablename="account_session"):
     user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
     token_hash = Varchar(length=64, unique=True)
     expires_at = Timestamptz()
+
+
+class LoginAttempt(Table, tablename="account_login_attempt"):
+    """Recent sign-in attempts, kept in the database so that every server process sharing
+    it throttles the same guesses. The email is stored as typed (lowercased), even for
+    accounts that do not exist, so that throttling reveals nothing about which exist."""
+
+    id = UUID(primary_key=True)
+    email = Varchar(length=254, index=True)
+    address = Varchar(length=64, index=True)
+    at = Timestamptz(index=True)
+    succeeded = Boolean(default=False)
+
+
+class PasswordReset(Table, tablename="account_password_reset"):
+    """A "forgotten password" link: single use, short-lived, only its hash stored."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)

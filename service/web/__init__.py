@@ -1,6 +1,6 @@
 """The French web pages."""
 
-from service.web.account import AccountController
+from service.web.account import AccountController, AccountPages, PasswordResetPages
 from service.web.conventions import ConventionPages
 from service.web.directory import DirectoryPages
 from service.web.network import NetworkPage
@@ -10,6 +10,8 @@ from service.web.territories import TerritoryPages
 
 web_handlers = [
     AccountController,
+    AccountPages,
+    PasswordResetPages,
     DirectoryPages,
     SearchPage,
     ReferralPages,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -11,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from directory.csv_cells import rows_to_csv
 from directory.errors import NotFound
 from directory.vocabulary import Domain, Level
 from graph.export import gexf_bytes, graphml_bytes, node_link, to_csv_rows
@@ -36,13 +35,8 @@ def _table(result: NetworkReport, name: str) -> Any:
 
 
 def csv_response(rows: list[dict[str, Any]], filename: str) -> Response:
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
     return Response(
-        buffer.getvalue().encode("utf-8"),
+        rows_to_csv(rows).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 from uuid import UUID
@@ -15,6 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from directory.csv_cells import rows_to_csv
 from directory.errors import Invalid, NotFound
 from directory.outlines import outlines_for
 from directory.territories import all_territories, codes_from_text, save
@@ -28,14 +27,8 @@ from service.permissions import check_can_edit_conventions
 
 def export_response(inputs: cov.Inputs, cells: list, fmt: str, domain: str) -> Response:
     if fmt == "csv":
-        rows = to_csv_rows(cells)
-        buffer = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
         return Response(
-            buffer.getvalue().encode(),
+            rows_to_csv(to_csv_rows(cells)).encode(),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="couverture.csv"'},
         )
