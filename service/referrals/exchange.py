@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
+
+import asyncpg
+import msgspec
 
 from conventions.store import applying_to
 from directory.errors import Conflict, Forbidden, Invalid, NotFound
@@ -17,16 +21,14 @@ from directory.gazetteer import load_gazetteer
 from directory.store import writing
 from directory.tables import Person, Service, Structure
 from directory.validation import email_problem, normalise_phone
+from service import outbox
 from service.accounts.store import Actor, Role
 from service.accounts.tables import User
 from service.referrals.calendar import add_working_days, shift_for_pause
+from service.referrals.idempotency import Once
 from service.referrals.machine import (
     AWAITING_PARTNER,
-    CANCEL_REASONS,
-    DECLINE_REASONS,
-    FAILURE_REASONS,
-    HOLD_REASONS,
-    OUTCOMES,
+    REASON_LABELS,
     IllegalTransition,
     Party,
     Status,
@@ -34,6 +36,7 @@ from service.referrals.machine import (
     allowed,
     rule_for,
 )
+from service.referrals.notify import announce_referral, announce_transition
 from service.referrals.schemas import (
     Action,
     EventRead,
@@ -51,13 +54,6 @@ from service.referrals.tables import (
 CONSENT_REQUIRED = (
     "Sans le consentement du jeune, l'orientation ne peut pas partir (libre adhésion)."
 )
-REASON_LABELS = {
-    **DECLINE_REASONS,
-    **FAILURE_REASONS,
-    **HOLD_REASONS,
-    **CANCEL_REASONS,
-    **OUTCOMES,
-}
 
 
 @dataclass(frozen=True)
@@ -205,10 +201,15 @@ async def _check_target(
 
 
 async def send(
-    actor: Actor, data: ReferralCreate, rules: Rules, now: datetime | None = None
+    actor: Actor,
+    data: ReferralCreate,
+    rules: Rules,
+    now: datetime | None = None,
+    once: Once | None = None,
 ) -> Sent:
     """An advisor hands a young person over to a partner. Nothing leaves without consent,
-    and no identity document or number is ever asked for."""
+    and no identity document or number is ever asked for. With `once`, the client's retry
+    key is recorded with the referral (see send_once)."""
     now = now or _now()
     if actor.structure_id is None:
         raise Forbidden("Votre compte n'est rattaché à aucune structure : il ne peut pas orienter.")
@@ -318,7 +319,42 @@ async def send(
             young_token = await _new_link(
                 referral.id, Party.YOUNG_PERSON, rules.young_person_link_days, now
             )
+        # The emails commit with the referral: a referral never exists without them.
+        await announce_referral(
+            referral.id, partner_token, young_token if channel == "email" else None, now
+        )
+        if once is not None:
+            await once.remember(referral.id, partner_token, young_token, now)
+    outbox.wake()
     return Sent(referral.id, partner_token, young_token)
+
+
+async def send_once(
+    actor: Actor,
+    data: ReferralCreate,
+    rules: Rules,
+    key: str | None,
+    scope: str,
+    now: datetime | None = None,
+) -> Sent:
+    """`send`, safe to retry: the same key gives back the first referral and its links
+    instead of a second referral. `scope` names where the key came from (the API, the
+    form); the form's one-time key stands for its first submission whatever it holds."""
+    if not key:
+        return await send(actor, data, rules, now)
+    now = now or _now()
+    request = b"" if scope == "form" else msgspec.json.encode(data)
+    once = Once.of(actor.user_id, scope, key, request)
+    try:
+        earlier = await once.recall(now)
+        if earlier is None:
+            return await send(actor, data, rules, now, once)
+    except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
+        # The same key committed meanwhile, in another request: this one wrote nothing.
+        earlier = await once.recall(now)
+        if earlier is None:
+            raise
+    return Sent(earlier.referral_id, earlier.partner_token, earlier.young_person_token)
 
 
 async def _event(
@@ -477,6 +513,9 @@ async def act(
         if action.transition == Transition.REDIRECT:
             assert action.redirect_to_structure_id is not None
             child_id, child_token = await _redirect(row, action, now, rules)
+            await announce_referral(child_id, child_token, None, now)
+        await announce_transition(referral_id, action.transition, target, row["version"] + 1, now)
+    outbox.wake()
     return Done(referral_id, action.transition, status, target, child_id, child_token)
 
 
@@ -522,21 +561,26 @@ async def _redirect(
     return child.id, token
 
 
-async def renew_partner_link(referral_id: UUID, who: Who, rules: Rules) -> str:
+async def renew_partner_link(
+    referral_id: UUID, who: Who, rules: Rules, now: datetime | None = None
+) -> str:
     """The advisor sends a fresh link; the old ones stop working."""
     if who.party != Party.ADVISOR:
         raise Forbidden("Seul le conseiller peut renouveler le lien du partenaire.")
     row = await _row(referral_id)
     if not Status(row["status"]).is_open:
         raise Conflict("Cette orientation est close : son lien n'est plus renouvelé.")
-    now = _now()
+    now = now or _now()
     async with writing():
         await AccessLink.update({AccessLink.revoked_at: now}).where(
             (AccessLink.referral == referral_id)
             & (AccessLink.party == Party.PARTNER.value)
             & AccessLink.revoked_at.is_null()
         )
-        return await _new_link(referral_id, Party.PARTNER, rules.partner_link_days, now)
+        token = await _new_link(referral_id, Party.PARTNER, rules.partner_link_days, now)
+        await announce_referral(referral_id, token, None, now, renewal=True)
+    outbox.wake()
+    return token
 
 
 # ---- Reading -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from directory.store import writing
+from service.outbox import erase_mail
 from service.referrals.machine import OPEN
 from service.referrals.tables import Referral, ReferralEvent, YoungPerson
 
@@ -59,5 +60,6 @@ async def purge(retention_months: int = 24, now: datetime | None = None) -> Purg
             await ReferralEvent.update({ReferralEvent.note: ""}).where(
                 ReferralEvent.referral.is_in(ids)
             )
+            await erase_mail(ids, now)
         count += 1
     return PurgeReport(count)

@@ -31,7 +31,7 @@ from service.demo import (
 from service.referrals.tables import (
     AccessLink,
     Consent,
-    Notification,
+    OutboxMessage,
     Referral,
     ReferralEvent,
     YoungPerson,
@@ -132,7 +132,7 @@ async def _names() -> list[str]:
 
 
 async def _erase() -> None:
-    referral_tables = (AccessLink, Notification, ReferralEvent, Consent, Referral, YoungPerson)
+    referral_tables = (AccessLink, OutboxMessage, ReferralEvent, Consent, Referral, YoungPerson)
     for table in (
         *referral_tables,
         User,
