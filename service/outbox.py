@@ -186,7 +186,12 @@ class Courier:
         return rows[0] if rows else None
 
     async def _deliver(self, row: dict[str, Any], now: datetime, report: DeliveryReport) -> None:
-        email = await self.compose(row)
+        try:
+            email = await self.compose(row)
+        except Exception as error:  # a template or data mistake: said, retried, given up
+            log.exception("mail %s (%s) could not be composed", row["id"], row["kind"])
+            await self._failed(row, now, f"could not compose: {error!r}", False, report)
+            return
         if email is None:
             await self._give_up(row, now, "no e-mail address to send to")
             report.given_up += 1
@@ -196,15 +201,25 @@ class Courier:
         except MailError as error:
             # The error names the recipient: keep it out of the log and of the table.
             reason = str(error).replace(email.to, "<recipient>")
-            if error.permanent or row["attempts"] >= MAX_ATTEMPTS:
-                await self._give_up(row, now, reason)
-                report.given_up += 1
-            else:
-                await self._retry(row, now, reason)
-                report.retried += 1
+            await self._failed(row, now, reason, error.permanent, report)
             return
         await self._done(row, now, email.to, str(where or ""))
         report.sent += 1
+
+    async def _failed(
+        self,
+        row: dict[str, Any],
+        now: datetime,
+        reason: str,
+        permanent: bool,
+        report: DeliveryReport,
+    ) -> None:
+        if permanent or row["attempts"] >= MAX_ATTEMPTS:
+            await self._give_up(row, now, reason)
+            report.given_up += 1
+        else:
+            await self._retry(row, now, reason)
+            report.retried += 1
 
     async def compose(self, row: dict[str, Any]) -> Email | None:
         """The message as it reads now; None when there is nobody to send it to."""

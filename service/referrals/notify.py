@@ -10,12 +10,11 @@ from typing import Any
 from uuid import UUID
 
 from directory.hours import LOCAL_TIME
-from directory.tables import Person, Service, Structure
+from directory.tables import Person
 from directory.vocabulary import DOMAIN_LABELS
 from service import outbox
-from service.accounts.tables import User
 from service.referrals.machine import REASON_LABELS, Status, Transition
-from service.referrals.tables import Referral, YoungPerson
+from service.referrals.tables import Referral
 
 # Partner answers the referent advisor hears about at once.
 TELL_ADVISOR = {
@@ -92,46 +91,56 @@ async def announce_transition(
 async def referral_context(referral_id: UUID) -> dict[str, Any]:
     """What the email templates may show, read when the message is sent: names, never the
     young person's contact details except to the young person themselves."""
-    row = await Referral.select().where(Referral.id == referral_id).first()
-    to_structure = await Structure.select().where(Structure.id == row["to_structure"]).first()
-    from_structure = (
-        await Structure.select(Structure.name).where(Structure.id == row["from_structure"]).first()
-    )
-    referent = (
-        await User.select(User.name, User.email).where(User.id == row["referent"]).first()
-        if row["referent"]
-        else None
-    )
-    young = await YoungPerson.select().where(YoungPerson.id == row["young_person"]).first()
-    service = (
-        await Service.select(Service.name, Service.contact)
-        .where(Service.id == row["to_service"])
+    row = (
+        await Referral.select(
+            Referral.version,
+            Referral.status,
+            Referral.domain,
+            Referral.urgency,
+            Referral.decline_reason,
+            Referral.private_note,
+            Referral.acknowledge_due,
+            Referral.answer_due,
+            Referral.to_contact,
+            Referral.to_structure.name.as_alias("to_structure_name"),
+            Referral.to_structure.email.as_alias("to_structure_email"),
+            Referral.from_structure.name.as_alias("from_structure_name"),
+            Referral.referent.name.as_alias("referent_name"),
+            Referral.referent.email.as_alias("referent_email"),
+            Referral.young_person.first_name.as_alias("young_first_name"),
+            Referral.young_person.email.as_alias("young_email"),
+            Referral.young_person.channel.as_alias("young_channel"),
+            Referral.to_service.name.as_alias("service_name"),
+            Referral.to_service.contact.as_alias("service_contact"),
+        )
+        .where(Referral.id == referral_id)
         .first()
-        if row["to_service"]
-        else None
     )
-    contact_id = row["to_contact"] or (service["contact"] if service else None)
+    if row is None:
+        raise LookupError(f"referral {referral_id} not found")
+    contact_id = row["to_contact"] or row["service_contact"]
     contact = (
-        await Person.select().where((Person.id == contact_id) & (Person.active == True)).first()  # noqa: E712
+        await Person.select(Person.first_name, Person.last_name, Person.email)
+        .where((Person.id == contact_id) & (Person.active == True))  # noqa: E712
+        .first()
         if contact_id
         else None
     )
-    partner_email = (contact["email"] if contact else "") or to_structure["email"]
     return {
         "version": row["version"],
         "status": row["status"],
         "domain": row["domain"],
         "domain_label": DOMAIN_LABELS.get(row["domain"], row["domain"]),
         "urgent": row["urgency"] == "urgent",
-        "to_structure_name": to_structure["name"],
-        "from_structure_name": from_structure["name"],
-        "service_name": service["name"] if service else "",
+        "to_structure_name": row["to_structure_name"],
+        "from_structure_name": row["from_structure_name"],
+        "service_name": row["service_name"] or "",
         "contact_name": f"{contact['first_name']} {contact['last_name']}" if contact else "",
-        "partner_email": partner_email,
-        "referent_name": referent["name"] if referent else "",
-        "referent_email": referent["email"] if referent else "",
-        "young_first_name": young["first_name"],
-        "young_person_email": young["email"] if young["channel"] == "email" else "",
+        "partner_email": (contact["email"] if contact else "") or row["to_structure_email"],
+        "referent_name": row["referent_name"] or "",
+        "referent_email": row["referent_email"] or "",
+        "young_first_name": row["young_first_name"],
+        "young_person_email": row["young_email"] if row["young_channel"] == "email" else "",
         "decline_reason": REASON_LABELS.get(row["decline_reason"], ""),
         "private_note": row["private_note"],
         "acknowledge_due": french_date(row["acknowledge_due"]),
