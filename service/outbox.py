@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+# Far longer than one SMTP exchange (10 s timeout), short enough that a message held by a
+# killed worker goes again within a minute or so.
+LEASE = timedelta(minutes=1)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=6)
 # 1, 2, 4 … minutes, then every 6 hours: about two days of trying in all.
