@@ -280,7 +280,8 @@ async def count(run: Run, outbox: Path) -> Figures:
         figures.eml_files += 1
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         message_ids[str(message["Message-ID"])] += 1
-        if (message["Subject"] or "").replace("[Urgent] ", "").startswith("Nouvelle orientation"):
+        subject = " ".join(str(message["Subject"] or "").split()).removeprefix("[Urgent] ")
+        if subject.startswith("Nouvelle orientation"):
             files[str(message["X-Maillage-Referral"])] += 1
     figures.partner_mail_missing = sum(1 for i in committed_ids if files[i] == 0)
     figures.partner_mail_twice = sum(1 for i in committed_ids if files[i] > 1)
