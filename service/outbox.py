@@ -48,6 +48,7 @@ FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=6)
 # 1, 2, 4 … minutes, then every 6 hours: about two days of trying in all.
 MAX_ATTEMPTS = 16
+ROUND = 200  # messages a worker takes on between two looks at the clock
 
 ContextSource = Callable[[UUID], Awaitable[dict[str, Any]]]
 
@@ -148,7 +149,7 @@ class Courier:
     lease: timedelta = LEASE
     templates: TemplatedMail = field(default_factory=TemplatedMail)
 
-    async def deliver_due(self, now: datetime | None = None, limit: int = 200) -> DeliveryReport:
+    async def deliver_due(self, now: datetime | None = None, limit: int = ROUND) -> DeliveryReport:
         now = now or _now()
         report = DeliveryReport()
         due = (
@@ -335,7 +336,11 @@ class MailWorker:
         while not self._stop:
             self._event.clear()
             try:
-                await self.courier.deliver_due()
+                # A full round may have left more behind: go on without waiting.
+                while not self._stop:
+                    report = await self.courier.deliver_due(limit=ROUND)
+                    if report.sent + report.retried + report.given_up < ROUND:
+                        break
             except Exception:  # one failed round must not stop the next ones
                 log.exception("mail delivery round failed")
             with contextlib.suppress(TimeoutError):

@@ -28,7 +28,7 @@ class LinkOut(Struct):
     partner_link: str
 
 
-IdempotencyKey = Annotated[
+RetryKeyHeader = Annotated[
     str | None,
     HeaderParameter(
         name="Idempotency-Key",
@@ -51,7 +51,7 @@ class ReferralController(Controller):
         data: JSONBody[ReferralCreate],
         actor: NamedDependency[Actor],
         settings: NamedDependency[Settings],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: RetryKeyHeader = None,
     ) -> SentOut:
         sent = await exchange.send_once(
             actor, data, settings.referral_rules, idempotency_key, scope="api"
