@@ -36,8 +36,7 @@ from service import db
 from service.audit.middleware import AuditMiddleware
 from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
 from service.headers import SwaggerWithoutInlineScript, add_security_headers
-from service.mail import mailer_from_settings
-from service.referrals.notify import Notifier
+from service.outbox import MailWorker, courier_from_settings, wake
 from service.settings import ROOT, Settings
 from service.templating import register_template_helpers
 from service.web.account import TooManyAttempts, too_many_attempts
@@ -122,14 +121,14 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _remind_forever(notifier: Notifier, settings: Settings, stop: asyncio.Event) -> None:
+async def _remind_forever(settings: Settings, stop: asyncio.Event) -> None:
     """The reminders inside the server, for installations without cron. Stopping waits for
     the current round: cancelling it mid-query would leave a database connection open."""
     from service.referrals.reminders import run_reminders
 
     while not stop.is_set():
         try:
-            await run_reminders(notifier, settings.referral_rules, settings.expire_after_days)
+            await run_reminders(settings.referral_rules, settings.expire_after_days)
         except Exception:  # one failed round must not stop the next ones
             logging.getLogger(__name__).exception("reminders failed")
         with contextlib.suppress(TimeoutError):
@@ -147,8 +146,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         else None
     )
 
-    notifier = Notifier(mailer_from_settings(settings), settings.base_url)
-
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
@@ -158,16 +155,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.start_connection_pool(min_size=1, max_size=20)
         stop = asyncio.Event()
         scheduler = (
-            asyncio.create_task(_remind_forever(notifier, settings, stop))
+            asyncio.create_task(_remind_forever(settings, stop))
             if settings.remind_every_minutes > 0
             else None
         )
+        # Mail leaves from the outbox, never from a request: see service/outbox.py.
+        worker = MailWorker(courier_from_settings(settings)) if settings.mail_worker else None
+        if worker is not None:
+            worker.start()
+            wake()  # deliver what was left waiting when the server last stopped
         try:
             yield
         finally:
             if scheduler is not None:
                 stop.set()
                 await scheduler
+            if worker is not None:
+                await worker.stop()
             if pooled:
                 await engine.close_connection_pool()
 
@@ -191,7 +195,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "actor": Provide(provide_actor),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),
-            "notifier": Provide(lambda: notifier, use_cache=True, sync_to_thread=False),
         },
         middleware=[
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),

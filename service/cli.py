@@ -1,4 +1,5 @@
-"""The `maillage` command line: serve, migrate, demo, createuser, import, export."""
+"""The `maillage` command line: serve, migrate, demo, createuser, remind, send-mail, purge,
+gaps, import, export."""
 
 from __future__ import annotations
 
@@ -122,17 +123,34 @@ def createuser(
 @main.command()
 @click.pass_context
 def remind(ctx: click.Context) -> None:
-    """Remind partners of deadlines, tell advisors what is overdue, expire the forgotten.
-    Idempotent: run it as often as you like (cron), it sends nothing twice."""
-    from service.mail import mailer_from_settings
-    from service.referrals.notify import Notifier
+    """Remind partners of deadlines, tell advisors what is overdue, expire the forgotten,
+    then send the mail that is due. Idempotent: run it as often as you like (cron), it
+    sends nothing twice."""
+    from service.outbox import courier_from_settings
     from service.referrals.reminders import run_reminders
 
     settings = _settings(ctx)
-    notifier = Notifier(mailer_from_settings(settings), settings.base_url)
-    report = asyncio.run(
-        run_reminders(notifier, settings.referral_rules, settings.expire_after_days)
-    )
+
+    async def run() -> str:
+        report = await run_reminders(settings.referral_rules, settings.expire_after_days)
+        delivered = await courier_from_settings(settings).deliver_due()
+        return f"{report.describe()} {delivered.describe()}"
+
+    click.echo(asyncio.run(run()))
+
+
+@main.command(name="send-mail")
+@click.option(
+    "--limit", default=1000, show_default=True, type=int, help="At most this many messages."
+)
+@click.pass_context
+def send_mail(ctx: click.Context, limit: int) -> None:
+    """Send the mail waiting in the outbox (for cron when the server's worker is off, or
+    after a crash). Safe to run beside the server: each message leaves once."""
+    from service.outbox import courier_from_settings
+
+    courier = courier_from_settings(_settings(ctx))
+    report = asyncio.run(courier.deliver_due(limit=limit))
     click.echo(report.describe())
 
 

@@ -1,15 +1,16 @@
 """The conventions part of `maillage remind`: warn the coordinators and the named referents
 90 and 30 days before a convention ends, and the coordinators when a named referent has
-left their structure. Idempotent through the notification keys."""
+left their structure. Idempotent through the outbox's message keys."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from conventions.store import read_many
+from directory.store import writing
+from service import outbox
 from service.accounts.tables import User
-from service.referrals.notify import Notifier
 
 WARN_AT_DAYS = (90, 30)
 
@@ -21,8 +22,15 @@ async def _coordinators(structure_ids: list[Any]) -> list[str]:
     return sorted({r["email"] for r in rows})
 
 
-async def watch_conventions(notifier: Notifier, today: date) -> tuple[int, int]:
-    """Returns (expiry warnings sent, departed-referent warnings sent)."""
+async def _tell(
+    key: str, kind: str, template: str, to: str, context: dict[str, Any], now: datetime | None
+) -> int:
+    async with writing():
+        return int(await outbox.enqueue(key, kind, template, to=to, context=context, now=now))
+
+
+async def watch_conventions(today: date, now: datetime | None = None) -> tuple[int, int]:
+    """Returns (expiry warnings written, departed-referent warnings written)."""
     expiring = departed = 0
     for convention in await read_many(today=today):
         if not convention.status.in_force:
@@ -33,7 +41,7 @@ async def watch_conventions(notifier: Notifier, today: date) -> tuple[int, int]:
             "title": convention.title,
             "ends_on": convention.ends_on.strftime("%d/%m/%Y") if convention.ends_on else "",
             "parties": ", ".join(p.structure_name for p in convention.parties),
-            "link": f"{notifier.base_url}/conventions/{convention.id}",
+            "link": f"/conventions/{convention.id}",
         }
         if convention.ends_on is not None:
             left = (convention.ends_on - today).days
@@ -46,32 +54,28 @@ async def watch_conventions(notifier: Notifier, today: date) -> tuple[int, int]:
                         if p.referent_email and p.referent_active
                     ]
                     for recipient in sorted(set(coordinators + referents)):
-                        expiring += int(
-                            await notifier.deliver(
-                                f"convention:{convention.id}:expiring:{threshold}:{recipient}",
-                                f"convention_expiring_{threshold}",
-                                recipient,
-                                "convention_expiring",
-                                None,
-                                days_left=left,
-                                threshold=threshold,
-                                **context,
-                            )
+                        expiring += await _tell(
+                            f"convention:{convention.id}:expiring:{threshold}:{recipient}",
+                            f"convention_expiring_{threshold}",
+                            "convention_expiring",
+                            recipient,
+                            {**context, "days_left": left, "threshold": threshold},
+                            now,
                         )
                     break
         for party in convention.parties:
             if party.referent_id is not None and not party.referent_active:
                 for recipient in coordinators:
-                    departed += int(
-                        await notifier.deliver(
-                            f"convention:{convention.id}:referent_left:{party.referent_id}:{recipient}",
-                            "convention_referent_left",
-                            recipient,
-                            "convention_referent_left",
-                            None,
-                            referent_name=party.referent_name,
-                            structure_name=party.structure_name,
+                    departed += await _tell(
+                        f"convention:{convention.id}:referent_left:{party.referent_id}:{recipient}",
+                        "convention_referent_left",
+                        "convention_referent_left",
+                        recipient,
+                        {
                             **context,
-                        )
+                            "referent_name": party.referent_name,
+                            "structure_name": party.structure_name,
+                        },
+                        now,
                     )
     return expiring, departed

@@ -17,6 +17,7 @@ from service.referrals import exchange
 from service.referrals.exchange import Rules, Who
 from service.referrals.machine import Party, Transition
 from service.referrals.schemas import Action, ReferralCreate
+from service.referrals.tables import OutboxMessage
 
 PARTNER = Who(Party.PARTNER, label="Partenaire (lien personnel)")
 YOUNG = Who(Party.YOUNG_PERSON, label="Le jeune")
@@ -186,6 +187,7 @@ async def load_demo_referrals(actor: Actor, today: date | None = None) -> int:
     }
     count = 0
     previous_young: UUID | None = None
+    made: list[UUID] = []
     for story in STORIES:
         target = networks.get(story.network)
         if target is None or target == actor.structure_id:
@@ -211,6 +213,7 @@ async def load_demo_referrals(actor: Actor, today: date | None = None) -> int:
             now=now - timedelta(days=story.days_ago),
         )
         count += 1
+        made.append(sent.referral_id)
         for step in story.steps:
             who = Who(Party.ADVISOR, actor, label=actor.name) if step.by == "advisor" else PARTNER
             redirect = networks.get(step.redirect_to) if step.redirect_to else None
@@ -227,7 +230,10 @@ async def load_demo_referrals(actor: Actor, today: date | None = None) -> int:
                 now=now - timedelta(days=step.days_ago),
             )
             count += int(done.child_id is not None)
+            made.extend([done.child_id] if done.child_id else [])
         previous_young = (
             await exchange.read(sent.referral_id, Who(Party.ADVISOR, actor))
         ).young_person_id
+    # The stories are history: their emails were never to go out, to anyone.
+    await OutboxMessage.delete().where(OutboxMessage.referral.is_in(made))
     return count

@@ -72,7 +72,12 @@ _SUBJECT_LINE = re.compile(r"^\s*Objet\s*:\s*(?P<subject>.*?)\s*$")
 
 
 class MailError(Exception):
-    """A message could not be sent or stored; the text names the server or folder and why."""
+    """A message could not be sent or stored; the text names the server or folder and why.
+    `permanent` when trying again cannot help (the server refused the address for good)."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 def _single_line(field_name: str, value: str) -> None:
@@ -98,12 +103,16 @@ class Email:
     reply_to: str = ""
     # Extra headers, e.g. {"X-Maillage-Referral": "<uuid>"}; stored read-only.
     headers: Mapping[str, str] = field(default_factory=dict)
+    # The left part of a stable Message-ID, so that a message sent twice shows once.
+    message_id: str = ""
 
     def __post_init__(self) -> None:
         _check_address("to", self.to)
         if self.reply_to:
             _check_address("reply_to", self.reply_to)
         _single_line("subject", self.subject)
+        if self.message_id and not re.fullmatch(r"[A-Za-z0-9._-]+", self.message_id):
+            raise ValueError("message_id may hold letters, digits, '.', '_' and '-' only")
         if not self.subject.strip():
             raise ValueError("subject must not be empty")
         for name, value in self.headers.items():
@@ -116,7 +125,9 @@ class Email:
 
 
 class Mailer(Protocol):
-    async def send(self, email: Email) -> None: ...
+    async def send(self, email: Email) -> Path | None:
+        """Sends or stores the message; returns the file written, if any."""
+        ...
 
 
 def _message_id_domain(sender: str) -> str:
@@ -135,7 +146,12 @@ def build_message(email: Email, sender: str) -> EmailMessage:
         message["Reply-To"] = email.reply_to
     message["Subject"] = email.subject
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(idstring="maillage", domain=_message_id_domain(sender))
+    domain = _message_id_domain(sender)
+    message["Message-ID"] = (
+        f"<{email.message_id}@{domain}>"
+        if email.message_id
+        else make_msgid(idstring="maillage", domain=domain)
+    )
     # Notifications are machine-sent: tell out-of-office responders not to answer (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
     for name, value in email.headers.items():
@@ -196,7 +212,9 @@ class SmtpMailer:
         except aiosmtplib.SMTPRecipientsRefused as error:
             reasons = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
             raise MailError(
-                f"SMTP server {self.host}:{self.port} refused recipient {email.to}: {reasons}"
+                f"SMTP server {self.host}:{self.port} refused recipient {email.to}: {reasons}",
+                # 5xx: the address is refused for good; 4xx: try again later.
+                permanent=all(500 <= r.code < 600 for r in error.recipients),
             ) from error
         except (aiosmtplib.SMTPException, OSError) as error:
             reason = str(error) or type(error).__name__
@@ -225,10 +243,10 @@ class OutboxMailer:
     def __repr__(self) -> str:
         return f"OutboxMailer({str(self.folder)!r}, sender={self.sender!r})"
 
-    async def send(self, email: Email) -> None:
+    async def send(self, email: Email) -> Path:
         data = build_message(email, self.sender).as_bytes()
         try:
-            await anyio.to_thread.run_sync(self._write, data)
+            return await anyio.to_thread.run_sync(self._write, data)
         except OSError as error:
             raise MailError(f"could not write mail into outbox {self.folder}: {error}") from error
 

@@ -56,6 +56,8 @@ class Settings:
     smtp_tls: bool = False
     mail_sender: str = "maillage@localhost"
     mail_outbox: Path = ROOT / "var" / "outbox"
+    # Deliver the mail outbox from inside the server; false leaves it to `maillage send-mail`.
+    mail_worker: bool = True
     # Uploaded files (signed conventions).
     media_dir: Path = ROOT / "var" / "media"
     # Where links in emails point: the address people reach this server at.
@@ -113,6 +115,7 @@ class Settings:
             "smtp_tls": _bool("MAILLAGE_SMTP_TLS", False),
             "mail_sender": env.get("MAILLAGE_MAIL_SENDER", cls.mail_sender),
             "mail_outbox": Path(env.get("MAILLAGE_MAIL_OUTBOX", str(cls.mail_outbox))),
+            "mail_worker": _bool("MAILLAGE_MAIL_WORKER", True),
             "base_url": env.get("MAILLAGE_BASE_URL", cls.base_url).rstrip("/"),
             "media_dir": Path(env.get("MAILLAGE_MEDIA_DIR", str(cls.media_dir))),
             "acknowledge_days": int(env.get("MAILLAGE_ACKNOWLEDGE_DAYS", "5")),

@@ -19,10 +19,17 @@ class Inbox:
 
     envelopes: list[Envelope] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
+    # Answer this many recipients "try again later" (451) before accepting any.
+    busy: int = 0
+    attempts: int = 0  # recipients offered, refused or not
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.attempts += 1
         if address in self.refused:
             return "550 5.1.1 Mailbox unknown"
+        if self.busy > 0:
+            self.busy -= 1
+            return "451 4.3.0 Mail server busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

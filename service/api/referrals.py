@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from msgspec import Struct
 
 from service.accounts.store import Actor
 from service.referrals import exchange, inbox
-from service.referrals.notify import Notifier
 from service.referrals.schemas import Action, ReferralCreate, ReferralRead
 from service.referrals.stats import ResponseTimes, response_times
 from service.settings import Settings
@@ -28,6 +28,19 @@ class LinkOut(Struct):
     partner_link: str
 
 
+RetryKeyHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        description=(
+            "A key of your choice (a UUID) to retry safely: the same key with the same body "
+            "answers with the first referral instead of sending a second one, for 24 hours; "
+            "the same key with another body is refused with 409."
+        ),
+    ),
+]
+
+
 class ReferralController(Controller):
     path = "/referrals"
     tags = ("Orientations",)
@@ -38,10 +51,11 @@ class ReferralController(Controller):
         data: JSONBody[ReferralCreate],
         actor: NamedDependency[Actor],
         settings: NamedDependency[Settings],
-        notifier: NamedDependency[Notifier],
+        idempotency_key: RetryKeyHeader = None,
     ) -> SentOut:
-        sent = await exchange.send(actor, data, settings.referral_rules)
-        await notifier.sent(sent)
+        sent = await exchange.send_once(
+            actor, data, settings.referral_rules, idempotency_key, scope="api"
+        )
         young = (
             f"{settings.base_url}/j/{sent.young_person_token}" if sent.young_person_token else None
         )
@@ -83,11 +97,9 @@ class ReferralController(Controller):
         data: JSONBody[Action],
         actor: NamedDependency[Actor],
         settings: NamedDependency[Settings],
-        notifier: NamedDependency[Notifier],
     ) -> ReferralRead:
         who = await exchange.who_for_user(actor, referral_id)
-        done = await exchange.act(referral_id, data, who, settings.referral_rules)
-        await notifier.done(done)
+        await exchange.act(referral_id, data, who, settings.referral_rules)
         return await exchange.read(referral_id, who)
 
     @post("/{referral_id:uuid}/partner-link", summary="Send the partner a fresh link")
@@ -96,11 +108,9 @@ class ReferralController(Controller):
         referral_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         settings: NamedDependency[Settings],
-        notifier: NamedDependency[Notifier],
     ) -> LinkOut:
         who = await exchange.who_for_user(actor, referral_id)
         token = await exchange.renew_partner_link(referral_id, who, settings.referral_rules)
-        await notifier.sent(exchange.Sent(referral_id, token, None), renewal=True)
         return LinkOut(f"{settings.base_url}/p/{token}")
 
 
@@ -138,9 +148,7 @@ class LinkController(Controller):
         token: FromPath[str],
         data: JSONBody[Action],
         settings: NamedDependency[Settings],
-        notifier: NamedDependency[Notifier],
     ) -> ReferralRead:
         who, referral_id = await exchange.who_for_link(token)
-        done = await exchange.act(referral_id, data, who, settings.referral_rules)
-        await notifier.done(done)
+        await exchange.act(referral_id, data, who, settings.referral_rules)
         return await exchange.read(referral_id, who)

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
+
+import asyncpg
+import msgspec
 
 from conventions.store import applying_to
 from directory.errors import Conflict, Forbidden, Invalid, NotFound
@@ -18,17 +22,15 @@ from directory.hours import local_date
 from directory.store import writing
 from directory.tables import Person, Service, Structure
 from directory.validation import email_problem, normalise_phone
+from service import outbox
 from service.accounts.store import Actor, Role
 from service.accounts.tables import User
 from service.audit import store as audit
 from service.referrals.calendar import add_working_days, shift_for_pause
+from service.referrals.idempotency import Once
 from service.referrals.machine import (
     AWAITING_PARTNER,
-    CANCEL_REASONS,
-    DECLINE_REASONS,
-    FAILURE_REASONS,
-    HOLD_REASONS,
-    OUTCOMES,
+    REASON_LABELS,
     IllegalTransition,
     Party,
     Status,
@@ -36,6 +38,7 @@ from service.referrals.machine import (
     allowed,
     rule_for,
 )
+from service.referrals.notify import announce_referral, announce_transition
 from service.referrals.schemas import (
     Action,
     EventRead,
@@ -69,14 +72,6 @@ def birth_year_problem(birth_year: int | None, today: date) -> str:
         return f"L'année de naissance doit être comprise entre {first} et {last}."
     return ""
 
-
-REASON_LABELS = {
-    **DECLINE_REASONS,
-    **FAILURE_REASONS,
-    **HOLD_REASONS,
-    **CANCEL_REASONS,
-    **OUTCOMES,
-}
 
 
 @dataclass(frozen=True)
@@ -284,10 +279,15 @@ async def _check_target(
 
 
 async def send(
-    actor: Actor, data: ReferralCreate, rules: Rules, now: datetime | None = None
+    actor: Actor,
+    data: ReferralCreate,
+    rules: Rules,
+    now: datetime | None = None,
+    once: Once | None = None,
 ) -> Sent:
     """An advisor hands a young person over to a partner. Nothing leaves without consent,
-    and no identity document or number is ever asked for."""
+    and no identity document or number is ever asked for. With `once`, the client's retry
+    key is recorded with the referral (see send_once)."""
     now = now or _now()
     if actor.structure_id is None:
         raise Forbidden("Votre compte n'est rattaché à aucune structure : il ne peut pas orienter.")
@@ -400,7 +400,42 @@ async def send(
             young_token = await _new_link(
                 referral.id, Party.YOUNG_PERSON, rules.young_person_link_days, now
             )
+        # The emails commit with the referral: a referral never exists without them.
+        await announce_referral(
+            referral.id, partner_token, young_token if channel == "email" else None, now
+        )
+        if once is not None:
+            await once.remember(referral.id, partner_token, young_token, now)
+    outbox.wake()
     return Sent(referral.id, partner_token, young_token)
+
+
+async def send_once(
+    actor: Actor,
+    data: ReferralCreate,
+    rules: Rules,
+    key: str | None,
+    scope: str,
+    now: datetime | None = None,
+) -> Sent:
+    """`send`, safe to retry: the same key gives back the first referral and its links
+    instead of a second referral. `scope` names where the key came from (the API, the
+    form); the form's one-time key stands for its first submission whatever it holds."""
+    if not key:
+        return await send(actor, data, rules, now)
+    now = now or _now()
+    request = b"" if scope == "form" else msgspec.json.encode(data)
+    once = Once.of(actor.user_id, scope, key, request)
+    try:
+        earlier = await once.recall(now)
+        if earlier is None:
+            return await send(actor, data, rules, now, once)
+    except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
+        # The same key committed meanwhile, in another request: this one wrote nothing.
+        earlier = await once.recall(now)
+        if earlier is None:
+            raise
+    return Sent(earlier.referral_id, earlier.partner_token, earlier.young_person_token)
 
 
 async def _event(
@@ -560,6 +595,9 @@ async def act(
             assert action.redirect_to_structure_id is not None
             child_id, child_token = await _redirect(row, action, now, rules)
             await _audit(who, CHANGE, child_id, "send", now)
+            await announce_referral(child_id, child_token, None, now)
+        await announce_transition(referral_id, action.transition, target, row["version"] + 1, now)
+    outbox.wake()
     return Done(referral_id, action.transition, status, target, child_id, child_token)
 
 
@@ -624,14 +662,16 @@ async def _redirect(
     return child.id, token
 
 
-async def renew_partner_link(referral_id: UUID, who: Who, rules: Rules) -> str:
+async def renew_partner_link(
+    referral_id: UUID, who: Who, rules: Rules, now: datetime | None = None
+) -> str:
     """The advisor sends a fresh link; the old ones stop working."""
     if who.party != Party.ADVISOR:
         raise Forbidden("Seul le conseiller peut renouveler le lien du partenaire.")
     row = await _row(referral_id)
     if not Status(row["status"]).is_open:
         raise Conflict("Cette orientation est close : son lien n'est plus renouvelé.")
-    now = _now()
+    now = now or _now()
     async with writing():
         await AccessLink.update({AccessLink.revoked_at: now}).where(
             (AccessLink.referral == referral_id)
@@ -639,7 +679,10 @@ async def renew_partner_link(referral_id: UUID, who: Who, rules: Rules) -> str:
             & AccessLink.revoked_at.is_null()
         )
         await _audit(who, CHANGE, referral_id, "partner_link", now)
-        return await _new_link(referral_id, Party.PARTNER, rules.partner_link_days, now)
+        token = await _new_link(referral_id, Party.PARTNER, rules.partner_link_days, now)
+        await announce_referral(referral_id, token, None, now, renewal=True)
+    outbox.wake()
+    return token
 
 
 # ---- Reading -----------------------------------------------------------------------------

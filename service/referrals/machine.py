@@ -154,6 +154,14 @@ OUTCOMES = {
     "ongoing_support": "Accompagnement en cours dans la structure",
     "partly_met": "Besoin en partie satisfait",
 }
+# Every reason's label, for pages and emails.
+REASON_LABELS = {
+    **DECLINE_REASONS,
+    **FAILURE_REASONS,
+    **HOLD_REASONS,
+    **CANCEL_REASONS,
+    **OUTCOMES,
+}
 
 _ANY_OPEN = (Status.SENT, Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS)
 

@@ -1,29 +1,20 @@
-"""Who is told what, by email, when a referral moves. Every message is recorded with a
-unique key, so nothing is sent twice (reminders rely on it). A mail failure is logged and
-does not undo the referral: the advisor still sees its state and its link."""
+"""Who is told what, by email, when a referral moves. Each message is written into the
+outbox (service/outbox.py) inside the transaction of the change it announces, so a
+committed referral always has its email; the worker composes and sends it afterwards,
+with what `referral_context` reads at that moment. Keys are unique: nothing goes twice."""
 
 from __future__ import annotations
 
-import logging
-import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from directory.hours import LOCAL_TIME
-from directory.store import writing
-from directory.tables import Person, Service, Structure
+from directory.tables import Person
 from directory.vocabulary import DOMAIN_LABELS
-from service.accounts.tables import User
-from service.mail import Mailer, MailError, TemplatedMail
-from service.referrals.exchange import REASON_LABELS, Done, Sent
-from service.referrals.machine import Status, Transition
-from service.referrals.tables import Notification, Referral, YoungPerson
-
-log = logging.getLogger(__name__)
-_templates = TemplatedMail()
+from service import outbox
+from service.referrals.machine import REASON_LABELS, Status, Transition
+from service.referrals.tables import Referral
 
 # Partner answers the referent advisor hears about at once.
 TELL_ADVISOR = {
@@ -41,140 +32,115 @@ TELL_ADVISOR = {
 }
 
 
-class Notifier:
-    def __init__(self, mailer: Mailer, base_url: str) -> None:
-        self.mailer = mailer
-        self.base_url = base_url.rstrip("/")
-
-    async def deliver(
-        self,
-        key: str,
-        kind: str,
-        to: str,
-        template: str,
-        referral_id: UUID | None,
-        **context: Any,
-    ) -> bool:
-        """Send once per key; returns whether a message left now. The key is claimed before
-        sending, so two runs at once cannot both send; a failed send gives it back."""
-        if not to or await Notification.exists().where(Notification.key == key):
-            return False
-        email = _templates.render(template, to, base_url=self.base_url, **context)
-        try:
-            async with writing():
-                await Notification(
-                    key=key,
-                    referral=referral_id,
-                    kind=kind,
-                    recipient=to,
-                    sent_at=datetime.now(UTC),
-                ).save()
-        except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
-            return False  # another run claimed this very message first
-        except Exception:
-            # Better a rare duplicate than a lost message: send, and say why it is unrecorded.
-            log.exception("could not record notification %s; sending it anyway", key)
-        try:
-            await self.mailer.send(email)
-        except MailError as error:
-            log.error("mail %s to %s failed: %s", kind, to, error)
-            await Notification.delete().where(Notification.key == key)
-            return False
-        return True
-
-    async def already(self, key: str) -> bool:
-        return await Notification.exists().where(Notification.key == key)
-
-    async def sent(self, sent: Sent, renewal: bool = False) -> None:
-        context = await referral_context(sent.referral_id)
-        # A renewed link is a new message: key it by the token's start, not the referral.
-        key = (
-            f"{sent.referral_id}:link:{sent.partner_token[:12]}"
-            if renewal
-            else (f"{sent.referral_id}:new:partner")
+async def announce_referral(
+    referral_id: UUID,
+    partner_token: str,
+    young_person_token: str | None,
+    now: datetime,
+    renewal: bool = False,
+) -> None:
+    """The partner's email with its personal link, and the young person's if they chose
+    email. Call inside the transaction that created the links."""
+    # A renewed link is a new message: key it by the token's start, not the referral.
+    key = f"{referral_id}:link:{partner_token[:12]}" if renewal else f"{referral_id}:new:partner"
+    await outbox.enqueue(
+        key,
+        "new_referral",
+        "referral_new",
+        audience="partner",
+        referral_id=referral_id,
+        context={"link": f"/p/{partner_token}"},
+        now=now,
+    )
+    if young_person_token:
+        # The audience's address is read at delivery: empty unless they chose email.
+        await outbox.enqueue(
+            f"{referral_id}:new:young_person",
+            "young_person_link",
+            "referral_young_person",
+            audience="young_person",
+            referral_id=referral_id,
+            context={"link": f"/j/{young_person_token}"},
+            now=now,
         )
-        await self.deliver(
-            key,
-            "new_referral",
-            context["partner_email"],
-            "referral_new",
-            sent.referral_id,
-            link=f"{self.base_url}/p/{sent.partner_token}",
-            **context,
-        )
-        if sent.young_person_token and context["young_email"]:
-            await self.deliver(
-                f"{sent.referral_id}:new:young_person",
-                "young_person_link",
-                context["young_email"],
-                "referral_young_person",
-                sent.referral_id,
-                link=f"{self.base_url}/j/{sent.young_person_token}",
-                **context,
-            )
 
-    async def done(self, done: Done) -> None:
-        if done.transition in TELL_ADVISOR:
-            context = await referral_context(done.referral_id)
-            await self.deliver(
-                f"{done.referral_id}:{done.transition}:{done.to_status}:{context['version']}",
-                f"update_{done.transition}",
-                context["referent_email"],
-                "referral_update",
-                done.referral_id,
-                transition=done.transition,
-                transition_label=done.transition.label,
-                status_label=done.to_status.label,
-                link=f"{self.base_url}/orientations/{done.referral_id}",
-                **context,
-            )
-        if done.child_id and done.child_partner_token:
-            await self.sent(Sent(done.child_id, done.child_partner_token, None))
+
+async def announce_transition(
+    referral_id: UUID, transition: Transition, to_status: Status, version: int, now: datetime
+) -> None:
+    """Tell the referent advisor about a partner's or young person's answer. Call inside
+    the transaction of the transition."""
+    if transition not in TELL_ADVISOR:
+        return
+    await outbox.enqueue(
+        f"{referral_id}:{transition}:{to_status}:{version}",
+        f"update_{transition}",
+        "referral_update",
+        audience="referent",
+        referral_id=referral_id,
+        context={
+            "transition": transition.value,
+            "transition_label": transition.label,
+            "status_label": to_status.label,
+            "link": f"/orientations/{referral_id}",
+        },
+        now=now,
+    )
 
 
 async def referral_context(referral_id: UUID) -> dict[str, Any]:
-    """What the email templates may show: names, never the young person's contact details
-    except to the young person themselves."""
-    row = await Referral.select().where(Referral.id == referral_id).first()
-    to_structure = await Structure.select().where(Structure.id == row["to_structure"]).first()
-    from_structure = (
-        await Structure.select(Structure.name).where(Structure.id == row["from_structure"]).first()
-    )
-    referent = (
-        await User.select(User.name, User.email).where(User.id == row["referent"]).first()
-        if row["referent"]
-        else None
-    )
-    young = await YoungPerson.select().where(YoungPerson.id == row["young_person"]).first()
-    service = (
-        await Service.select(Service.name, Service.contact)
-        .where(Service.id == row["to_service"])
+    """What the email templates may show, read when the message is sent: names, never the
+    young person's contact details except to the young person themselves."""
+    row = (
+        await Referral.select(
+            Referral.version,
+            Referral.status,
+            Referral.domain,
+            Referral.urgency,
+            Referral.decline_reason,
+            Referral.private_note,
+            Referral.acknowledge_due,
+            Referral.answer_due,
+            Referral.to_contact,
+            Referral.to_structure.name.as_alias("to_structure_name"),
+            Referral.to_structure.email.as_alias("to_structure_email"),
+            Referral.from_structure.name.as_alias("from_structure_name"),
+            Referral.referent.name.as_alias("referent_name"),
+            Referral.referent.email.as_alias("referent_email"),
+            Referral.young_person.first_name.as_alias("young_first_name"),
+            Referral.young_person.email.as_alias("young_email"),
+            Referral.young_person.channel.as_alias("young_channel"),
+            Referral.to_service.name.as_alias("service_name"),
+            Referral.to_service.contact.as_alias("service_contact"),
+        )
+        .where(Referral.id == referral_id)
         .first()
-        if row["to_service"]
-        else None
     )
-    contact_id = row["to_contact"] or (service["contact"] if service else None)
+    if row is None:
+        raise LookupError(f"referral {referral_id} not found")
+    contact_id = row["to_contact"] or row["service_contact"]
     contact = (
-        await Person.select().where((Person.id == contact_id) & (Person.active == True)).first()  # noqa: E712
+        await Person.select(Person.first_name, Person.last_name, Person.email)
+        .where((Person.id == contact_id) & (Person.active == True))  # noqa: E712
+        .first()
         if contact_id
         else None
     )
-    partner_email = (contact["email"] if contact else "") or to_structure["email"]
     return {
         "version": row["version"],
-        "status": Status(row["status"]),
+        "status": row["status"],
         "domain": row["domain"],
         "domain_label": DOMAIN_LABELS.get(row["domain"], row["domain"]),
         "urgent": row["urgency"] == "urgent",
-        "to_structure_name": to_structure["name"],
-        "from_structure_name": from_structure["name"],
-        "service_name": service["name"] if service else "",
+        "to_structure_name": row["to_structure_name"],
+        "from_structure_name": row["from_structure_name"],
+        "service_name": row["service_name"] or "",
         "contact_name": f"{contact['first_name']} {contact['last_name']}" if contact else "",
-        "partner_email": partner_email,
-        "referent_name": referent["name"] if referent else "",
-        "referent_email": referent["email"] if referent else "",
-        "young_first_name": young["first_name"],
-        "young_email": young["email"] if young["channel"] == "email" else "",
+        "partner_email": (contact["email"] if contact else "") or row["to_structure_email"],
+        "referent_name": row["referent_name"] or "",
+        "referent_email": row["referent_email"] or "",
+        "young_first_name": row["young_first_name"],
+        "young_person_email": row["young_email"] if row["young_channel"] == "email" else "",
         "decline_reason": REASON_LABELS.get(row["decline_reason"], ""),
         "private_note": row["private_note"],
         "acknowledge_due": french_date(row["acknowledge_due"]),

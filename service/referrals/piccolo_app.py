@@ -5,7 +5,8 @@ from piccolo.conf.apps import AppConfig
 from service.referrals.tables import (
     AccessLink,
     Consent,
-    Notification,
+    IdempotencyKey,
+    OutboxMessage,
     Referral,
     ReferralEvent,
     YoungPerson,
@@ -16,7 +17,15 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="referrals",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[YoungPerson, Referral, Consent, ReferralEvent, AccessLink, Notification],
+    table_classes=[
+        YoungPerson,
+        Referral,
+        Consent,
+        ReferralEvent,
+        AccessLink,
+        OutboxMessage,
+        IdempotencyKey,
+    ],
     migration_dependencies=[
         "directory.piccolo_app",
         "service.accounts.piccolo_app",

@@ -1,22 +1,25 @@
 """`maillage remind`: reminders before and at each deadline, overdue notices to the
 referent advisor and the coordinators, and expiry of referrals left unanswered long after
-their deadline. Idempotent: every message has a unique key (see notify.Notifier.deliver),
-so a second run the same day sends nothing again."""
+their deadline. Idempotent: every message has a unique key in the outbox (service/outbox.py),
+so a second run the same day writes nothing again. The messages are delivered by the mail
+worker, or by `maillage send-mail`."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from directory.errors import Conflict
 from directory.hours import LOCAL_TIME
+from directory.store import writing
+from service import outbox
 from service.accounts.tables import User
 from service.referrals import exchange
 from service.referrals.calendar import subtract_working_days
 from service.referrals.exchange import Rules, Who, _new_link
 from service.referrals.machine import Party, Status, Transition
-from service.referrals.notify import Notifier, referral_context
 from service.referrals.schemas import Action
 from service.referrals.tables import Referral
 
@@ -46,7 +49,6 @@ def _stage(row: dict[str, Any]) -> tuple[str, datetime | None]:
 
 
 async def run_reminders(
-    notifier: Notifier,
     rules: Rules,
     expire_after_days: int = 30,
     now: datetime | None = None,
@@ -61,58 +63,49 @@ async def run_reminders(
         if due is None:
             continue
         if now > row["answer_due"] + timedelta(days=expire_after_days):
-            await _expire(row, notifier, rules, now)
+            await _expire(row, rules, now)
             report.expired += 1
             continue
         day = due.date().isoformat()
         if now >= due:
-            report.reminders += await _remind_partner(row, "at", stage, day, notifier, rules, now)
-            report.overdue_notices += await _tell_overdue(row, stage, day, notifier)
+            report.reminders += await _remind_partner(row, "at", stage, day, rules, now)
+            report.overdue_notices += await _tell_overdue(row, stage, day, now)
         elif now >= subtract_working_days(due, 1):  # the working day before
-            report.reminders += await _remind_partner(
-                row, "before", stage, day, notifier, rules, now
-            )
+            report.reminders += await _remind_partner(row, "before", stage, day, rules, now)
     from service.convention_watch import watch_conventions
 
     report.conventions_expiring, report.referents_left = await watch_conventions(
-        notifier, now.astimezone(LOCAL_TIME).date()
+        now.astimezone(LOCAL_TIME).date(), now
     )
+    outbox.wake()
     return report
 
 
 async def _remind_partner(
-    row: dict[str, Any],
-    when: str,
-    stage: str,
-    day: str,
-    notifier: Notifier,
-    rules: Rules,
-    now: datetime,
+    row: dict[str, Any], when: str, stage: str, day: str, rules: Rules, now: datetime
 ) -> int:
     key = f"{row['id']}:remind:{stage}:{when}:{day}"
-    if await notifier.already(key):
+    if await outbox.exists(key):
         return 0
-    context = await referral_context(row["id"])
-    # The partner's earlier link may be lost or close to expiry: each reminder carries a
-    # fresh one, alongside the old ones until they expire.
-    token = await _new_link(row["id"], Party.PARTNER, rules.partner_link_days, now)
-    sent = await notifier.deliver(
-        key,
-        f"reminder_{stage}_{when}",
-        context["partner_email"],
-        "referral_reminder",
-        row["id"],
-        link=f"{notifier.base_url}/p/{token}",
-        stage=stage,
-        when=when,
-        **context,
-    )
-    return int(sent)
+    async with writing():
+        # The partner's earlier link may be lost or close to expiry: each reminder carries
+        # a fresh one, alongside the old ones until they expire; both commit together.
+        token = await _new_link(row["id"], Party.PARTNER, rules.partner_link_days, now)
+        written = await outbox.enqueue(
+            key,
+            f"reminder_{stage}_{when}",
+            "referral_reminder",
+            audience="partner",
+            referral_id=row["id"],
+            context={"link": f"/p/{token}", "stage": stage, "when": when},
+            now=now,
+        )
+    return int(written)
 
 
-async def _tell_overdue(row: dict[str, Any], stage: str, day: str, notifier: Notifier) -> int:
-    context = await referral_context(row["id"])
-    recipients = {context["referent_email"]}
+async def _tell_overdue(row: dict[str, Any], stage: str, day: str, now: datetime) -> int:
+    referent = await exchange.referent_of(row["id"])
+    recipients = {referent["email"] if referent else ""}
     coordinators = await User.select(User.email).where(
         (User.structure == row["from_structure"])
         & (User.role == "coordinator")
@@ -121,31 +114,28 @@ async def _tell_overdue(row: dict[str, Any], stage: str, day: str, notifier: Not
     recipients.update(c["email"] for c in coordinators)
     count = 0
     for recipient in sorted(r for r in recipients if r):
-        count += int(
-            await notifier.deliver(
+        async with writing():
+            written = await outbox.enqueue(
                 f"{row['id']}:overdue:{stage}:{day}:{recipient}",
                 f"overdue_{stage}",
-                recipient,
                 "referral_overdue",
-                row["id"],
-                stage=stage,
-                link=f"{notifier.base_url}/orientations/{row['id']}",
-                **context,
+                to=recipient,
+                referral_id=row["id"],
+                context={"stage": stage, "link": f"/orientations/{row['id']}"},
+                now=now,
             )
-        )
+        count += int(written)
     return count
 
 
-async def _expire(row: dict[str, Any], notifier: Notifier, rules: Rules, now: datetime) -> None:
+async def _expire(row: dict[str, Any], rules: Rules, now: datetime) -> None:
     who = Who(Party.SYSTEM, label="Maillage (délai dépassé)")
-    try:
-        done = await exchange.act(
+    # The referent is told through the outbox, in the transition's own transaction.
+    with contextlib.suppress(Conflict):  # someone answered meanwhile: nothing to expire
+        await exchange.act(
             row["id"],
             Action(transition=Transition.EXPIRE, expected_version=row["version"]),
             who,
             rules,
             now,
         )
-    except Conflict:
-        return  # someone answered meanwhile: nothing to expire
-    await notifier.done(done)

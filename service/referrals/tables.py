@@ -109,12 +109,42 @@ class AccessLink(Table, tablename="referral_link"):
     revoked_at = Timestamptz(null=True, default=None)
 
 
-class Notification(Table):
-    """One row per message sent; its unique key makes `maillage remind` idempotent."""
+class OutboxMessage(Table, tablename="mail_outbox"):
+    """The outbox: one row per message. It is written in the same transaction as the change
+    it announces, so a committed change always has its message; a worker delivers it later
+    (service/outbox.py). The unique key makes each message happen once. Once delivered,
+    what the message said is erased; whom it went to and when stay, until purge."""
 
     id = UUID(primary_key=True)
     key = Varchar(length=200, unique=True)
     referral = ForeignKey(Referral, on_delete=OnDelete.cascade, null=True, default=None)
     kind = Varchar(length=40)
-    recipient = Varchar(length=254)
-    sent_at = Timestamptz()
+    # The address; empty until delivery when `audience` names a party of the referral.
+    recipient = Varchar(length=254, default="")
+    audience = Varchar(length=16, default="")  # partner | referent | young_person
+    template = Varchar(length=60, default="")
+    # JSON: what the template needs beyond the referral (a personal link's path...).
+    context = Text(default="")
+    created_at = Timestamptz()
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(null=True, default=None, index=True)
+    # A worker holds a message until then; another may take it over afterwards.
+    claimed_until = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    # The .eml file written when there is no SMTP server, so that purge can delete it.
+    file = Varchar(length=500, default="")
+    sent_at = Timestamptz(null=True, default=None)
+    given_up_at = Timestamptz(null=True, default=None)
+
+
+class IdempotencyKey(Table, tablename="idempotency_key"):
+    """A client's retry key for sending a referral: the same key gives back the first answer
+    instead of a second referral. Only a hash of the key is kept; the answer, which holds
+    personal links, is sealed with the key itself, so the database alone cannot open it."""
+
+    id = UUID(primary_key=True)
+    key_hash = Varchar(length=64, unique=True)
+    request_hash = Varchar(length=64)
+    referral = ForeignKey(Referral, on_delete=OnDelete.cascade, null=True, default=None)
+    sealed = Text(default="")
+    created_at = Timestamptz(index=True)

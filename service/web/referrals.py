@@ -3,6 +3,7 @@ the journey of a young person, and the two personal-link pages (partner, young p
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,7 @@ from service.accounts.store import Actor
 from service.audit import store as audit
 from service.forms import french
 from service.referrals import exchange, inbox
+from service.referrals.idempotency import Once
 from service.referrals.machine import (
     CANCEL_REASONS,
     DECLINE_REASONS,
@@ -31,8 +33,8 @@ from service.referrals.machine import (
     Party,
     Transition,
 )
-from service.referrals.notify import Notifier
 from service.referrals.schemas import AGE_RANGES, SHAREABLE, Action, ReferralCreate
+from service.referrals.tables import Referral
 from service.settings import Settings
 
 # What the audit trail's change codes mean, in the words of the history above it.
@@ -122,6 +124,7 @@ class ReferralPages(Controller):
             "domain": domain,
             "urgency": "normal",
             "shares": ["age", "commune", "message"],
+            "_once": secrets.token_urlsafe(24),
         }
         return self._send_page(actor, target, values, {})
 
@@ -148,35 +151,23 @@ class ReferralPages(Controller):
         request: Request,
         actor: NamedDependency[Actor],
         settings: NamedDependency[Settings],
-        notifier: NamedDependency[Notifier],
         structure: FromQuery[UUID],
     ) -> Template | Redirect:
         target = await store.get_structure(structure)
         form = await request.form()
+        # The form's one-time key: a second submission finds the referral the first made.
+        once = str(form.get("_once", "")) or secrets.token_urlsafe(24)
         try:
             data = _referral_form(form, str(structure))
-            sent = await exchange.send(actor, data, settings.referral_rules)
+            sent = await exchange.send_once(
+                actor, data, settings.referral_rules, once, scope="form"
+            )
         except Invalid as error:
             values = dict(form.items())
             values["shares"] = form.getall("shares", [])
+            values["_once"] = once
             return self._send_page(actor, target, values, error.errors)
-        await notifier.sent(sent)
-        return Template(
-            "referral_sent.html",
-            context={
-                "actor": actor,
-                "referral_id": sent.referral_id,
-                "target": target,
-                "partner_link": f"{settings.base_url}/p/{sent.partner_token}",
-                "young_link": (
-                    f"{settings.base_url}/j/{sent.young_person_token}"
-                    if sent.young_person_token
-                    and data.young_person
-                    and data.young_person.channel == "sms"
-                    else ""
-                ),
-            },
-        )
+        return Redirect(f"/orientations/{sent.referral_id}?envoyee={once}", status_code=303)
 
     # ---- lists ---------------------------------------------------------------------------
 
@@ -232,9 +223,18 @@ class ReferralPages(Controller):
     # ---- one referral, for account holders -----------------------------------------------
 
     @get("/orientations/{referral_id:uuid}")
-    async def show(self, referral_id: FromPath[UUID], actor: NamedDependency[Actor]) -> Template:
+    async def show(
+        self,
+        referral_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+        envoyee: FromQuery[str] = "",
+    ) -> Template:
         who = await exchange.who_for_user(actor, referral_id)
-        return await self._referral_page(referral_id, who, actor, f"/orientations/{referral_id}")
+        links = await _links_just_sent(actor, referral_id, envoyee, settings.base_url)
+        return await self._referral_page(
+            referral_id, who, actor, f"/orientations/{referral_id}", **links
+        )
 
     @post("/orientations/{referral_id:uuid}/actions")
     async def act(
@@ -243,11 +243,10 @@ class ReferralPages(Controller):
         request: Request,
         actor: NamedDependency[Actor],
         settings: NamedDependency[Settings],
-        notifier: NamedDependency[Notifier],
     ) -> Template | Redirect:
         who = await exchange.who_for_user(actor, referral_id)
         base = f"/orientations/{referral_id}"
-        return await self._act(referral_id, who, request, settings, notifier, base, actor)
+        return await self._act(referral_id, who, request, settings, base, actor)
 
     @post("/orientations/{referral_id:uuid}/lien")
     async def renew_link(
@@ -255,11 +254,9 @@ class ReferralPages(Controller):
         referral_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         settings: NamedDependency[Settings],
-        notifier: NamedDependency[Notifier],
     ) -> Template:
         who = await exchange.who_for_user(actor, referral_id)
         token = await exchange.renew_partner_link(referral_id, who, settings.referral_rules)
-        await notifier.sent(exchange.Sent(referral_id, token, None), renewal=True)
         return await self._referral_page(
             referral_id,
             who,
@@ -284,11 +281,10 @@ class ReferralPages(Controller):
         token: FromPath[str],
         request: Request,
         settings: NamedDependency[Settings],
-        notifier: NamedDependency[Notifier],
     ) -> Template | Redirect:
         who, referral_id = await exchange.who_for_link(token)
         base = _link_base(request, token)
-        return await self._act(referral_id, who, request, settings, notifier, base, None)
+        return await self._act(referral_id, who, request, settings, base, None)
 
     # ---- shared ----------------------------------------------------------------------------
 
@@ -298,7 +294,6 @@ class ReferralPages(Controller):
         who: exchange.Who,
         request: Request,
         settings: Settings,
-        notifier: Notifier,
         base: str,
         actor: Actor | None,
     ) -> Template | Redirect:
@@ -325,7 +320,6 @@ class ReferralPages(Controller):
             return await self._referral_page(
                 referral_id, who, actor, base, errors={"form": str(error)}, status=409
             )
-        await notifier.done(done)
         return Redirect(f"{base}?fait={done.transition.value}")
 
     async def _referral_page(
@@ -339,6 +333,8 @@ class ReferralPages(Controller):
         notice: str = "",
         partner_link: str = "",
         open_action: str = "",
+        just_sent: bool = False,
+        young_link: str = "",
     ) -> Template:
         referral = await exchange.read(referral_id, who)
         structures: list[dict[str, Any]] = []
@@ -373,6 +369,8 @@ class ReferralPages(Controller):
                 "structures": structures,
                 "notice": notice,
                 "partner_link": partner_link,
+                "just_sent": just_sent,
+                "young_link": young_link,
                 "where": where,
                 "open_action": open_action,
                 "trail": trail,
@@ -380,6 +378,36 @@ class ReferralPages(Controller):
             },
             status_code=status,
         )
+
+
+async def _links_just_sent(
+    actor: Actor, referral_id: UUID, key: str, base_url: str
+) -> dict[str, Any]:
+    """The personal links of a referral this advisor has just sent from the form, found
+    again with the form's one-time key (they are not stored in clear)."""
+    if not key:
+        return {}
+    try:
+        remembered = await Once.of(actor.user_id, "form", key, b"").recall(datetime.now(UTC))
+    except Invalid:
+        return {}
+    if remembered is None or remembered.referral_id != referral_id:
+        return {}
+    row = (
+        await Referral.select(Referral.young_person.channel.as_alias("channel"))
+        .where(Referral.id == referral_id)
+        .first()
+    )
+    by_sms = row is not None and row["channel"] == "sms"
+    return {
+        "just_sent": True,
+        "partner_link": f"{base_url}/p/{remembered.partner_token}",
+        "young_link": (
+            f"{base_url}/j/{remembered.young_person_token}"
+            if by_sms and remembered.young_person_token
+            else ""
+        ),
+    }
 
 
 def _link_base(request: Request, token: str) -> str:

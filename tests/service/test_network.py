@@ -14,8 +14,6 @@ from directory.hours import local_date
 from directory.vocabulary import Level
 from service.accounts.store import Role
 from service.convention_watch import watch_conventions
-from service.mail import OutboxMailer
-from service.referrals.notify import Notifier
 from tests import factories as f
 
 # Reads the clock: .ci/run also runs it at fixed awkward dates.
@@ -90,7 +88,7 @@ async def test_network_page_draws_the_picture_and_the_tables(client):
 
 
 async def test_remind_warns_before_a_convention_ends_and_when_a_referent_left(
-    database_url, tmp_path
+    database_url,
 ):
     ml, fjt, _cidff, _ccas, only = await _mesh()
     await f.user(Role.COORDINATOR, of=ml, email="coordination@exemple.fr")
@@ -118,17 +116,16 @@ async def test_remind_warns_before_a_convention_ends_and_when_a_referent_left(
         )
     )
     del coordinator
-    notifier = Notifier(OutboxMailer(tmp_path, "maillage@exemple.fr"), "http://maillage.test")
-    expiring, departed = await watch_conventions(notifier, today)
+    expiring, departed = await watch_conventions(today)
     assert expiring == 3 and departed == 0  # two coordinators' addresses and the referent
-    assert await watch_conventions(notifier, today) == (0, 0)
-    assert (await watch_conventions(notifier, today + timedelta(days=31)))[0] == 3  # 30 days
+    assert await watch_conventions(today) == (0, 0)
+    assert (await watch_conventions(today + timedelta(days=31)))[0] == 3  # 30 days
     from directory.tables import Person
 
     await Person.update({Person.active: False, Person.left_on: local_date()}).where(
         Person.id == only
     )
-    _, departed = await watch_conventions(notifier, today + timedelta(days=32))
+    _, departed = await watch_conventions(today + timedelta(days=32))
     assert departed == 2
 
 

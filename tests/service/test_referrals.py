@@ -18,6 +18,7 @@ from service.app import create_app
 from service.referrals.calendar import is_working_day, working_days_between
 from service.referrals.tables import AccessLink, Consent, Referral, ReferralEvent
 from tests import factories as f
+from tests.outbox import mail_settled
 
 # Reads the clock: .ci/run also runs it at fixed awkward dates.
 pytestmark = pytest.mark.dated
@@ -99,7 +100,8 @@ async def _act(client, headers, referral_id: str, transition: str, **fields):
     )
 
 
-def _outbox(settings) -> list[email.message.EmailMessage]:
+async def _outbox(settings) -> list[email.message.EmailMessage]:
+    await mail_settled()
     folder = settings.mail_outbox
     if not folder.exists():
         return []
@@ -132,7 +134,7 @@ async def test_happy_path_from_sending_to_completion(client, t, settings):
     ]
     assert referral["closed_at"] is not None and referral["allowed"] == []
 
-    mails = _outbox(settings)
+    mails = await _outbox(settings)
     to_partner = [m for m in mails if m["To"] == "lena@fjt.exemple.fr"]
     assert len(to_partner) == 1
     assert sent["partner_link"] in _text(to_partner[0])
@@ -198,7 +200,7 @@ async def test_decline_needs_a_reason_and_its_message_reaches_the_advisor_only(c
     partner_view = (await client.get(f"/api/v1/links/{sent['token']}")).json()
     assert partner_view["private_note"] == ""
     assert all(e["note"] == "" for e in partner_view["events"] if e["transition"] == "decline")
-    mail = [m for m in _outbox(settings) if "refusée" in m["Subject"]]
+    mail = [m for m in await _outbox(settings) if "refusée" in m["Subject"]]
     assert len(mail) == 1 and "Complet jusqu'en janvier" in _text(mail[0])
 
 
@@ -247,7 +249,7 @@ async def test_redirect_creates_a_linked_referral_with_the_same_referent(client,
     ]
     assert any(
         "redirect" in s or "réorientée" in s.lower()
-        for s in [m["Subject"] for m in _outbox(settings)]
+        for s in [m["Subject"] for m in await _outbox(settings)]
     )
 
 
@@ -416,6 +418,7 @@ async def test_mail_reaches_a_real_smtp_server(t, settings, threaded_smtp_server
     )
     async with AsyncTestClient(create_app(smtp_settings), base_url="http://127.0.0.1") as client:
         sent = await _send(client, t)
+        await mail_settled()
     [to_partner, to_young] = sorted(smtp_server.inbox.messages(), key=lambda m: m["To"])
     assert to_partner["To"] == "lena@fjt.exemple.fr"
     assert "Nouvelle orientation de Mission Locale Valence" in to_partner["Subject"]

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from service.accounts.store import Actor, Role, token_actor
 from service.cli import main
 from service.mail import OutboxMailer
+from service.outbox import Courier
 from service.referrals import exchange
 from service.referrals.calendar import (
     is_working_day,
@@ -24,7 +25,7 @@ from service.referrals.calendar import (
 )
 from service.referrals.exchange import Rules, Who
 from service.referrals.machine import Party, Transition
-from service.referrals.notify import Notifier
+from service.referrals.notify import referral_context
 from service.referrals.purge import purge
 from service.referrals.reminders import run_reminders
 from service.referrals.schemas import Action, ReferralCreate
@@ -37,7 +38,20 @@ pytestmark = pytest.mark.dated
 RULES = Rules()
 
 
-async def _setup(outbox: Path) -> tuple[Actor, Notifier, exchange.Sent]:
+class Remind:
+    """`maillage remind` at a given moment, then the mail worker at the same moment."""
+
+    def __init__(self, outbox: Path) -> None:
+        mailer = OutboxMailer(outbox, "maillage@exemple.fr")
+        self.courier = Courier(mailer, "http://maillage.test", referral_context)
+
+    async def __call__(self, rules: Rules, *args, now: datetime):
+        report = await run_reminders(rules, *args, now=now)
+        await self.courier.deliver_due(now=now)
+        return report
+
+
+async def _setup(outbox: Path) -> tuple[Actor, Remind, exchange.Sent]:
     mission_locale = await f.structure("Mission Locale")
     headers = await f.api_client_headers(Role.ADVISOR, of=mission_locale)
     actor = await token_actor(headers["Authorization"].split()[1])
@@ -54,9 +68,8 @@ async def _setup(outbox: Path) -> tuple[Actor, Notifier, exchange.Sent]:
         },
         ReferralCreate,
     )
-    notifier = Notifier(OutboxMailer(outbox, "maillage@exemple.fr"), "http://maillage.test")
     sent = await exchange.send(actor, data, RULES)
-    return actor, notifier, sent
+    return actor, Remind(outbox), sent
 
 
 def _mails(outbox: Path) -> list[email.message.EmailMessage]:
@@ -67,27 +80,31 @@ def _mails(outbox: Path) -> list[email.message.EmailMessage]:
 
 
 async def test_partner_is_reminded_before_and_at_the_deadline_once_each(database_url, tmp_path):
-    _actor, notifier, sent = await _setup(tmp_path)
+    _actor, remind, sent = await _setup(tmp_path)
     row = await Referral.objects().first()
     due = row.acknowledge_due
     # The reminder goes out the working day before: on a Friday for a Monday deadline.
     window = subtract_working_days(due, 1)
     assert is_working_day(window) and working_days_between(window, due) == 1
 
-    quiet = await run_reminders(notifier, RULES, now=window - timedelta(minutes=1))
+    quiet = await remind(RULES, now=window - timedelta(minutes=1))
     assert (quiet.reminders, quiet.overdue_notices) == (0, 0)
 
-    before = await run_reminders(notifier, RULES, now=due - timedelta(hours=2))
+    before = await remind(RULES, now=due - timedelta(hours=2))
     assert before.reminders == 1
-    again = await run_reminders(notifier, RULES, now=due - timedelta(hours=1))
+    again = await remind(RULES, now=due - timedelta(hours=1))
     assert again.reminders == 0
 
-    at = await run_reminders(notifier, RULES, now=due + timedelta(hours=1))
+    at = await remind(RULES, now=due + timedelta(hours=1))
     assert at.reminders == 1 and at.overdue_notices == 2  # referent and coordinator
-    assert (await run_reminders(notifier, RULES, now=due + timedelta(hours=3))).reminders == 0
+    assert (await remind(RULES, now=due + timedelta(hours=3))).reminders == 0
 
     reminders = [m for m in _mails(tmp_path) if m["To"] == "foyer@exemple.fr"]
-    assert [m["Subject"].split(" :")[0] for m in reminders] == ["Rappel", "Aujourd'hui"]
+    assert [m["Subject"].split(" :")[0] for m in reminders] == [
+        "Nouvelle orientation de Mission Locale vers Foyer",
+        "Rappel",
+        "Aujourd'hui",
+    ]
     link = next(
         line
         for line in reminders[-1].get_body(("plain",)).get_content().splitlines()
@@ -102,23 +119,23 @@ async def test_partner_is_reminded_before_and_at_the_deadline_once_each(database
 
 
 async def test_referral_expires_long_after_its_deadline(database_url, tmp_path):
-    _actor, notifier, _sent = await _setup(tmp_path)
+    _actor, remind, _sent = await _setup(tmp_path)
     row = await Referral.objects().first()
-    still = await run_reminders(notifier, RULES, 30, now=row.answer_due + timedelta(days=29))
+    still = await remind(RULES, 30, now=row.answer_due + timedelta(days=29))
     assert still.expired == 0
-    report = await run_reminders(notifier, RULES, 30, now=row.answer_due + timedelta(days=31))
+    report = await remind(RULES, 30, now=row.answer_due + timedelta(days=31))
     assert report.expired == 1
     row = await Referral.objects().first()
     assert row.status == "expired" and row.closed_at is not None
     last = await ReferralEvent.objects().order_by(ReferralEvent.at, ascending=False).first()
     assert (last.transition, last.actor_kind) == ("expire", "system")
-    again = await run_reminders(notifier, RULES, 30, now=row.answer_due + timedelta(days=32))
+    again = await remind(RULES, 30, now=row.answer_due + timedelta(days=32))
     assert again.expired == 0
     assert any("expirée" in m["Subject"].lower() for m in _mails(tmp_path))
 
 
 async def test_hold_pauses_the_deadlines(database_url, tmp_path):
-    actor, _notifier, sent = await _setup(tmp_path)
+    actor, _remind, sent = await _setup(tmp_path)
     before = await Referral.objects().first()
     advisor = Who(Party.ADVISOR, actor)
     start = before.sent_at + timedelta(hours=1)
@@ -161,7 +178,7 @@ def test_remind_command_twice_sends_nothing_twice(database_url, tmp_path, monkey
 
 
 async def test_purge_anonymises_after_the_retention_period_only(database_url, tmp_path):
-    actor, _notifier, sent = await _setup(tmp_path)
+    actor, _remind, sent = await _setup(tmp_path)
     advisor = Who(Party.ADVISOR, actor)
     await exchange.act(
         sent.referral_id,
@@ -211,9 +228,9 @@ async def test_reminders_can_run_inside_the_server(settings, tmp_path):
     outbox = tmp_path / "server"
     app = create_app(replace(settings, mail_outbox=outbox, remind_every_minutes=60))
     async with AsyncTestClient(app, base_url="http://127.0.0.1"):
-        for _ in range(100):
-            if any(p.suffix == ".eml" for p in outbox.glob("*")):
+        for _ in range(200):
+            subjects = [m["Subject"] for m in _mails(outbox)]
+            if any(s.startswith("Aujourd'hui") for s in subjects):
                 break
             await asyncio.sleep(0.05)
-    subjects = [m["Subject"] for m in _mails(outbox)]
     assert any(s.startswith("Aujourd'hui") for s in subjects), subjects
