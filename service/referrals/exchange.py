@@ -73,7 +73,6 @@ def birth_year_problem(birth_year: int | None, today: date) -> str:
     return ""
 
 
-
 @dataclass(frozen=True)
 class Rules:
     """The exchange's settings that shape deadlines and links."""
