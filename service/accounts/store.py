@@ -19,6 +19,7 @@ from piccolo.custom_types import Combinable
 from directory.errors import Invalid
 from directory.store import writing
 from directory.tables import Structure
+from service import outbox
 from service.accounts.tables import ApiToken, LoginSession, PasswordReset, User
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -247,12 +248,24 @@ async def revoke_api_token(user_id: UUID, token_id: UUID) -> bool:
     return True
 
 
-async def _set_password(user_id: UUID, password: str) -> None:
-    """The new password, and the end of every session and token opened with the old one."""
+async def _set_password(user_id: UUID, password: str, now: datetime) -> None:
+    """The new password, and the end of every session and token opened with the old one.
+    The owner is told by mail, so that a change they did not make does not go unseen
+    (ASVS 2.2.3); the message commits with the change."""
     async with writing():
         await User.update({User.password_hash: _hasher.hash(password)}).where(User.id == user_id)
         await LoginSession.delete().where(LoginSession.user == user_id)
         await ApiToken.update({ApiToken.revoked: True}).where(ApiToken.user == user_id)
+        user = await User.select(User.email, User.name).where(User.id == user_id).first()
+        if user is not None:
+            await outbox.enqueue(
+                f"password_changed:{user_id}:{now.isoformat()}",
+                "password_changed",
+                "password_changed",
+                to=user["email"],
+                context={"name": user["name"], "link": "/mot-de-passe-oublie"},
+                now=now,
+            )
 
 
 def _new_password_errors(new: str, confirmation: str, field: str = "new_password") -> dict:
@@ -272,12 +285,14 @@ async def change_password(actor: Actor, current: str, new: str, confirmation: st
     errors |= _new_password_errors(new, confirmation)
     if errors:
         raise Invalid(errors)
-    await _set_password(actor.user_id, new)
+    await _set_password(actor.user_id, new, datetime.now(UTC))
+    outbox.wake()
 
 
 async def start_password_reset(email: str, now: datetime | None = None) -> tuple[str, str] | None:
     """A reset token for an active account, and its name; None for an unknown or disabled
-    address, or one that asked too often (the caller answers the same in every case)."""
+    address, or one that asked too often (the caller answers the same in every case). The
+    mail with the link commits with the token, in the outbox."""
     now = now or datetime.now(UTC)
     row = (
         await User.select(User.id, User.name)
@@ -292,12 +307,27 @@ async def start_password_reset(email: str, now: datetime | None = None) -> tuple
     if recent >= RESETS_PER_HOUR:
         return None
     token = secrets.token_urlsafe(32)
-    await PasswordReset(
+    reset = PasswordReset(
         user=row["id"],
         token_hash=_digest(token),
         created_at=now,
         expires_at=now + RESET_LIFETIME,
-    ).save()
+    )
+    async with writing():
+        await reset.save()
+        await outbox.enqueue(
+            f"password_reset:{reset.id}",
+            "password_reset",
+            "password_reset",
+            to=email.strip().lower(),
+            context={
+                "name": row["name"],
+                "link": f"/mot-de-passe/{token}",
+                "minutes": int(RESET_LIFETIME.total_seconds() // 60),
+            },
+            now=now,
+        )
+    outbox.wake()
     return token, row["name"]
 
 
@@ -337,8 +367,9 @@ async def reset_password(
         await PasswordReset.update({PasswordReset.used_at: now}).where(
             (PasswordReset.user == user_id) & (PasswordReset.used_at.is_null())
         )
-        await _set_password(user_id, new)
+        await _set_password(user_id, new, now)
         row = await User.select(exclude_secrets=True).where(User.id == user_id).first()
+    outbox.wake()
     return _actor(row) if row else None
 
 

@@ -18,7 +18,6 @@ from directory.errors import Invalid
 from service.accounts import throttle
 from service.accounts.store import (
     DEFAULT_TOKEN_DAYS,
-    RESET_LIFETIME,
     TOKEN_DAYS,
     Actor,
     api_tokens,
@@ -33,7 +32,7 @@ from service.accounts.store import (
     start_password_reset,
 )
 from service.auth import SESSION_COOKIE
-from service.mail import Email, MailError, TemplatedMail, mailer_from_settings
+from service.mail import TemplatedMail
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -188,9 +187,8 @@ class AccountPages(Controller):
             if "current_password" in error.errors:
                 await throttle.record(actor.email, address, False, now)
             return await _account_page(actor, errors=error.errors, status=400)
-        notice = BackgroundTask(_send_changed_notice, actor, settings)
         session = await open_session(actor.user_id)
-        return _signed_in("/compte?fait=mot-de-passe", session, settings, notice)
+        return _signed_in("/compte?fait=mot-de-passe", session, settings)
 
 
 _PASSWORD_FIELDS = ("current_password", "new_password", "confirmation")
@@ -217,36 +215,10 @@ def too_many_attempts(request: Request, exc: TooManyAttempts) -> Response:
     )
 
 
-async def _send(message: Email, settings: Settings) -> None:
-    try:
-        await mailer_from_settings(settings).send(message)
-    except MailError as error:
-        log.error("account mail failed: %s", error)
-
-
-async def _send_changed_notice(actor: Actor, settings: Settings) -> None:
-    """Tell the account's owner, so that a change they did not make does not go unseen
-    (ASVS 2.2.3)."""
-    link = f"{settings.base_url}/mot-de-passe-oublie"
-    await _send(_mail.render("password_changed", actor.email, name=actor.name, link=link), settings)
-
-
-async def _send_reset_mail(email: str, settings: Settings) -> None:
+async def _start_reset(email: str) -> None:
     """Runs after the answer has left, so that its timing does not tell whether the
     account exists (only then is there a database write and a mail)."""
-    started = await start_password_reset(email)
-    if started is None:
-        return
-    token, name = started
-    minutes = int(RESET_LIFETIME.total_seconds() // 60)
-    message = _mail.render(
-        "password_reset",
-        email.strip().lower(),
-        name=name,
-        link=f"{settings.base_url}/mot-de-passe/{token}",
-        minutes=minutes,
-    )
-    await _send(message, settings)
+    await start_password_reset(email)
 
 
 class PasswordResetPages(Controller):
@@ -260,7 +232,7 @@ class PasswordResetPages(Controller):
     async def forgotten(self, request: Request, settings: NamedDependency[Settings]) -> Redirect:
         email = str((await request.form()).get("email", "")).strip()[:254]
         # The same answer whether or not the address has an account.
-        task = BackgroundTask(_send_reset_mail, email, settings) if email else None
+        task = BackgroundTask(_start_reset, email) if email else None
         return Redirect("/mot-de-passe-oublie?envoye=1", background=task)
 
     @get("/mot-de-passe/{token:str}")
@@ -285,8 +257,7 @@ class PasswordResetPages(Controller):
             return _reset_page(token, False, {}, 400)
         # Having read the mailbox, this address is the user's own: it may sign in again.
         await throttle.record(actor.email, _address(request), True, datetime.now(UTC))
-        notice = BackgroundTask(_send_changed_notice, actor, settings)
-        return Redirect("/login?fait=mot-de-passe", background=notice)
+        return Redirect("/login?fait=mot-de-passe")
 
 
 def _reset_page(token: str, valid: bool, errors: dict[str, str], status: int) -> Template:

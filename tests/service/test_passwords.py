@@ -20,6 +20,7 @@ from service.accounts.store import (
 from service.app import create_app
 from service.settings import Settings
 from tests import factories as f
+from tests.outbox import mail_settled
 
 NEW = "une phrase toute neuve"
 
@@ -69,6 +70,7 @@ async def test_change_password_ends_other_sessions_and_tokens(settings, threaded
         assert stale.status_code in (302, 303) and "/login" in stale.headers["location"]
         api = await client.get("/api/v1/structures", headers={"Authorization": f"Bearer {token}"})
         assert api.status_code == 401
+        await mail_settled()
     assert not await _can_log_in(settings, email, f.PASSWORD)
     assert await _can_log_in(settings, email, NEW)
     [notice] = smtp.inbox.messages()
@@ -136,6 +138,7 @@ async def test_forgotten_password_by_email_link_once(settings, threaded_smtp_ser
         assert 'href="/mot-de-passe-oublie"' in login.text
         asked = await _ask(client, email.upper())
         assert asked.headers["location"] == "/mot-de-passe-oublie?envoye=1"
+        await mail_settled()  # the mail leaves from the outbox, after the answer
         [message] = smtp.inbox.messages()
         assert message["To"] == email
         assert "nouveau mot de passe" in message["Subject"]
@@ -163,6 +166,7 @@ async def test_forgotten_password_by_email_link_once(settings, threaded_smtp_ser
         assert reused.status_code == 400
         api = await client.get("/api/v1/structures", headers={"Authorization": f"Bearer {token}"})
         assert api.status_code == 401
+        await mail_settled()
     assert await _can_log_in(settings, email, NEW)
     assert not await _can_log_in(settings, email, "encore une autre phrase")
     [_, notice] = smtp.inbox.messages()
@@ -183,6 +187,7 @@ async def test_forgotten_password_answers_the_same_for_unknown_addresses(
         assert known.headers["location"] == unknown.headers["location"]
         page = await client.get(unknown.headers["location"])
         assert "Si un compte existe pour cette adresse" in page.text
+        await mail_settled()
     assert [m["To"] for m in smtp.inbox.messages()] == [email]
 
 
@@ -217,6 +222,7 @@ async def test_reset_links_are_limited_per_hour(settings, threaded_smtp_server):
     ) as client:
         for _ in range(5):
             assert (await _ask(client, email)).status_code in (302, 303)
+        await mail_settled()
     assert len(smtp.inbox.messages()) == 3
 
 
