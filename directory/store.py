@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from piccolo.columns import Column
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from directory.errors import Invalid, NotFound
@@ -49,6 +50,7 @@ from directory.vocabulary import (
     PUBLICS,
     THEMATIQUES,
     Channel,
+    StructureStatus,
 )
 
 # SQLite lets one writer in at a time and leaves the others to poll: under load, newcomers
@@ -89,6 +91,11 @@ async def writing() -> AsyncIterator[None]:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _columns(values: Mapping[str, Any]) -> dict[Column | str, Any]:
+    """Checked values, keyed by column name, in the form Piccolo's update() is typed for."""
+    return {name: value for name, value in values.items()}
 
 
 # ---- Structures --------------------------------------------------------------------------
@@ -144,7 +151,7 @@ async def update_structure(structure_id: UUID, data: StructureWrite) -> None:
         raise Invalid(errors)
     values["updated_at"] = _now()
     async with writing():
-        await Structure.update(values).where(Structure.id == structure_id)
+        await Structure.update(_columns(values)).where(Structure.id == structure_id)
         # The structure's name is part of each service's searchable text.
         for service in await Service.objects().where(Service.structure == structure_id):
             await Service.update(
@@ -226,7 +233,7 @@ async def get_structure(structure_id: UUID) -> StructureRead:
         website=row.website,
         email=row.email,
         phone=row.phone,
-        status=row.status,
+        status=StructureStatus(row.status),
         last_verified_on=row.last_verified_on,
         sites=[site_read(s) for s in sites],
         services=[service_read(s) for s in services],
@@ -325,7 +332,7 @@ async def update_site(
     values, errors, notice = await _check_site(data, load_gazetteer(), geocoder)
     if errors:
         raise Invalid(errors)
-    await Site.update(values).where(Site.id == site_id)
+    await Site.update(_columns(values)).where(Site.id == site_id)
     return notice
 
 
@@ -360,10 +367,12 @@ def service_read(row: Service) -> ServiceRead:
 
 
 def _service_text(service: Service | dict[str, Any], structure_name: str) -> str:
-    get = service.get if isinstance(service, dict) else lambda k: getattr(service, k)
-    parts = [structure_name, get("name"), get("description")]
-    parts += [DOMAIN_LABELS.get(d, d) for d in get("domains")]  # type: ignore[call-overload]
-    parts += [THEMATIQUES.get(t, t) for t in get("thematiques")]
+    def get(key: str) -> Any:
+        return service.get(key) if isinstance(service, dict) else getattr(service, key)
+
+    parts: list[str] = [structure_name, get("name") or "", get("description") or ""]
+    parts += [DOMAIN_LABELS.get(d, d) for d in get("domains") or ()]
+    parts += [THEMATIQUES.get(t, t) for t in get("thematiques") or ()]
     return fold(" ".join(parts))
 
 
@@ -468,7 +477,7 @@ async def update_service(service_id: UUID, data: ServiceWrite) -> None:
         raise Invalid(errors)
     values["search_text"] = _service_text(values, structure.name)
     async with writing():
-        await Service.update(values).where(Service.id == service_id)
+        await Service.update(_columns(values)).where(Service.id == service_id)
         await _write_keys(service_id, values)
 
 
@@ -541,7 +550,7 @@ async def update_person(person_id: UUID, data: PersonWrite) -> None:
     values, errors = _check_person(data)
     if errors:
         raise Invalid(errors)
-    await Person.update(values).where(Person.id == person_id)
+    await Person.update(_columns(values)).where(Person.id == person_id)
 
 
 async def get_person(person_id: UUID) -> Person:
@@ -591,7 +600,7 @@ async def create_relationship(source_id: UUID, data: RelationshipWrite) -> UUID:
 async def update_relationship(relationship_id: UUID, data: RelationshipWrite) -> None:
     current = await get_relationship(relationship_id)
     values = await _check_relationship(current.source, data)
-    await Relationship.update(values).where(Relationship.id == relationship_id)
+    await Relationship.update(_columns(values)).where(Relationship.id == relationship_id)
 
 
 async def delete_relationship(relationship_id: UUID) -> None:
@@ -612,7 +621,7 @@ async def relationships_of(structure_id: UUID, people_ids: list[UUID]) -> list[R
     if people_ids:
         where = where | Relationship.target_person.is_in(people_ids)
     rows = await Relationship.select(
-        Relationship.all_columns(),
+        *Relationship.all_columns(),
         Relationship.source.name.as_alias("source_name"),
         Relationship.target_structure.name.as_alias("target_structure_name"),
         Relationship.target_person.first_name.as_alias("person_first_name"),

@@ -62,7 +62,7 @@ class ReferralController(Controller):
         return SentOut(sent.referral_id, f"{settings.base_url}/p/{sent.partner_token}", young)
 
     @get("/", summary="Referrals sent (box=out) or received (box=in) by my structure")
-    async def list(
+    async def list_referrals(
         self,
         actor: NamedDependency[Actor],
         box: FromQuery[str] = "out",

@@ -359,6 +359,8 @@ async def send(
                 .where(YoungPerson.id == young_person_id)
                 .first()
             )
+            if known is None:  # checked above, but gone since: say so rather than crash
+                raise NotFound("Jeune")
             channel, has_email = known["channel"], bool(known["email"])
         referral = Referral(
             young_person=young_person_id,
@@ -642,6 +644,8 @@ async def _redirect(
     )
     await child.save()
     consent = await Consent.select().where(Consent.referral == parent["id"]).first()
+    if consent is None:  # every referral is sent with one; never redirect without it
+        raise Conflict(CONSENT_REQUIRED)
     await Consent(
         referral=child.id,
         given_at=consent["given_at"],
@@ -703,7 +707,7 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
         raise Forbidden("Ce lien ne concerne pas cette orientation.")
     row = (
         await Referral.select(
-            Referral.all_columns(),
+            *Referral.all_columns(),
             Referral.from_structure.name.as_alias("from_structure_name"),
             Referral.to_structure.name.as_alias("to_structure_name"),
             Referral.to_service.name.as_alias("to_service_name"),

@@ -68,7 +68,7 @@ def _summary(row: dict[str, Any], now: datetime) -> ReferralSummary:
 
 def _query() -> Any:
     return Referral.select(
-        Referral.all_columns(),
+        *Referral.all_columns(),
         Referral.young_person.first_name.as_alias("young_first_name"),
         Referral.from_structure.name.as_alias("from_structure_name"),
         Referral.to_structure.name.as_alias("to_structure_name"),

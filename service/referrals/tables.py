@@ -39,7 +39,9 @@ class Referral(Table):
     id = UUID(primary_key=True)
     young_person = ForeignKey(YoungPerson, on_delete=OnDelete.restrict, null=False, index=True)
     # A redirection creates a new referral whose parent is the redirected one.
-    parent = ForeignKey("self", on_delete=OnDelete.set_null, null=True, default=None)
+    parent: ForeignKey["Referral"] = ForeignKey(
+        "self", on_delete=OnDelete.set_null, null=True, default=None
+    )
     from_structure = ForeignKey(Structure, on_delete=OnDelete.restrict, null=False, index=True)
     referent = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None, index=True)
     to_structure = ForeignKey(Structure, on_delete=OnDelete.restrict, null=False, index=True)
