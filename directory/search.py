@@ -171,7 +171,8 @@ def _placeholders(values: Sequence[Any]) -> str:
 
 
 def _filters_sql(need: Need, words: list[str], filters: SearchFilters) -> tuple[str, list[Any]]:
-    sql, args = "", []
+    sql = ""
+    args: list[Any] = []
     # Punctuation alone ("-", "_") folds to nothing: no need stated, not an empty clause.
     need_text = fold(need.text)
     if need.keys or need_text:
