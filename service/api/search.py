@@ -63,7 +63,7 @@ class SearchController(Controller):
                 words=words,
                 radius_km=radius_km,
                 level=level,
-                publics=public or [],
+                publics=[p for p in public or [] if p.strip()],  # "public=" filters nothing
                 on_site_only=on_site_only,
                 unconditional_only=unconditional_only,
                 page=page,

@@ -50,6 +50,20 @@ async def test_a_need_made_of_punctuation_searches_as_if_no_need_was_given(clien
     assert "Foyer des Jeunes" in page.text
 
 
+async def test_an_empty_public_filter_filters_nothing(client):
+    """`public=` (an empty value, as a script building its query may send) is no filter, as
+    on the search page, rather than an unknown public with an empty name."""
+    await f.partner("Foyer des Jeunes", VALENCE)
+    headers = await f.api_client_headers()
+    response = await client.get(
+        "/api/v1/search", params={"place": VALENCE, "public": ""}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert [hit["structure_name"] for hit in response.json()["results"]["items"]] == [
+        "Foyer des Jeunes"
+    ]
+
+
 async def test_page_numbers_are_bounded_with_a_message_naming_the_page(client):
     await f.structure("Foyer")
     headers = await f.api_client_headers()
