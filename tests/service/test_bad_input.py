@@ -188,7 +188,8 @@ async def test_search_words_are_bounded(client):
     await f.logged_in(client)
     page = await client.get("/recherche", params={"place": VALENCE, "words": "a " * 1_500})
     assert page.status_code == 400
-    assert "200 caractères au maximum." in page.text
+    # Next to the field, not only in the summary at the top.
+    assert '<p class="error" id="words-error">200 caractères au maximum.</p>' in page.text
 
 
 async def test_unsupported_methods_say_which_ones_are_allowed(client):
