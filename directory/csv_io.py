@@ -304,14 +304,31 @@ def _read_file(path: Path, spec: _Spec, problems: list[str]) -> _File | None:
             "(enregistrez-le au format « CSV UTF-8 »)."
         )
         return None
+    if (nul := text.find("\x00")) >= 0:
+        # PostgreSQL cannot store it and SQLite would cut the text there.
+        line = text.count("\n", 0, nul) + 1
+        problems.append(
+            f"{spec.file}, ligne {line} : caractère nul (U+0000) ; "
+            "le fichier est-il bien un CSV enregistré en texte ?"
+        )
+        return None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
-    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: an unterminated quote is an error, not a cell that swallows the lines after it.
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    raw_rows: list[list[str]] = []
     try:
         header = [h.strip().lower() for h in next(records, [])]
-        raw_rows = list(records)
     except csv.Error as error:
-        problems.append(f"{spec.file} : CSV illisible ({error}).")
+        problems.append(f"{spec.file}, ligne 1 : CSV illisible ({_csv_error(error)}).")
+        return None
+    try:
+        for record in records:
+            raw_rows.append(record)
+    except csv.Error as error:
+        # Lines are counted as spreadsheet rows, like the other problems of this file.
+        line = len(raw_rows) + 2
+        problems.append(f"{spec.file}, ligne {line} : CSV illisible ({_csv_error(error)}).")
         return None
     if not any(header):
         problems.append(f"{spec.file}, ligne 1 : la ligne d'en-tête (noms des colonnes) manque.")
@@ -356,6 +373,16 @@ def _read_file(path: Path, spec: _Spec, problems: list[str]) -> _File | None:
             )
         rows.append(_Row(line, cells, checked=check_rows))
     return _File(spec, rows)
+
+
+def _csv_error(error: csv.Error) -> str:
+    """The csv module's English, in the words of someone editing a spreadsheet."""
+    message = str(error)
+    if "unexpected end of data" in message:
+        return "un guillemet ouvert n'est jamais refermé"
+    if "expected after" in message:
+        return "du texte suit un guillemet fermant ; doublez les guillemets dans une valeur"
+    return message
 
 
 def _read_folder(folder: Path) -> tuple[dict[str, _File], list[str]]:

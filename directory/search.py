@@ -171,8 +171,11 @@ def _placeholders(values: Sequence[Any]) -> str:
 
 
 def _filters_sql(need: Need, words: list[str], filters: SearchFilters) -> tuple[str, list[Any]]:
-    sql, args = "", []
-    if need.keys or need.text.strip():
+    sql = ""
+    args: list[Any] = []
+    # Punctuation alone ("-", "_") folds to nothing: no need stated, not an empty clause.
+    need_text = fold(need.text)
+    if need.keys or need_text:
         clauses = []
         if need.keys:
             clauses.append(
@@ -181,9 +184,9 @@ def _filters_sql(need: Need, words: list[str], filters: SearchFilters) -> tuple[
                 + "))"
             )
             args += need.keys
-        if fold(need.text):
+        if need_text:
             clauses.append("sv.search_text LIKE {}")
-            args.append(f"%{fold(need.text)}%")
+            args.append(f"%{need_text}%")
         sql += " AND (" + " OR ".join(clauses) + ")"
     for word in words:
         sql += " AND sv.search_text LIKE {}"

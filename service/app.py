@@ -35,7 +35,10 @@ from directory.geo import AddressGeocoder
 from service import db
 from service.audit.middleware import AuditMiddleware
 from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
+from service.forms import validation_errors
 from service.headers import SwaggerWithoutInlineScript, add_security_headers
+from service.inputs import InputGuard
+from service.openapi import DocumentedErrors, StrictStructSchemaPlugin
 from service.outbox import MailWorker, courier_from_settings, wake
 from service.settings import ROOT, Settings
 from service.templating import register_template_helpers
@@ -95,7 +98,13 @@ def _place(request: Request, exc: AmbiguousPlace | UnknownPlace) -> Response:
 
 
 def _validation(request: Request, exc: ValidationException) -> Response:
-    return _error(request, 400, exc.detail, errors=exc.extra)
+    errors = validation_errors(exc.extra)
+    if errors:
+        return _error(request, 400, "Des paramètres ou des champs sont invalides.", errors=errors)
+    # No field to name: the body could not be read at all (malformed JSON, bad multipart).
+    return _error(
+        request, 400, "Le corps de la requête est illisible (JSON ou formulaire mal formé)."
+    )
 
 
 def _server_error(request: Request, exc: Exception) -> Response:
@@ -108,7 +117,21 @@ def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def _http(request: Request, exc: HTTPException) -> Response:
-    return _error(request, exc.status_code, exc.detail)
+    response = _error(request, exc.status_code, _french_detail(exc))
+    # A 405 lists the allowed methods (Allow), a 429 when to come back (Retry-After).
+    response.headers.update(exc.headers or {})
+    return response
+
+
+# Litestar's own exceptions speak English; ours already speak French.
+_ENGLISH_DETAILS = {
+    "Method Not Allowed": "Cette méthode n'est pas acceptée à cette adresse.",
+    "Request Entity Too Large": "Le corps de la requête est trop volumineux.",
+}
+
+
+def _french_detail(exc: HTTPException) -> str:
+    return _ENGLISH_DETAILS.get(exc.detail, exc.detail)
 
 
 @get("/", include_in_schema=False)
@@ -199,7 +222,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
             AuditMiddleware,
+            InputGuard(),
         ],
+        plugins=[DocumentedErrors(), StrictStructSchemaPlugin()],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.cookies_secure,

@@ -18,20 +18,53 @@ T = TypeVar("T", bound=msgspec.Struct)
 _MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"length >= 1"), "Ce champ est obligatoire."),
     (re.compile(r"length <= (\d+)"), "{0} caractères au maximum."),
+    (re.compile(r"Object contains unknown field `([^`]*)`"), "Champ inconnu « {0} »."),
+    (re.compile(r"Object missing required field `([^`]*)`"), "Champ obligatoire « {0} » absent."),
     (re.compile(r"Invalid enum value"), "Valeur non reconnue."),
+    (re.compile(r"Expected `(?:float|int)` >= (\d+(?:\.\d+)?)"), "La valeur minimale est {0}."),
+    (re.compile(r"Expected `(?:float|int)` <= (\d+(?:\.\d+)?)"), "La valeur maximale est {0}."),
     (re.compile(r"Expected `(float|int)`"), "Un nombre est attendu."),
+    (re.compile(r"Expected `str`"), "Un texte est attendu."),
+    (re.compile(r"Expected `bool`"), "Oui ou non (true ou false) est attendu."),
+    (re.compile(r"Expected `(?:object|array)`"), "Structure JSON inattendue."),
     (re.compile(r"date"), "Date attendue au format AAAA-MM-JJ."),
     (re.compile(r"uuid", re.IGNORECASE), "Choix invalide."),
     (re.compile(r"does not match"), "Format invalide."),
     (re.compile(r">= |<= "), "Valeur hors des limites."),
 ]
+# A message about a whole body names its field: "unknown field `colour`" is about `colour`.
+_FIELD_IN_MESSAGE = re.compile(r"field `([^`]*)`")
 
 
 def french(message: str) -> str:
     for pattern, text in _MESSAGES:
         if match := pattern.search(message):
-            return text.format(*match.groups())
+            return text.format(*(_french_number(group) for group in match.groups()))
     return "Valeur invalide."
+
+
+def _french_number(text: str) -> str:
+    """10000 -> '10 000' (narrow no-break space), as numbers are written in French."""
+    if not text.replace(".", "", 1).isdigit():
+        return text
+    whole, _, decimals = text.partition(".")
+    grouped = f"{int(whole):,}".replace(",", "\u202f")
+    return grouped + ("," + decimals if decimals and decimals.strip("0") else "")
+
+
+def validation_errors(extra: object) -> dict[str, str]:
+    """Litestar's validation details (a list of {key, message, source}) as one French
+    message per field, the shape every other 400 of the application has."""
+    errors: dict[str, str] = {}
+    for item in extra if isinstance(extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", ""))
+        key = str(item.get("key") or "")
+        if key in ("", "data") and (named := _FIELD_IN_MESSAGE.search(message)):
+            key = named.group(1)
+        errors[key or "corps"] = french(message)
+    return errors
 
 
 def _collect(

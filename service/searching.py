@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from directory.errors import Invalid
 from directory.gazetteer import UnknownPlace, load_gazetteer
@@ -13,21 +14,26 @@ from directory.search import SearchFilters, SearchResults, resolve_need, search
 from directory.tables import SearchRecord
 from directory.vocabulary import PUBLICS, Domain, Level
 from service.accounts.store import Actor
+from service.params import MAX_PAGE, MAX_QUERY_TEXT
 from service.referrals.stats import response_times
+
+_Text = Annotated[str, Meta(max_length=MAX_QUERY_TEXT)]
 
 
 class SearchRequest(Struct):
-    place: str = ""
-    commune: str = ""  # an exact INSEE code, as picked from a list of homonyms
-    need: str = ""
+    """Bounded like the API's query parameters (service.params), for the page's form."""
+
+    place: _Text = ""
+    commune: _Text = ""  # an exact INSEE code, as picked from a list of homonyms
+    need: _Text = ""
     domains: list[Domain] = []
-    words: str = ""
+    words: _Text = ""
     radius_km: float = 15.0
     level: Level | None = None
     publics: list[str] = []
     on_site_only: bool = False
     unconditional_only: bool = False
-    page: int = 1
+    page: Annotated[int, Meta(ge=1, le=MAX_PAGE)] = 1
 
 
 def locate(request: SearchRequest, geocoder: AddressGeocoder | None) -> Place:

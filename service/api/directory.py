@@ -34,6 +34,7 @@ from directory.vocabulary import (
     THEMATIQUES,
 )
 from service.accounts.store import Actor
+from service.params import PageNumber, QueryText
 from service.permissions import check_can_create_structure, check_can_edit
 
 
@@ -92,7 +93,7 @@ class DirectoryController(Controller):
         )
 
     @get("/communes", summary="Find communes by name, postcode or INSEE code")
-    async def communes(self, q: FromQuery[str], limit: FromQuery[int] = 10) -> list[CommuneOut]:
+    async def communes(self, q: QueryText, limit: FromQuery[int] = 10) -> list[CommuneOut]:
         gazetteer = load_gazetteer()
         found = gazetteer.find(q) or gazetteer.suggest(q, limit=limit)
         return [
@@ -113,9 +114,9 @@ class DirectoryController(Controller):
     @get("/structures", summary="List structures, filtered by words or commune")
     async def list_structures(
         self,
-        q: FromQuery[str] = "",
-        commune: FromQuery[str] = "",
-        page: FromQuery[int] = 1,
+        q: QueryText = "",
+        commune: QueryText = "",
+        page: PageNumber = 1,
         page_size: FromQuery[int] = 20,
     ) -> Page:
         return await store.list_structures(q, page, max(1, min(page_size, 100)), commune)

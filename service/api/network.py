@@ -8,8 +8,10 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
+from directory.errors import NotFound
 from graph.analyses import what_if_person_leaves
 from graph.export import to_csv_rows
+from graph.network import PERSON
 from service.network import graph_of, load_records, report
 from service.web.network import _filters, _table, csv_response, graph_response
 
@@ -40,8 +42,10 @@ class NetworkController(Controller):
         summary="What if this person left: partnerships and conventions losing their last person",
     )
     async def leaving(self, person_id: FromPath[UUID]) -> Any:
-        records = await load_records()
-        return what_if_person_leaves(graph_of(records), str(person_id))
+        graph = graph_of(await load_records())
+        if graph.nodes.get(str(person_id), {}).get("type") != PERSON:
+            raise NotFound("Personne")
+        return what_if_person_leaves(graph, str(person_id))
 
     @get("/graph/{fmt:str}", summary="The network as GraphML, GEXF (Gephi) or node-link JSON")
     async def graph(self, fmt: FromPath[str], request: Request) -> Response:

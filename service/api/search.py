@@ -13,6 +13,7 @@ from directory.geo import AddressGeocoder
 from directory.search import SearchResults
 from directory.vocabulary import Domain, Level
 from service.accounts.store import Actor
+from service.params import PageNumber, QueryText
 from service.searching import SearchRequest, run_search
 from service.settings import Settings
 
@@ -41,17 +42,17 @@ class SearchController(Controller):
         actor: NamedDependency[Actor],
         geocoder: NamedDependency[AddressGeocoder | None],
         settings: NamedDependency[Settings],
-        place: FromQuery[str] = "",
-        commune: FromQuery[str] = "",
-        need: FromQuery[str] = "",
+        place: QueryText = "",
+        commune: QueryText = "",
+        need: QueryText = "",
         domain: Annotated[list[Domain] | None, QueryParameter()] = None,
-        words: FromQuery[str] = "",
+        words: QueryText = "",
         radius_km: FromQuery[float] = 15.0,
         level: FromQuery[Level | None] = None,
         public: Annotated[list[str] | None, QueryParameter()] = None,
         on_site_only: FromQuery[bool] = False,
         unconditional_only: FromQuery[bool] = False,
-        page: FromQuery[int] = 1,
+        page: PageNumber = 1,
     ) -> SearchResponse:
         found_place, results = await run_search(
             SearchRequest(
@@ -62,10 +63,10 @@ class SearchController(Controller):
                 words=words,
                 radius_km=radius_km,
                 level=level,
-                publics=public or [],
+                publics=[p for p in public or [] if p.strip()],  # "public=" filters nothing
                 on_site_only=on_site_only,
                 unconditional_only=unconditional_only,
-                page=max(page, 1),
+                page=page,
             ),
             actor,
             geocoder,

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from directory import store
@@ -26,6 +26,7 @@ from directory.schemas import (
 from directory.tables import Person, Structure
 from service.accounts.store import Actor
 from service.forms import parse_and_check, parse_form, split_codes
+from service.params import PageNumber, QueryText
 from service.permissions import check_can_create_structure, check_can_edit
 from service.referrals.stats import response_times
 
@@ -72,7 +73,7 @@ class DirectoryPages(Controller):
 
     @get("/")
     async def index(
-        self, actor: NamedDependency[Actor], q: FromQuery[str] = "", page: FromQuery[int] = 1
+        self, actor: NamedDependency[Actor], q: QueryText = "", page: PageNumber = 1
     ) -> Template:
         listing = await store.list_structures(q, page, 30)
         return Template("structures.html", context={"actor": actor, "q": q, "listing": listing})

@@ -399,3 +399,45 @@ def test_a_failing_write_rolls_everything_back(
     assert result.exit_code != 0
     assert "disk I/O error" in result.stderr
     assert set(counts().values()) == {0}
+
+
+def test_a_nul_character_in_a_cell_is_refused(database_url: str, tmp_path: Path) -> None:
+    """SQLite would store the name cut at the NUL, PostgreSQL would refuse it mid-import."""
+    folder = tmp_path / "nul"
+    write_csv(
+        folder,
+        "structures.csv",
+        [["id", "name"], [str(uuid.uuid4()), "Foyer"], [str(uuid.uuid4()), "Foyer\x00 caché"]],
+    )
+    result = cli(database_url, "import", str(folder))
+    assert result.exit_code != 0
+    assert "structures.csv, ligne 3 : caractère nul (U+0000)" in result.stderr
+    assert counts()[Structure._meta.tablename] == 0
+
+
+def test_an_unterminated_quote_is_refused_not_swallowed(database_url: str, tmp_path: Path) -> None:
+    """An opening quote never closed used to take the rest of the file into one cell."""
+    folder = tmp_path / "quote"
+    folder.mkdir()
+    first, second = uuid.uuid4(), uuid.uuid4()
+    (folder / "structures.csv").write_text(
+        f'id,name,siret\n{first},"Foyer des Jeunes,{VALID_SIRET}\n{second},Autre,\n',
+        encoding="utf-8",
+    )
+    result = cli(database_url, "import", str(folder))
+    assert result.exit_code != 0
+    assert (
+        "structures.csv, ligne 2 : CSV illisible (un guillemet ouvert n'est jamais refermé)"
+        in result.stderr
+    )
+    assert counts()[Structure._meta.tablename] == 0
+
+    (folder / "structures.csv").write_text(
+        f'id,name\n{first},"Foyer" des Jeunes\n', encoding="utf-8"
+    )
+    stray = cli(database_url, "import", str(folder))
+    assert stray.exit_code != 0
+    assert "structures.csv, ligne 2 : CSV illisible (du texte suit un guillemet fermant" in (
+        stray.stderr
+    )
+    assert counts()[Structure._meta.tablename] == 0
