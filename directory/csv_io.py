@@ -491,7 +491,9 @@ def _fields(schema: type[msgspec.Struct]) -> tuple[msgspec.structs.FieldInfo, ..
 
 @functools.cache
 def _max_lengths(table: type[Table]) -> dict[str, int]:
-    return {c._meta.name: c.length for c in table._meta.columns if isinstance(c, Varchar)}
+    return {
+        c._meta.name: c.length for c in table._meta.columns if isinstance(c, Varchar) and c.length
+    }
 
 
 # Stand-ins for required fields whose value is wrong (and reported), so that the rest of
@@ -1039,7 +1041,7 @@ def _report(counts: dict[str, tuple[int, int, int]]) -> str:
     imported = [
         _count(sum(counts[n]), _spec(n).label)
         for n in _FILE_ORDER
-        if n in counts and sum(counts[n])
+        if n in counts and any(counts[n])
     ]
     if not imported:
         return "Import terminé : aucune ligne à importer."

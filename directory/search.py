@@ -286,7 +286,7 @@ async def search(
         partner_levels,
     )
 
-    remote_total, remote = (0, [])
+    remote_total, remote = 0, list[SearchHit]()
     if not filters.on_site_only:
         remote_total, remote = await _remote(
             commune, extra_sql, extra_args, zone_keys, allowed, partner_levels, page_size
@@ -400,8 +400,8 @@ async def _hydrate(
         service = services[service_id]
         structure = structures[service["structure"]]
         site = sites.get(found["site_id"]) if found["site_id"] else None
-        person = people_by_id.get(service["contact"]) or first_person.get(service["structure"])
-        commune = gazetteer.get(site["commune"]) if site else None
+        contact = people_by_id.get(service["contact"]) or first_person.get(service["structure"])
+        site_commune = gazetteer.get(site["commune"]) if site else None
         hits.append(
             SearchHit(
                 service_id=service_id,
@@ -421,7 +421,7 @@ async def _hydrate(
                 site_id=site["id"] if site else None,
                 site_name=site["name"] if site else "",
                 address=site["address"] if site else "",
-                commune_name=commune.name if commune else "",
+                commune_name=site_commune.name if site_commune else "",
                 postcode=site["postcode"] if site else "",
                 opening_hours=site["opening_hours"] if site else "",
                 open_now=status_now(site["opening_hours"]) if site else "",
@@ -429,7 +429,7 @@ async def _hydrate(
                 distance_km=round(found["distance"], 1) if found["distance"] is not None else None,
                 within_radius=found["within"],
                 via_zone=found["via_zone"],
-                contact=_contact(person) if person else None,
+                contact=_contact(contact) if contact else None,
                 partner_levels=[
                     LEVEL_LABELS[Level(v)]
                     for v in sorted(partner_levels.get(structure["id"], set()))

@@ -173,9 +173,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
         load_gazetteer()  # pay the loading cost at start-up, not on the first search
-        pooled = settings.database_pool and isinstance(engine, PostgresEngine)
-        if pooled:
-            await engine.start_connection_pool(min_size=1, max_size=20)
+        pooled = engine if settings.database_pool and isinstance(engine, PostgresEngine) else None
+        if pooled is not None:
+            await pooled.start_connection_pool(min_size=1, max_size=20)
         stop = asyncio.Event()
         scheduler = (
             asyncio.create_task(_remind_forever(settings, stop))
@@ -195,8 +195,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await scheduler
             if worker is not None:
                 await worker.stop()
-            if pooled:
-                await engine.close_connection_pool()
+            if pooled is not None:
+                await pooled.close_connection_pool()
 
     from service.api import api_router
     from service.web import web_handlers
