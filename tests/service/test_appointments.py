@@ -17,6 +17,7 @@ from icalendar import Calendar
 
 from service.accounts.store import Role
 from service.referrals.exchange import Rules
+from service.referrals.purge import purge
 from service.referrals.reminders import run_reminders
 from service.referrals.tables import Appointment, OutboxMessage, Referral, ReferralEvent
 from tests import factories as f
@@ -42,9 +43,9 @@ def settings(settings, tmp_path):
 class Accepted:
     """A referral sent by a Mission Locale and accepted by the partner's link."""
 
-    async def build(self, client) -> Accepted:
-        mission_locale = await f.structure("Mission Locale Valence")
-        self.advisor = await f.api_client_headers(Role.ADVISOR, of=mission_locale)
+    async def build(self, client, channel: str = "email") -> Accepted:
+        self.mission_locale = await f.structure("Mission Locale Valence")
+        self.advisor = await f.api_client_headers(Role.ADVISOR, of=self.mission_locale)
         partner = await f.structure("Foyer Jeunes Travailleurs", email="accueil@fjt.exemple.fr")
         await f.site(partner, "26362", address="5 avenue de Lyon")
         self.partner_user = await f.api_client_headers(Role.ADVISOR, of=partner)
@@ -55,7 +56,8 @@ class Accepted:
                 "first_name": "Yanis",
                 "commune": "26362",
                 "email": "yanis@exemple.fr",
-                "channel": "email",
+                "phone": "06 11 22 33 44",
+                "channel": channel,
             },
             "consent": {"given": True, "shares": ["commune"]},
         }
@@ -63,7 +65,7 @@ class Accepted:
         assert sent.status_code == 201, sent.text
         self.id = sent.json()["id"]
         self.token = sent.json()["partner_link"].rsplit("/", 1)[1]
-        self.young = sent.json()["young_person_link"].removeprefix("http://maillage.test")
+        self.young = (sent.json()["young_person_link"] or "").removeprefix("http://maillage.test")
         accepted = await client.post(
             f"/api/v1/links/{self.token}/actions", json={"transition": "accept"}
         )
@@ -107,6 +109,10 @@ async def test_partner_gives_then_changes_the_appointment(client, accepted):
     # The referent advisor reads it in the API, and was told by mail.
     seen = await client.get(f"/api/v1/referrals/{accepted.id}", headers=accepted.advisor)
     assert seen.json()["appointment"]["place"] == SLOT["place"]
+    await f.logged_in(client, Role.ADVISOR, of=accepted.mission_locale)
+    page = await client.get(f"/orientations/{accepted.id}")
+    assert "<dt>Rendez-vous</dt><dd>mercredi 6 mars 2030 à 16 h 00, 5 avenue" in page.text
+    assert "Donner un rendez-vous au jeune" not in page.text  # the partner's form only
     await mail_settled()
     kinds = await OutboxMessage.select(OutboxMessage.kind).where(
         OutboxMessage.kind == "appointment_given"
@@ -281,4 +287,25 @@ async def test_withdrawal_and_cancellation_erase_it(client, accepted, time_machi
         headers=other.advisor,
     )
     assert cancelled.status_code == 201, cancelled.text
+    assert await Appointment.count() == 0
+
+
+async def test_no_reminder_without_an_email_chosen(client, time_machine):
+    time_machine.move_to(MONDAY)
+    by_sms = await Accepted().build(client, channel="sms")
+    assert (await by_sms.give(client)).status_code == 201
+    time_machine.move_to(datetime(2030, 3, 5, 18, 0, tzinfo=PARIS))
+    assert (await run_reminders(Rules())).appointment_reminders == 0
+
+
+async def test_purge_erases_the_appointment_of_a_closed_referral(client, accepted, time_machine):
+    await accepted.give(client)
+    time_machine.move_to(datetime(2030, 3, 7, 9, 0, tzinfo=PARIS))
+    no_show = await client.post(
+        f"/api/v1/links/{accepted.token}/actions", json={"transition": "no_show"}
+    )
+    assert no_show.status_code == 201, no_show.text
+    assert await Appointment.count() == 1  # the advisor still reads what was planned
+    report = await purge(24, now=datetime(2033, 1, 1, tzinfo=PARIS))
+    assert report.anonymised == 1
     assert await Appointment.count() == 0
