@@ -13,7 +13,7 @@ from uuid import UUID
 from icalendar import Calendar, Event
 from piccolo.columns import Column
 
-from directory.errors import Conflict, Invalid
+from directory.errors import Conflict, Forbidden, Invalid
 from directory.hours import LOCAL_TIME
 from directory.store import writing
 from service import outbox
@@ -86,7 +86,7 @@ async def give(
     when nothing changed (a form sent twice), so that a retry logs nothing twice."""
     now = now or _now()
     if who.link_referral is not None and who.link_referral != referral_id:
-        raise Conflict("Ce lien ne concerne pas cette orientation.")
+        raise Forbidden("Ce lien ne concerne pas cette orientation.")
     if who.party != Party.PARTNER:
         raise Conflict("Seul le partenaire qui reçoit le jeune peut lui donner un rendez-vous.")
     starts_at = check(data, now)
