@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import httpx
 
@@ -19,13 +20,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Starts `maillage serve` with its clock moved by time-machine (ticking from `at`).
+_AT = (
+    "import sys, datetime, time_machine; "
+    "time_machine.travel(datetime.datetime.fromisoformat(sys.argv.pop(1)), tick=True).start(); "
+    "from service.cli import main; main()"
+)
+
+
 @contextmanager
-def running_server(database_url: str) -> Iterator[str]:
-    """Yields the server's base URL; stops the server whatever happens."""
+def running_server(database_url: str, at: datetime | None = None) -> Iterator[str]:
+    """Yields the server's base URL; stops the server whatever happens. With `at`, the
+    server's clock starts at that moment (for journeys that need time to pass)."""
     port = free_port()
     env = {**os.environ, "MAILLAGE_DATABASE_URL": database_url}
+    start = [sys.executable, "-m", "service.cli"]
+    if at is not None:
+        start = [sys.executable, "-c", _AT, at.isoformat()]
     server = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        [*start, "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

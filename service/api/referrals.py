@@ -11,8 +11,8 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from msgspec import Struct
 
 from service.accounts.store import Actor
-from service.referrals import exchange, inbox
-from service.referrals.schemas import Action, ReferralCreate, ReferralRead
+from service.referrals import appointments, exchange, inbox
+from service.referrals.schemas import Action, AppointmentIn, ReferralCreate, ReferralRead
 from service.referrals.stats import ResponseTimes, response_times
 from service.settings import Settings
 
@@ -102,6 +102,25 @@ class ReferralController(Controller):
         await exchange.act(referral_id, data, who, settings.referral_rules)
         return await exchange.read(referral_id, who)
 
+    @post(
+        "/{referral_id:uuid}/appointment",
+        summary="Give or change the young person's appointment (receiving partner)",
+        description=(
+            "On an accepted referral. `date` and `time` are Paris wall-clock; a past moment "
+            "is refused (400, the field named). `bring` may never ask for an identity "
+            "document: no paper may be required of the young person (400)."
+        ),
+    )
+    async def give_appointment(
+        self,
+        referral_id: FromPath[UUID],
+        data: JSONBody[AppointmentIn],
+        actor: NamedDependency[Actor],
+    ) -> ReferralRead:
+        who = await exchange.who_for_user(actor, referral_id)
+        await appointments.give(referral_id, data, who)
+        return await exchange.read(referral_id, who)
+
     @post("/{referral_id:uuid}/partner-link", summary="Send the partner a fresh link")
     async def renew_link(
         self,
@@ -151,4 +170,20 @@ class LinkController(Controller):
     ) -> ReferralRead:
         who, referral_id = await exchange.who_for_link(token)
         await exchange.act(referral_id, data, who, settings.referral_rules)
+        return await exchange.read(referral_id, who)
+
+    @post(
+        "/{token:str}/appointment",
+        summary="Give or change the young person's appointment (partner link)",
+        description=(
+            "On an accepted referral. `date` and `time` are Paris wall-clock; a past moment "
+            "is refused (400, the field named). `bring` may never ask for an identity "
+            "document: no paper may be required of the young person (400)."
+        ),
+    )
+    async def give_appointment(
+        self, token: FromPath[str], data: JSONBody[AppointmentIn]
+    ) -> ReferralRead:
+        who, referral_id = await exchange.who_for_link(token)
+        await appointments.give(referral_id, data, who)
         return await exchange.read(referral_id, who)

@@ -592,6 +592,7 @@ async def act(
         elif target == Status.CANCELLED:
             # A cancelled referral, even one sent by mistake, is no one's business any more.
             await _revoke_partner_links([referral_id], now)
+            await appointments.erase([referral_id])
         if action.transition == Transition.REDIRECT:
             assert action.redirect_to_structure_id is not None
             child_id, child_token = await _redirect(row, action, now, rules)
@@ -619,6 +620,7 @@ async def _erase_shared(referral_ids: list[UUID], now: datetime) -> None:
         Consent.referral.is_in(referral_ids) & Consent.withdrawn_at.is_null()
     )
     await _revoke_partner_links(referral_ids, now)
+    await appointments.erase(referral_ids)
 
 
 async def _redirect(
@@ -775,6 +777,7 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
         private_note=row["private_note"] if advisor else "",
         allowed=allowed(Status(row["status"]), who.party),
         events=[_event_view(e, who.party, partner_may_see) for e in events],
+        appointment=await appointments.of(referral_id, now),
     )
 
 
@@ -823,3 +826,7 @@ async def referent_of(referral_id: UUID) -> dict[str, Any] | None:
     if row is None or row["referent"] is None:
         return None
     return await User.select(User.name, User.email).where(User.id == row["referent"]).first()
+
+
+# The appointment module builds on this one (events, links); imported last to avoid a cycle.
+from service.referrals import appointments  # noqa: E402

@@ -84,6 +84,8 @@ class Transition(StrEnum):
     # The young person's own word; the state does not change, the advisor is told.
     WENT = "went"
     COULD_NOT_GO = "could_not_go"
+    # The partner gives (or changes) an appointment: no state change, an event all the same.
+    APPOINTMENT = "appointment"
 
     @property
     def label(self) -> str:
@@ -107,6 +109,7 @@ TRANSITION_LABELS = {
     Transition.EXPIRE: "Expirer",
     Transition.WENT: "J'y suis allé·e",
     Transition.COULD_NOT_GO: "Je n'ai pas pu y aller",
+    Transition.APPOINTMENT: "Donner un rendez-vous",
 }
 
 

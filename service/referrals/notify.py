@@ -126,7 +126,10 @@ async def referral_context(referral_id: UUID) -> dict[str, Any]:
         if contact_id
         else None
     )
+    from service.referrals.appointments import context as appointment_context
+
     return {
+        **await appointment_context(referral_id),
         "version": row["version"],
         "status": row["status"],
         "domain": row["domain"],

@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from service.referrals.tables import (
     AccessLink,
+    Appointment,
     Consent,
     IdempotencyKey,
     OutboxMessage,
@@ -23,6 +24,7 @@ APP_CONFIG = AppConfig(
         Consent,
         ReferralEvent,
         AccessLink,
+        Appointment,
         OutboxMessage,
         IdempotencyKey,
     ],

@@ -12,6 +12,7 @@ from uuid import UUID
 from directory.store import writing
 from service.audit import store as audit
 from service.outbox import erase_mail
+from service.referrals import appointments
 from service.referrals.machine import OPEN
 from service.referrals.tables import AccessLink, Referral, ReferralEvent, YoungPerson
 
@@ -147,6 +148,7 @@ async def _erase(erasure: Erasure, now: datetime) -> None:
             ReferralEvent.referral.is_in(ids)
         )
         await AccessLink.delete().where(AccessLink.referral.is_in(ids))
+        await appointments.erase(ids)
         await erase_mail(ids, now)
         for referral_id in ids:
             await audit.record(

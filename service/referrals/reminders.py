@@ -16,7 +16,7 @@ from directory.hours import LOCAL_TIME
 from directory.store import writing
 from service import outbox
 from service.accounts.tables import User
-from service.referrals import exchange
+from service.referrals import appointments, exchange
 from service.referrals.calendar import subtract_working_days
 from service.referrals.exchange import Rules, Who, _new_link
 from service.referrals.machine import Party, Status, Transition
@@ -31,13 +31,17 @@ class RemindReport:
     expired: int = 0
     conventions_expiring: int = 0
     referents_left: int = 0
+    appointment_reminders: int = 0
+    appointment_questions: int = 0
 
     def describe(self) -> str:
         return (
             f"{self.reminders} relance(s) aux partenaires, {self.overdue_notices} avis de retard "
             f"aux conseillers et coordinateurs, {self.expired} orientation(s) expirée(s), "
             f"{self.conventions_expiring} avis de fin de convention, "
-            f"{self.referents_left} avis de départ de référent·e."
+            f"{self.referents_left} avis de départ de référent·e, "
+            f"{self.appointment_reminders} rappel(s) de rendez-vous aux jeunes, "
+            f"{self.appointment_questions} question(s) « le jeune est-il venu ? » aux partenaires."
         )
 
 
@@ -72,6 +76,9 @@ async def run_reminders(
             report.overdue_notices += await _tell_overdue(row, stage, day, now)
         elif now >= subtract_working_days(due, 1):  # the working day before
             report.reminders += await _remind_partner(row, "before", stage, day, rules, now)
+    report.appointment_reminders, report.appointment_questions = await appointments.remind(
+        rules, now
+    )
     from service.convention_watch import watch_conventions
 
     report.conventions_expiring, report.referents_left = await watch_conventions(

@@ -115,8 +115,31 @@ class ReferralRead(Struct):
     private_note: str
     allowed: list[Transition]
     events: list[EventRead]
+    appointment: AppointmentRead | None = None
 
 
 class Created(Struct):
     id: UUID
     status: Status
+
+
+class AppointmentIn(Struct, forbid_unknown_fields=True):
+    """A meeting given to the young person; date and time are Paris wall-clock."""
+
+    date: Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$", description="AAAA-MM-JJ")]
+    time: Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")]
+    place: Annotated[str, Meta(min_length=1, max_length=300)]
+    ask_for: Annotated[str, Meta(max_length=120)] = ""
+    # What to bring: never an identity document (unconditional welcome).
+    bring: Annotated[str, Meta(max_length=1000)] = ""
+
+
+class AppointmentRead(Struct):
+    starts_at: datetime
+    # « lundi 7 décembre 2026 à 14 h 30 », Paris time.
+    when: str
+    place: str
+    ask_for: str
+    bring: str
+    # The time has passed: the partner is asked whether the young person came.
+    passed: bool

@@ -99,6 +99,19 @@ class ReferralEvent(Table, tablename="referral_event"):
     private = Boolean(default=False)
 
 
+class Appointment(Table):
+    """The meeting a partner gives the young person on an accepted referral: personal
+    data, erased with the referral's shared data (withdrawal, cancellation, purge)."""
+
+    id = UUID(primary_key=True)
+    referral = ForeignKey(Referral, on_delete=OnDelete.cascade, null=False, unique=True)
+    starts_at = Timestamptz()
+    place = Varchar(length=300)
+    ask_for = Varchar(length=120, default="")
+    bring = Text(default="")
+    set_at = Timestamptz()
+
+
 class AccessLink(Table, tablename="referral_link"):
     """A personal link for one party of one referral; only a hash of its token is kept."""
 

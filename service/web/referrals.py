@@ -11,18 +11,20 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from directory import store
 from directory.errors import Conflict, Invalid
 from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
+from directory.hours import LOCAL_TIME
 from directory.tables import Structure
 from directory.vocabulary import Domain
 from service.accounts.store import Actor
 from service.audit import store as audit
 from service.forms import french
-from service.referrals import exchange, inbox
+from service.referrals import appointments, exchange, inbox
 from service.referrals.idempotency import Once
 from service.referrals.machine import (
     CANCEL_REASONS,
@@ -33,7 +35,13 @@ from service.referrals.machine import (
     Party,
     Transition,
 )
-from service.referrals.schemas import AGE_RANGES, SHAREABLE, Action, ReferralCreate
+from service.referrals.schemas import (
+    AGE_RANGES,
+    SHAREABLE,
+    Action,
+    AppointmentIn,
+    ReferralCreate,
+)
 from service.referrals.tables import Referral
 from service.settings import Settings
 
@@ -266,6 +274,14 @@ class ReferralPages(Controller):
             partner_link=f"{settings.base_url}/p/{token}",
         )
 
+    @post("/orientations/{referral_id:uuid}/rendez-vous")
+    async def give_appointment(
+        self, referral_id: FromPath[UUID], request: Request, actor: NamedDependency[Actor]
+    ) -> Template | Redirect:
+        who = await exchange.who_for_user(actor, referral_id)
+        base = f"/orientations/{referral_id}"
+        return await self._give_appointment(referral_id, who, request, base, actor)
+
     # ---- personal links --------------------------------------------------------------------
 
     # Partners (/p/) and young people (/j/) follow their personal link: the token, not
@@ -286,7 +302,64 @@ class ReferralPages(Controller):
         base = _link_base(request, token)
         return await self._act(referral_id, who, request, settings, base, None)
 
+    @post("/p/{token:str}/rendez-vous")
+    async def link_give_appointment(
+        self, token: FromPath[str], request: Request
+    ) -> Template | Redirect:
+        who, referral_id = await exchange.who_for_link(token)
+        return await self._give_appointment(referral_id, who, request, f"/p/{token}", None)
+
+    @get("/j/{token:str}/rendez-vous.ics")
+    async def appointment_ics(self, token: FromPath[str]) -> Response[bytes]:
+        """The young person's appointment, to add to their phone's calendar."""
+        who, referral_id = await exchange.who_for_link(token)
+        referral = await exchange.read(referral_id, who)
+        if referral.appointment is None or not referral.status.is_open:
+            raise NotFoundException("Aucun rendez-vous n'est fixé pour cette orientation.")
+        body = appointments.ics(
+            referral.appointment, referral_id, f"Rendez-vous chez {referral.to_structure_name}"
+        )
+        return Response(
+            body,
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="rendez-vous.ics"'},
+        )
+
     # ---- shared ----------------------------------------------------------------------------
+
+    async def _give_appointment(
+        self, referral_id: UUID, who: exchange.Who, request: Request, base: str, actor: Actor | None
+    ) -> Template | Redirect:
+        """The partner's appointment form: POST, then redirect to the page (a reload does
+        not post again, and the same form sent twice changes nothing the second time)."""
+        form = await request.form()
+        values = {
+            k: str(form.get(k, "")).strip() for k in ("date", "time", "place", "ask_for", "bring")
+        }
+        try:
+            data = msgspec.convert(values, AppointmentIn, strict=False)
+            await appointments.give(referral_id, data, who)
+        except msgspec.ValidationError as error:
+            field = str(error).rsplit("$.", 1)[-1].rstrip("`")
+            errors = {field: _APPOINTMENT_FIELDS.get(field, french(str(error)))}
+            return await self._referral_page(
+                referral_id, who, actor, base, errors=errors, status=400, appointment_form=values
+            )
+        except Invalid as error:
+            return await self._referral_page(
+                referral_id,
+                who,
+                actor,
+                base,
+                errors=error.errors,
+                status=400,
+                appointment_form=values,
+            )
+        except Conflict as error:
+            return await self._referral_page(
+                referral_id, who, actor, base, errors={"form": str(error)}, status=409
+            )
+        return Redirect(f"{base}?fait=rendez-vous", status_code=303)
 
     async def _act(
         self,
@@ -335,6 +408,7 @@ class ReferralPages(Controller):
         open_action: str = "",
         just_sent: bool = False,
         young_link: str = "",
+        appointment_form: dict[str, str] | None = None,
     ) -> Template:
         referral = await exchange.read(referral_id, who)
         structures: list[dict[str, Any]] = []
@@ -375,6 +449,8 @@ class ReferralPages(Controller):
                 "open_action": open_action,
                 "trail": trail,
                 "transition_labels": TRANSITION_LABELS,
+                "appointment_form": appointment_form or _appointment_values(referral),
+                "no_papers": appointments.NO_PAPERS,
             },
             status_code=status,
         )
@@ -407,6 +483,31 @@ async def _links_just_sent(
             if by_sms and remembered.young_person_token
             else ""
         ),
+    }
+
+
+# What each appointment field needs, when its shape is wrong (msgspec says it in English).
+_APPOINTMENT_FIELDS = {
+    "date": "Indiquez la date du rendez-vous (jour, mois, année).",
+    "time": "Indiquez l'heure du rendez-vous, par exemple 14:30.",
+    "place": "Indiquez le lieu du rendez-vous (300 caractères au plus).",
+    "ask_for": "« Qui demander » tient en 120 caractères au plus.",
+    "bring": "« À apporter » tient en 1 000 caractères au plus.",
+}
+
+
+def _appointment_values(referral: Any) -> dict[str, str]:
+    """The appointment form, filled with the current appointment to change it."""
+    found = referral.appointment
+    if found is None:
+        return {}
+    local = found.starts_at.astimezone(LOCAL_TIME)
+    return {
+        "date": local.date().isoformat(),
+        "time": local.strftime("%H:%M"),
+        "place": found.place,
+        "ask_for": found.ask_for,
+        "bring": found.bring,
     }
 
 
