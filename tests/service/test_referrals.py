@@ -8,6 +8,7 @@ import email
 import email.policy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -439,6 +440,18 @@ async def test_response_times_are_plain_phrases_counting_the_unanswered(client, 
         sent = await _send(client, t)
         await _link_act(client, sent["token"], "accept")
     await _link_act(client, first["token"], "acknowledge")
+    times = (
+        await client.get(f"/api/v1/structures/{t.partner}/response-times", headers=t.advisor)
+    ).json()
+    # Sent a moment ago, still within its acknowledgement deadline: not late, not counted.
+    assert times["count"] == 3
+    assert times["answer"] == "Répond en général en moins d'un jour ouvré (3 orientations)."
+
+    # The same referral once its acknowledgement deadline has passed, still unanswered.
+    sent_at = datetime.now(UTC) - timedelta(days=15)
+    await Referral.update(
+        {Referral.sent_at: sent_at, Referral.acknowledge_due: sent_at + timedelta(days=3)}
+    ).where(Referral.id == UUID(first["id"]))
     times = (
         await client.get(f"/api/v1/structures/{t.partner}/response-times", headers=t.advisor)
     ).json()
