@@ -405,6 +405,23 @@ async def test_wandering_alert_after_three_referrals_without_acceptance(client, 
     assert len((await client.get("/api/v1/referrals/alerts", headers=coordinator)).json()) == 1
 
 
+async def test_a_homonym_structure_is_not_a_bounce_but_the_same_one_is(client, t):
+    homonym = await f.structure("Foyer Jeunes Travailleurs")  # same name, another town
+    await f.site(homonym, "26281")
+    first = await _send(client, t)
+    young_person_id = (
+        await client.get(f"/api/v1/referrals/{first['id']}", headers=t.advisor)
+    ).json()["young_person_id"]
+    await _link_act(client, first["token"], "decline", reason="no_capacity")
+    again = {"young_person": None, "young_person_id": young_person_id, "to_service_id": None}
+    await _send(client, t, to_structure_id=str(homonym), **again)
+    assert (await client.get("/api/v1/referrals/alerts", headers=t.advisor)).json() == []
+
+    await _send(client, t, **again)  # back to the first Foyer
+    [alert] = (await client.get("/api/v1/referrals/alerts", headers=t.advisor)).json()
+    assert "bounce_back" in alert["kinds"]
+
+
 async def test_sending_to_an_inactive_structure_is_refused(client, t):
     await Structure.update({Structure.status: "closed"}).where(Structure.id == t.partner)
     response = await client.post("/api/v1/referrals", json=_body(t), headers=t.advisor)
