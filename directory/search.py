@@ -90,10 +90,10 @@ def heading(
             text += f", et {beyond} plus loin dont la zone couvre {commune_name}"
         return text
     if beyond:
-        them = "voici celui" if beyond == 1 else f"voici les {beyond}"
+        them = "voici celui, plus loin," if beyond == 1 else f"voici les {beyond}, plus loin,"
         return (
             f"Aucun partenaire pour {need} à moins de {radius} de {commune_name} ; "
-            f"{them} dont la zone couvre {commune_name}, plus loin"
+            f"{them} dont la zone couvre {commune_name}"
         )
     return f"Aucun partenaire sur place pour {need} à moins de {radius} de {commune_name}"
 

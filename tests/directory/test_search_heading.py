@@ -31,7 +31,7 @@ async def _far_health_service() -> tuple:
 def test_heading_says_none_is_near_when_only_zones_reach():
     assert heading(["Santé mentale"], "Die", 15.0, 0, 2) == (
         "Aucun partenaire pour Santé mentale à moins de 15 km de Die ; "
-        "voici les 2 dont la zone couvre Die, plus loin"
+        "voici les 2, plus loin, dont la zone couvre Die"
     )
     assert heading(["Logement"], "Die", 15.0, 3, 1) == (
         "3 partenaires pour Logement à moins de 15 km de Die, "
@@ -63,10 +63,11 @@ async def test_a_service_reached_through_its_zone_is_listed_once_and_said_far(cl
     assert page.status_code == 200
     title = re.search(r'<h2 id="results-title">(.*?)</h2>', page.text, re.S)
     assert title and "Aucun partenaire pour Santé mentale à moins de 15 km de Die" in title[1]
-    assert "voici celui dont la zone couvre Die" in title[1]
+    assert "voici celui, plus loin, dont la zone couvre Die" in title[1]
     assert page.text.count('id="hit-') == 1
     assert "À distance (" not in page.text
-    assert "Plus loin que 15 km, mais Die est dans leur zone" in page.text
+    # The heading already says they are all further away: no second title says it again.
+    assert "Plus loin que 15 km" not in page.text
 
 
 async def test_near_and_far_services_are_grouped_apart(client):
