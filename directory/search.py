@@ -63,6 +63,41 @@ class Need(Struct):
     labels: list[str]
 
 
+def need_domains(need: Need) -> list[str]:
+    """The domains a need names, directly or through one of their thematiques, in order."""
+    found: list[str] = []
+    for key in need.keys:
+        if key.startswith("d:"):
+            found.append(key[2:])
+        elif key.startswith("t:"):
+            found.extend(d.value for d, ths in DOMAIN_THEMATIQUES.items() if key[2:] in ths)
+    return list(dict.fromkeys(found))
+
+
+def heading(
+    need_labels: Sequence[str], commune_name: str, radius_km: float, within: int, beyond: int
+) -> str:
+    """Say what the list is: partners within the radius, or only partners whose zone covers
+    the commune from further away (« aucun à moins de 15 km ; voici ceux dont la zone… »)."""
+    need = ", ".join(need_labels) if need_labels else "tout besoin"
+    radius = f"{radius_km:g} km"
+    if within:
+        text = (
+            f"{within} partenaire{'s' if within > 1 else ''} pour {need} "
+            f"à moins de {radius} de {commune_name}"
+        )
+        if beyond:
+            text += f", et {beyond} plus loin dont la zone couvre {commune_name}"
+        return text
+    if beyond:
+        them = "voici celui, plus loin," if beyond == 1 else f"voici les {beyond}, plus loin,"
+        return (
+            f"Aucun partenaire pour {need} à moins de {radius} de {commune_name} ; "
+            f"{them} dont la zone couvre {commune_name}"
+        )
+    return f"Aucun partenaire sur place pour {need} à moins de {radius} de {commune_name}"
+
+
 def resolve_need(text: str, domains: Sequence[Domain] = ()) -> Need:
     """Turn what the advisor typed into domain / thematique keys; unknown words stay words
     matched against the services' text."""
@@ -115,6 +150,7 @@ class SearchHit(Struct):
     service_name: str
     description: str
     domains: list[str]
+    domain_values: list[str]
     thematiques: list[str]
     publics: list[str]
     conditions: str
@@ -140,6 +176,9 @@ class SearchHit(Struct):
     partner_levels: list[str]
     # Filled by the referral exchange: how this partner usually answers, as a phrase.
     response_times: str = ""
+    # The domain a referral to this service is for, from the need typed: it pre-selects the
+    # referral form's domain ('' when the need names none of the service's domains).
+    referral_domain: str = ""
 
 
 class SearchResults(Struct):
@@ -153,6 +192,12 @@ class SearchResults(Struct):
     items: list[SearchHit]
     remote_total: int
     remote: list[SearchHit]
+    # Of `total`: services with a site within the radius, and services beyond it that are
+    # listed only because their eligibility zone covers the commune.
+    within_total: int = 0
+    beyond_total: int = 0
+    # What the list is, in one sentence, so that a far service is never presented as near.
+    heading: str = ""
 
 
 _ZONE_BASE = """
@@ -288,9 +333,21 @@ async def search(
 
     remote_total, remote = 0, list[SearchHit]()
     if not filters.on_site_only:
+        # A service already listed on site (it also works remotely) is listed once.
         remote_total, remote = await _remote(
-            commune, extra_sql, extra_args, zone_keys, allowed, partner_levels, page_size
+            extra_sql,
+            extra_args,
+            zone_keys,
+            allowed,
+            partner_levels,
+            page_size,
+            exclude=set(best),
         )
+    wanted = need_domains(need)
+    for hit in items + remote:
+        hit.referral_domain = next((d for d in wanted if d in hit.domain_values), "")
+    within_total = sum(1 for found in best.values() if found["within"])
+    beyond_total = len(best) - within_total
     return SearchResults(
         commune=commune.insee,
         commune_name=commune.name,
@@ -302,6 +359,9 @@ async def search(
         items=items,
         remote_total=remote_total,
         remote=remote,
+        within_total=within_total,
+        beyond_total=beyond_total,
+        heading=heading(need.labels, commune.name, radius_km, within_total, beyond_total),
     )
 
 
@@ -313,13 +373,13 @@ def _zone_codes(commune: Commune) -> list[str]:
 
 
 async def _remote(
-    commune: Commune,
     extra_sql: str,
     extra_args: list[Any],
     zone_keys: list[str],
     allowed: set[str] | None,
     partner_levels: dict[UUID, set[str]],
     limit: int,
+    exclude: set[str],
 ) -> tuple[int, list[SearchHit]]:
     """Remote services open to the commune: no zone stated, or a zone that covers it."""
     # Driven by the "r:" keys: only remote services open to this commune are read.
@@ -335,6 +395,7 @@ async def _remote(
     rows = await Service.raw(sql, *remote_keys, True, *extra_args)
     if allowed is not None:
         rows = [r for r in rows if r["structure_id"] in allowed]
+    rows = [r for r in rows if r["service_id"] not in exclude]
     chosen = [
         (
             UUID(r["service_id"]),
@@ -408,6 +469,7 @@ async def _hydrate(
                 service_name=service["name"],
                 description=service["description"],
                 domains=[DOMAIN_LABELS[Domain(d)] for d in service["domains"]],
+                domain_values=list(service["domains"]),
                 thematiques=[THEMATIQUES.get(t, t) for t in service["thematiques"]],
                 publics=[PUBLICS.get(p, p) for p in service["publics"]],
                 conditions=service["conditions"],

@@ -94,6 +94,9 @@ def _place(request: Request, exc: AmbiguousPlace | UnknownPlace) -> Response:
     if isinstance(exc, AmbiguousPlace):
         candidates = [{"insee": c.insee, "label": c.label} for c in exc.candidates]
         return _error(request, 400, str(exc), candidates=candidates)
+    if exc.suggestions:
+        suggestions = [{"insee": c.insee, "label": c.label} for c in exc.suggestions]
+        return _error(request, 400, str(exc), candidates=suggestions)
     return _error(request, 400, str(exc))
 
 

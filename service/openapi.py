@@ -27,7 +27,8 @@ class Candidate(Struct):
 
 class ErrorBody(Struct):
     """Every 4xx of the API: `detail` says what is wrong in French; `errors` names each
-    faulty field or parameter; `candidates` lists homonym communes for an ambiguous place."""
+    faulty field or parameter; `candidates` lists homonym communes for an ambiguous place,
+    or communes with a close name for an unknown one ("valance" -> Valence)."""
 
     status_code: int
     detail: str

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated
+from uuid import UUID
 
 from msgspec import Meta, Struct
 
 from directory.errors import Invalid
-from directory.gazetteer import UnknownPlace, load_gazetteer
+from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder, Place, locate_place
 from directory.search import SearchFilters, SearchResults, resolve_need, search
-from directory.tables import SearchRecord
+from directory.tables import SearchRecord, Site
 from directory.vocabulary import PUBLICS, Domain, Level
 from service.accounts.store import Actor
 from service.params import MAX_PAGE, MAX_QUERY_TEXT
@@ -48,6 +49,15 @@ def locate(request: SearchRequest, geocoder: AddressGeocoder | None) -> Place:
     return locate_place(request.place, gazetteer, geocoder)
 
 
+async def home_departements(structure_id: UUID | None) -> set[str]:
+    """Départements where the actor's structure has a site: where its young people live."""
+    if structure_id is None:
+        return set()
+    rows = await Site.select(Site.commune).where(Site.structure == structure_id)
+    gazetteer = load_gazetteer()
+    return {c.departement for r in rows if (c := gazetteer.get(r["commune"])) is not None}
+
+
 async def run_search(
     request: SearchRequest,
     actor: Actor,
@@ -59,7 +69,13 @@ async def run_search(
     if not 1 <= request.radius_km <= 200:
         raise Invalid({"radius_km": "Le rayon va de 1 à 200 km."})
     # An address lookup goes to a synchronous geopy geocoder: keep the loop free.
-    place = await asyncio.to_thread(locate, request, geocoder)
+    try:
+        place = await asyncio.to_thread(locate, request, geocoder)
+    except AmbiguousPlace as error:
+        # "Valence": the advisor most likely means the one in their own département.
+        home = await home_departements(actor.structure_id)
+        error.candidates.sort(key=lambda c: c.departement not in home)
+        raise AmbiguousPlace(error.query, error.candidates) from None
     need = resolve_need(request.need, request.domains)
     results = await search(
         place.commune,

@@ -9,6 +9,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from directory.gazetteer import load_gazetteer
 from directory.hours import LOCAL_TIME, status_now, week_table
+from directory.hours import describe as describe_hours
 from directory.schemas import STRUCTURE_KINDS
 from directory.validation import display_phone
 from directory.vocabulary import (
@@ -78,6 +79,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
             "relationship_kind": lambda v: RelationshipKind(v).label if v else "",
             "status": lambda v: StructureStatus(v).label if v else "",
             "week": week_table,
+            "hours_text": describe_hours,
             "open_now": status_now,
             "km": km,
             "zone": zone_label,

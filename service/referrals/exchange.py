@@ -39,6 +39,7 @@ from service.referrals.machine import (
     rule_for,
 )
 from service.referrals.notify import announce_referral, announce_transition
+from service.referrals.phrases import PARTNER_LINK_LABEL, REDIRECTION_LABEL, event_sentence
 from service.referrals.schemas import (
     Action,
     EventRead,
@@ -159,7 +160,7 @@ async def who_for_link(token: str) -> tuple[Who, UUID]:
         # The young person's one link follows their path: after a redirection it opens
         # the referral they are sent to now, never the structure that passed them on.
         referral_id = (await chain(referral_id))[-1]
-    label = "Partenaire (lien personnel)" if party == Party.PARTNER else "Le jeune"
+    label = PARTNER_LINK_LABEL if party == Party.PARTNER else "Le jeune"
     return Who(party=party, link_referral=referral_id, label=label), referral_id
 
 
@@ -657,7 +658,7 @@ async def _redirect(
     await _event(
         child.id,
         now,
-        Who(Party.PARTNER, label="Réorientation"),
+        Who(Party.PARTNER, label=REDIRECTION_LABEL),
         Transition.SEND,
         Status.DRAFT,
         Status.SENT,
@@ -776,7 +777,9 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
         decline_reason=row["decline_reason"] if who.party != Party.YOUNG_PERSON else "",
         private_note=row["private_note"] if advisor else "",
         allowed=allowed(Status(row["status"]), who.party),
-        events=[_event_view(e, who.party, partner_may_see) for e in events],
+        events=[
+            _event_view(e, who.party, partner_may_see, row["to_structure_name"]) for e in events
+        ],
         appointment=await appointments.of(referral_id, now),
     )
 
@@ -798,7 +801,9 @@ def _young_view(
     return view
 
 
-def _event_view(event: dict[str, Any], party: Party, partner_may_see: bool) -> EventRead:
+def _event_view(
+    event: dict[str, Any], party: Party, partner_may_see: bool, partner_name: str
+) -> EventRead:
     # Notes are free text and may name the young person: a partner reads them only while
     # it works on the referral.
     hidden = (
@@ -813,6 +818,12 @@ def _event_view(event: dict[str, Any], party: Party, partner_may_see: bool) -> E
         actor_label=event["actor_label"],
         transition=event["transition"],
         transition_label=Transition(event["transition"]).label,
+        sentence=event_sentence(
+            Transition(event["transition"]),
+            event["actor_kind"],
+            event["actor_label"],
+            partner_name,
+        ),
         from_status=event["from_status"],
         to_status=event["to_status"],
         reason=reason,

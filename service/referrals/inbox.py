@@ -31,6 +31,7 @@ class ReferralSummary(Struct):
     from_structure_name: str
     to_structure_name: str
     referent_name: str
+    to_structure_id: UUID
     sent_at: datetime | None
     acknowledge_due: datetime | None
     answer_due: datetime | None
@@ -58,6 +59,7 @@ def _summary(row: dict[str, Any], now: datetime) -> ReferralSummary:
         from_structure_name=row["from_structure_name"],
         to_structure_name=row["to_structure_name"],
         referent_name=row["referent_name"] or "",
+        to_structure_id=row["to_structure"],
         sent_at=row["sent_at"],
         acknowledge_due=row["acknowledge_due"],
         answer_due=row["answer_due"],
@@ -136,10 +138,12 @@ def wandering(referrals: list[ReferralSummary], now: datetime) -> tuple[list[str
     if len(recent) >= WANDERING_COUNT and not any(r.status in accepted_states for r in recent):
         kinds.append("many_without_acceptance")
         messages.append(f"{len(recent)} orientations en 90 jours sans qu'aucune soit acceptée.")
-    seen: dict[str, int] = {}
-    for r in referrals:
-        seen[r.to_structure_name] = seen.get(r.to_structure_name, 0) + 1
-    bounced = sorted(name for name, count in seen.items() if count > 1)
+    # By the structure's id: two homonym structures ("Foyer Jeunes Travailleurs" in two
+    # towns) are two offices, and a return after the window is not a bounce.
+    tries: dict[UUID, list[ReferralSummary]] = {}
+    for r in recent:
+        tries.setdefault(r.to_structure_id, []).append(r)
+    bounced = sorted({tried[-1].to_structure_name for tried in tries.values() if len(tried) > 1})
     if bounced:
         kinds.append("bounce_back")
         messages.append("Renvoyé·e vers une structure déjà essayée : " + ", ".join(bounced) + ".")

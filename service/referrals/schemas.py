@@ -74,6 +74,8 @@ class EventRead(Struct):
     actor_label: str
     transition: Transition
     transition_label: str
+    # The event as a sentence naming who did what ("Le Foyer a accusé réception").
+    sentence: str
     from_status: Status
     to_status: Status
     reason: str

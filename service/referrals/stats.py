@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from msgspec import Struct
@@ -21,12 +22,15 @@ class ResponseTimes(Struct):
     count: int
 
 
-def _observation(
-    sent: datetime, event: datetime | None, closed: datetime | None, now: datetime
-) -> Observation:
+def _observation(row: dict[str, Any], event: datetime | None, now: datetime) -> Observation | None:
+    """None for a referral still within its acknowledgement deadline and without the
+    event: it is not late, so it is not "without an answer to date" either."""
     if event is not None:
-        return Observation(working_days_between(sent, event), True)
-    return Observation(working_days_between(sent, closed or now), False)
+        return Observation(working_days_between(row["sent_at"], event), True)
+    closed, due = row["closed_at"], row["acknowledge_due"]
+    if closed is None and due is not None and now < due:
+        return None
+    return Observation(working_days_between(row["sent_at"], closed or now), False)
 
 
 async def response_times(
@@ -43,17 +47,16 @@ async def response_times(
         Referral.acknowledged_at,
         Referral.answered_at,
         Referral.closed_at,
+        Referral.acknowledge_due,
     ).where(Referral.to_structure.is_in(ids) & Referral.sent_at.is_not_null())
     acknowledge: dict[UUID, list[Observation]] = {}
     answer: dict[UUID, list[Observation]] = {}
     for row in rows:
         key = row["to_structure"]
-        acknowledge.setdefault(key, []).append(
-            _observation(row["sent_at"], row["acknowledged_at"], row["closed_at"], now)
-        )
-        answer.setdefault(key, []).append(
-            _observation(row["sent_at"], row["answered_at"], row["closed_at"], now)
-        )
+        for figure, event in ((acknowledge, row["acknowledged_at"]), (answer, row["answered_at"])):
+            observations = figure.setdefault(key, [])
+            if (observation := _observation(row, event, now)) is not None:
+                observations.append(observation)
     return {
         key: ResponseTimes(
             acknowledge=describe(response_figure(acknowledge[key]), "accuser réception"),

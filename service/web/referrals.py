@@ -113,6 +113,15 @@ def _referral_form(form: Any, structure_id: str) -> ReferralCreate:
     return data
 
 
+def _service_domains(target: Any, service_id: object) -> list[str]:
+    """The domains a referral to this service can be for: the service's own, or every
+    domain when no service (or one without domains) is chosen."""
+    for service in target.services:
+        if str(service.id) == str(service_id or "") and service.domains:
+            return [str(d) for d in service.domains]
+    return [d.value for d in Domain]
+
+
 class ReferralPages(Controller):
     include_in_schema = False
 
@@ -127,6 +136,10 @@ class ReferralPages(Controller):
         domain: FromQuery[str] = "",
     ) -> Template:
         target = await store.get_structure(structure)
+        offered = _service_domains(target, service)
+        if domain not in offered:
+            # A need the service does not cover pre-selects nothing; a one-domain service, its own.
+            domain = offered[0] if len(offered) == 1 else ""
         values = {
             "to_service_id": service,
             "domain": domain,
@@ -146,7 +159,11 @@ class ReferralPages(Controller):
                 "target": target,
                 "values": values,
                 "errors": errors,
-                "domains": [(d.value, d.label) for d in Domain],
+                "domains": [
+                    (d.value, d.label)
+                    for d in Domain
+                    if d.value in _service_domains(target, values.get("to_service_id"))
+                ],
                 "age_ranges": AGE_RANGES,
                 "shareable": SHAREABLE,
             },

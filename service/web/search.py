@@ -62,6 +62,8 @@ class SearchPage(Controller):
             return Template("search.html", context=context)
         except UnknownPlace as error:
             context["errors"] = {"place": str(error)}
+            context["candidates"] = error.suggestions
+            context["suggested"] = True
             return Template("search.html", context=context, status_code=400)
         context.update({"results": results, "place": place, "request": search_request})
         return Template("search.html", context=context)

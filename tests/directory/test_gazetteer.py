@@ -155,12 +155,28 @@ def test_five_digits_are_a_code_and_a_postcode(gazetteer: Gazetteer) -> None:
         gazetteer.resolve("38100")
 
 
-@pytest.mark.parametrize("query", ["xyzzy", "Grenoble (42)", "99999", "", "   "])
+@pytest.mark.parametrize("query", ["xyzzy", "99999", "", "   "])
 def test_unknown_place(gazetteer: Gazetteer, query: str) -> None:
     with pytest.raises(UnknownPlace) as raised:
         gazetteer.resolve(query)
     assert raised.value.query == query
     assert str(raised.value) == f"Aucune commune ne correspond à « {query} »."
+
+
+@pytest.mark.parametrize(
+    ("query", "meant"),
+    [
+        ("Grenoble (42)", "Grenoble (38)"),  # right name, wrong département
+        ("valance", "Valence (26)"),  # one wrong letter
+        ("Grenobel", "Grenoble (38)"),  # two letters swapped
+        ("montelimard", "Montélimar (26)"),  # one letter too many
+    ],
+)
+def test_unknown_place_suggests_close_names(gazetteer: Gazetteer, query: str, meant: str) -> None:
+    with pytest.raises(UnknownPlace) as raised:
+        gazetteer.resolve(query)
+    assert raised.value.suggestions[0].label == meant
+    assert f"Vouliez-vous dire : {meant}" in str(raised.value)
 
 
 def test_suggest_most_populous_first(gazetteer: Gazetteer) -> None:

@@ -8,6 +8,7 @@ import email
 import email.policy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -404,6 +405,23 @@ async def test_wandering_alert_after_three_referrals_without_acceptance(client, 
     assert len((await client.get("/api/v1/referrals/alerts", headers=coordinator)).json()) == 1
 
 
+async def test_a_homonym_structure_is_not_a_bounce_but_the_same_one_is(client, t):
+    homonym = await f.structure("Foyer Jeunes Travailleurs")  # same name, another town
+    await f.site(homonym, "26281")
+    first = await _send(client, t)
+    young_person_id = (
+        await client.get(f"/api/v1/referrals/{first['id']}", headers=t.advisor)
+    ).json()["young_person_id"]
+    await _link_act(client, first["token"], "decline", reason="no_capacity")
+    again = {"young_person": None, "young_person_id": young_person_id, "to_service_id": None}
+    await _send(client, t, to_structure_id=str(homonym), **again)
+    assert (await client.get("/api/v1/referrals/alerts", headers=t.advisor)).json() == []
+
+    await _send(client, t, **again)  # back to the first Foyer
+    [alert] = (await client.get("/api/v1/referrals/alerts", headers=t.advisor)).json()
+    assert "bounce_back" in alert["kinds"]
+
+
 async def test_sending_to_an_inactive_structure_is_refused(client, t):
     await Structure.update({Structure.status: "closed"}).where(Structure.id == t.partner)
     response = await client.post("/api/v1/referrals", json=_body(t), headers=t.advisor)
@@ -439,6 +457,18 @@ async def test_response_times_are_plain_phrases_counting_the_unanswered(client, 
         sent = await _send(client, t)
         await _link_act(client, sent["token"], "accept")
     await _link_act(client, first["token"], "acknowledge")
+    times = (
+        await client.get(f"/api/v1/structures/{t.partner}/response-times", headers=t.advisor)
+    ).json()
+    # Sent a moment ago, still within its acknowledgement deadline: not late, not counted.
+    assert times["count"] == 3
+    assert times["answer"] == "Répond en général en moins d'un jour ouvré (3 orientations)."
+
+    # The same referral once its acknowledgement deadline has passed, still unanswered.
+    sent_at = datetime.now(UTC) - timedelta(days=15)
+    await Referral.update(
+        {Referral.sent_at: sent_at, Referral.acknowledge_due: sent_at + timedelta(days=3)}
+    ).where(Referral.id == UUID(first["id"]))
     times = (
         await client.get(f"/api/v1/structures/{t.partner}/response-times", headers=t.advisor)
     ).json()
