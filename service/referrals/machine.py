@@ -154,8 +154,8 @@ CANCEL_REASONS = {
 # Why the young person could not go: their own words, short enough for a phone.
 COULD_NOT_GO_REASONS = {
     "transport": "Un problème de transport",
-    "opening_hours": "Les horaires ne m'allaient pas",
-    "worry": "J'avais peur ou je n'étais pas à l'aise",
+    "opening_hours": "Les horaires ne m’allaient pas",
+    "worry": "J’avais peur, ou je n’étais pas à l’aise",
     "health": "Un problème de santé",
     "something_else": "Autre chose",
 }

@@ -167,6 +167,9 @@ async def test_an_open_referral_gives_the_advisor_phone_and_no_staff_links(clien
     assert 'value="withdraw"' not in page.text
     confirm = await client.get(f"/j/{young}/changer-d-avis")
     assert "Oui, annuler l’orientation" in confirm.text and 'value="withdraw"' in confirm.text
+    withdrawn = await _answer(client, young, {"transition": "withdraw"}, "/changer-d-avis")
+    assert "Cette orientation est annulée" in _words(withdrawn.text)
+    assert "ne sont plus partagées avec Le Relais des Monts" in _words(withdrawn.text)
 
 
 async def test_a_bad_young_person_link_shows_a_plain_page(client, place):
