@@ -5,11 +5,15 @@ Every page visited passes axe-core; screenshots go to tests/screenshots/<test na
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from service.referrals.reminders import run_reminders
+from service.settings import Settings
 from tests.live import running_server
 from tests.service.test_account_browser import _axe_violations
 from tests.service.test_browser import browser  # noqa: F401 - fixture
@@ -18,7 +22,7 @@ from tests.service.test_young_person_page import Place
 SHOTS = Path(__file__).parent.parent / "screenshots" / "test_young_person_journey"
 
 
-def _send(base: str, place: Place) -> tuple[str, str]:
+def _send(base: str, place: Place) -> tuple[str, str, str]:
     body = {
         "to_structure_id": str(place.partner),
         "domain": "housing",
@@ -32,7 +36,11 @@ def _send(base: str, place: Place) -> tuple[str, str]:
         "consent": {"given": True, "shares": ["age"]},
     }
     sent = httpx.post(f"{base}/api/v1/referrals", json=body, headers=place.advisor).json()
-    return sent["partner_link"].rsplit("/", 1)[1], sent["young_person_link"].rsplit("/", 1)[1]
+    return (
+        sent["id"],
+        sent["partner_link"].rsplit("/", 1)[1],
+        sent["young_person_link"].rsplit("/", 1)[1],
+    )
 
 
 def _partner(base: str, token: str, transition: str, **fields: str) -> None:
@@ -40,6 +48,15 @@ def _partner(base: str, token: str, transition: str, **fields: str) -> None:
         f"{base}/api/v1/links/{token}/actions", json={"transition": transition, **fields}
     )
     assert answer.status_code == 201, answer.text
+
+
+def _expire_everything_waiting() -> None:
+    """The deadline worker, run well after every partner's time to answer. Playwright's
+    loop runs in this thread, so the worker gets a thread of its own."""
+    later = datetime.now(UTC) + timedelta(days=60)
+    rules = Settings.from_env().referral_rules
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run_reminders(rules, now=later)).result()
 
 
 def _look(page, name: str) -> None:
@@ -57,7 +74,7 @@ def place(database_url) -> Place:
 
 def test_young_person_journey(database_url, place, browser):  # noqa: F811
     with running_server(database_url) as base:
-        partner, young = _send(base, place)
+        _id, partner, young = _send(base, place)
         _partner(base, partner, "accept")
         page = browser.new_page(viewport={"width": 320, "height": 700})
         page.goto(f"{base}/j/{young}")
@@ -69,27 +86,48 @@ def test_young_person_journey(database_url, place, browser):  # noqa: F811
         page.click("button:has-text('Envoyer ma réponse')")
         text = page.inner_text("main")
         assert "Camille Rousset est prévenu·e et va vous recontacter" in text
-        assert (
-            "Je n’ai pas pu y aller" not in page.inner_text(".young-actions")
-            if page.locator(".young-actions").count()
-            else True
-        )
+        assert "Dites-nous" not in text  # the answer buttons are gone
         _look(page, "320-answered")
         page.go_back()
         page.click("button:has-text('Envoyer ma réponse')")
         assert "Vous avez déjà répondu" in page.inner_text(".error-summary")
         _look(page, "320-twice")
 
-        for transition, fields in (
-            ("decline", {"reason": "no_capacity"}),
-            ("redirect", {"redirect_to_structure_id": str(place.third)}),
+        for name, steps, words in (
+            ("declined", [("decline", {"reason": "no_capacity"})], "ne peut pas vous recevoir"),
+            ("no-show", [("accept", {}), ("no_show", {})], "le rendez-vous n’a pas eu lieu"),
+            (
+                "redirected",
+                [("redirect", {"redirect_to_structure_id": str(place.third)})],
+                "transmise à Résidence sociale du Rhône",
+            ),
         ):
-            partner, young = _send(base, place)
-            _partner(base, partner, transition, **fields)
+            _id, partner, young = _send(base, place)
+            for transition, fields in steps:
+                _partner(base, partner, transition, **fields)
             page.goto(f"{base}/j/{young}")
-            _look(page, f"320-{transition}")
+            assert words in page.inner_text("main"), name
+            _look(page, f"320-{name}")
         wide = browser.new_page(viewport={"width": 1366, "height": 900})
         wide.goto(f"{base}/j/{young}")
-        _look(wide, "1366-redirect")
+        _look(wide, "1366-redirected")
+
+        referral_id, _partner_token, young = _send(base, place)
+        cancelled = httpx.post(
+            f"{base}/api/v1/referrals/{referral_id}/actions",
+            json={"transition": "cancel", "reason": "other_solution"},
+            headers=place.advisor,
+        )
+        assert cancelled.status_code == 201, cancelled.text
+        page.goto(f"{base}/j/{young}")
+        assert "inutile de vous rendre chez" in page.inner_text("main")
+        _look(page, "320-cancelled")
+
+        _id, _partner_token, young = _send(base, place)
+        _expire_everything_waiting()
+        page.goto(f"{base}/j/{young}")
+        assert "n’a pas répondu à temps" in page.inner_text("main")
+        _look(page, "320-expired")
+
         wide.goto(f"{base}/j/pas-un-vrai-lien")
         _look(wide, "1366-bad-link")
