@@ -626,7 +626,9 @@ async def act(
 async def _young_answer(referral_id: UUID) -> dict[str, Any] | None:
     """The young person's once-only answer on this referral, if they gave one."""
     return (
-        await ReferralEvent.select(ReferralEvent.transition, ReferralEvent.reason, ReferralEvent.at)
+        await ReferralEvent.select(
+            ReferralEvent.transition, ReferralEvent.reason, ReferralEvent.note, ReferralEvent.at
+        )
         .where(
             (ReferralEvent.referral == referral_id)
             & ReferralEvent.transition.is_in([t.value for t in ONCE_ONLY])
@@ -814,6 +816,7 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
         young_said=said["transition"] if said else "",
         young_said_reason=said["reason"] if said and who.party != Party.PARTNER else "",
         young_said_at=said["at"] if said else None,
+        young_said_call_back=bool(said and said["note"]) and who.party != Party.PARTNER,
     )
 
 

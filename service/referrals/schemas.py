@@ -121,6 +121,7 @@ class ReferralRead(Struct):
     young_said: str = ""
     young_said_reason: str = ""
     young_said_at: datetime | None = None
+    young_said_call_back: bool = False
 
 
 class Created(Struct):

@@ -199,6 +199,7 @@ async def test_could_not_go_asks_why_tells_what_next_and_is_said_once(client, pl
     text = _words(answered.text)
     assert "que vous n’avez pas pu y aller (un problème de transport)" in text
     assert "Camille Rousset est prévenu·e et va vous recontacter" in text
+    assert "comme vous l’avez demandé" in text
     assert "Dites-nous" not in text  # the answer buttons are gone
     # A second answer, from a page left open, is refused and changes nothing.
     again = await client.post(
