@@ -14,10 +14,11 @@ import pytest
 
 from service.referrals.reminders import run_reminders
 from service.settings import Settings
+from tests import factories as f
 from tests.live import running_server
 from tests.service.test_account_browser import _axe_violations
 from tests.service.test_browser import browser  # noqa: F401 - fixture
-from tests.service.test_young_person_page import Place
+from tests.service.test_young_person_page import ADVISOR_EMAIL, Place
 
 SHOTS = Path(__file__).parent.parent / "screenshots" / "test_young_person_journey"
 
@@ -74,7 +75,7 @@ def place(database_url) -> Place:
 
 def test_young_person_journey(database_url, place, browser):  # noqa: F811
     with running_server(database_url) as base:
-        _id, partner, young = _send(base, place)
+        answered_id, partner, young = _send(base, place)
         _partner(base, partner, "accept")
         page = browser.new_page(viewport={"width": 320, "height": 700})
         page.goto(f"{base}/j/{young}")
@@ -131,3 +132,16 @@ def test_young_person_journey(database_url, place, browser):  # noqa: F811
 
         wide.goto(f"{base}/j/pas-un-vrai-lien")
         _look(wide, "1366-bad-link")
+
+        # Camille reads Inès's answer in her list and on the referral's page.
+        wide.goto(f"{base}/login")
+        wide.fill("#email", ADVISOR_EMAIL)
+        wide.fill("#password", f.PASSWORD)
+        wide.click("button[type=submit]")
+        wide.wait_for_url(f"{base}/recherche")
+        wide.goto(f"{base}/orientations")
+        assert "Le jeune dit ne pas avoir pu y aller" in wide.inner_text("main")
+        _look(wide, "1366-advisor-list")
+        wide.goto(f"{base}/orientations/{answered_id}")
+        assert "un problème de transport" in wide.inner_text(".young-says")
+        _look(wide, "1366-advisor-referral")
