@@ -54,8 +54,10 @@ def _wants_json(request: Request) -> bool:
 def _error(request: Request, status: int, message: str, **extra: object) -> Response:
     if _wants_json(request):
         return Response({"status_code": status, "detail": message, **extra}, status_code=status)
+    # A young person's link shows a plain page: no way into the staff side from there.
+    young = request.url.path.startswith("/j/")
     return Template(
-        "error.html",
+        "young_person_error.html" if young else "error.html",
         context={"status": status, "message": message, **extra},
         status_code=status,
     )

@@ -30,6 +30,7 @@ from service.referrals.calendar import add_working_days, shift_for_pause
 from service.referrals.idempotency import Once
 from service.referrals.machine import (
     AWAITING_PARTNER,
+    ONCE_ONLY,
     REASON_LABELS,
     IllegalTransition,
     Party,
@@ -469,6 +470,10 @@ async def _event(
 # ---- Acting ------------------------------------------------------------------------------
 
 
+class AlreadyAnswered(Conflict):
+    """The young person's answer is given once; a second one is refused, kindly."""
+
+
 @dataclass(frozen=True)
 class Done:
     """What a transition did, for the notifications that follow it."""
@@ -501,6 +506,11 @@ async def act(
         rule = rule_for(status, action.transition, who.party)
     except IllegalTransition as error:
         raise Conflict(str(error)) from error
+    if rule.once and await _young_answer(referral_id):
+        raise AlreadyAnswered(
+            "Vous avez déjà répondu pour cette orientation : votre réponse est bien "
+            "enregistrée et votre conseiller·ère l'a reçue."
+        )
     if action.expected_version is not None and action.expected_version != row["version"]:
         raise Conflict(
             "Cette orientation a changé depuis que vous l'avez ouverte : rechargez la page."
@@ -563,6 +573,9 @@ async def act(
         changes[Referral.closed_at] = now
 
     private = action.transition == Transition.DECLINE
+    note = action.note.strip()
+    if action.transition == Transition.COULD_NOT_GO and action.call_back:
+        note = "Je voudrais être recontacté·e."
     child_id: UUID | None = None
     child_token: str | None = None
     async with writing():
@@ -584,7 +597,7 @@ async def act(
             status,
             target,
             reason=action.reason,
-            note=action.note.strip(),
+            note=note,
             private=private,
         )
         await _audit(who, CHANGE, referral_id, action.transition.value, now)
@@ -599,9 +612,32 @@ async def act(
             child_id, child_token = await _redirect(row, action, now, rules)
             await _audit(who, CHANGE, child_id, "send", now)
             await announce_referral(child_id, child_token, None, now)
-        await announce_transition(referral_id, action.transition, target, row["version"] + 1, now)
+        await announce_transition(
+            referral_id,
+            action.transition,
+            target,
+            row["version"] + 1,
+            now,
+            reason=action.reason,
+            call_back=action.call_back,
+        )
     outbox.wake()
     return Done(referral_id, action.transition, status, target, child_id, child_token)
+
+
+async def _young_answer(referral_id: UUID) -> dict[str, Any] | None:
+    """The young person's once-only answer on this referral, if they gave one."""
+    return (
+        await ReferralEvent.select(
+            ReferralEvent.transition, ReferralEvent.reason, ReferralEvent.note, ReferralEvent.at
+        )
+        .where(
+            (ReferralEvent.referral == referral_id)
+            & ReferralEvent.transition.is_in([t.value for t in ONCE_ONLY])
+        )
+        .order_by(ReferralEvent.at)
+        .first()
+    )
 
 
 async def _revoke_partner_links(referral_ids: list[UUID], now: datetime) -> None:
@@ -742,6 +778,8 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
         .order_by(ReferralEvent.at)
     )
     children = await Referral.select(Referral.id).where(Referral.parent == referral_id)
+    said = await _young_answer(referral_id)
+    said_words = frozenset({Transition(said["transition"])}) if said else frozenset()
     return ReferralRead(
         id=row["id"],
         status=Status(row["status"]),
@@ -776,11 +814,15 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
         outcome=row["outcome"],
         decline_reason=row["decline_reason"] if who.party != Party.YOUNG_PERSON else "",
         private_note=row["private_note"] if advisor else "",
-        allowed=allowed(Status(row["status"]), who.party),
+        allowed=allowed(Status(row["status"]), who.party, said_words),
         events=[
             _event_view(e, who.party, partner_may_see, row["to_structure_name"]) for e in events
         ],
         appointment=await appointments.of(referral_id, now),
+        young_said=said["transition"] if said else "",
+        young_said_reason=said["reason"] if said and who.party != Party.PARTNER else "",
+        young_said_at=said["at"] if said else None,
+        young_said_call_back=bool(said and said["note"]) and who.party != Party.PARTNER,
     )
 
 

@@ -13,8 +13,8 @@ from msgspec import Struct
 from directory.errors import NotFound
 from service.accounts.store import Actor, Role
 from service.referrals.exchange import is_overdue
-from service.referrals.machine import Status
-from service.referrals.tables import Referral, YoungPerson
+from service.referrals.machine import ONCE_ONLY, YOUNG_PERSON_SAYS, Status
+from service.referrals.tables import Referral, ReferralEvent, YoungPerson
 
 WANDERING_WINDOW = timedelta(days=90)
 WANDERING_COUNT = 3
@@ -37,6 +37,8 @@ class ReferralSummary(Struct):
     answer_due: datetime | None
     overdue: bool
     parent_id: UUID | None
+    # What the young person said on their page ("Le jeune dit y être allé·e"), if anything.
+    young_says: str = ""
 
 
 class Alert(Struct):
@@ -90,7 +92,21 @@ async def outbox(
         query = query.where(Referral.status == status)
     rows = await query.order_by(Referral.sent_at, ascending=False)
     items = [_summary(row, now) for row in rows]
+    await _add_young_answers(items)
     return [i for i in items if i.overdue] if overdue_only else items
+
+
+async def _add_young_answers(items: list[ReferralSummary]) -> None:
+    """The advisor reads the young person's own answer next to the referral's state."""
+    if not items:
+        return
+    said = await ReferralEvent.select(ReferralEvent.referral, ReferralEvent.transition).where(
+        ReferralEvent.referral.is_in([i.id for i in items])
+        & ReferralEvent.transition.is_in([t.value for t in ONCE_ONLY])
+    )
+    words = {row["referral"]: YOUNG_PERSON_SAYS[row["transition"]] for row in said}
+    for item in items:
+        item.young_says = words.get(item.id, "")
 
 
 async def inbox(

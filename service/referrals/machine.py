@@ -120,6 +120,8 @@ class Rule:
     needs_reason: bool = False
     reasons: tuple[str, ...] = field(default=())
     stays: bool = False
+    # The young person's word is said once: a second answer is refused, not recorded.
+    once: bool = False
 
 
 A, P, Y, S = Party.ADVISOR, Party.PARTNER, Party.YOUNG_PERSON, Party.SYSTEM
@@ -152,6 +154,19 @@ CANCEL_REASONS = {
     "consent_withdrawn": "Le jeune a retiré son consentement",
     "other": "Autre raison",
 }
+# Why the young person could not go: their own words, short enough for a phone.
+COULD_NOT_GO_REASONS = {
+    "transport": "Un problème de transport",
+    "opening_hours": "Les horaires ne m’allaient pas",
+    "worry": "J’avais peur, ou je n’étais pas à l’aise",
+    "health": "Un problème de santé",
+    "something_else": "Autre chose",
+}
+# The young person's answer as the advisor reads it, in lists and on the referral page.
+YOUNG_PERSON_SAYS = {
+    "went": "Le jeune dit y être allé·e",
+    "could_not_go": "Le jeune dit ne pas avoir pu y aller",
+}
 OUTCOMES = {
     "need_met": "Besoin satisfait",
     "ongoing_support": "Accompagnement en cours dans la structure",
@@ -163,6 +178,7 @@ REASON_LABELS = {
     **FAILURE_REASONS,
     **HOLD_REASONS,
     **CANCEL_REASONS,
+    **COULD_NOT_GO_REASONS,
     **OUTCOMES,
 }
 
@@ -206,9 +222,14 @@ TRANSITIONS: dict[tuple[Status, Transition], Rule] = {
         for state in (Status.DRAFT, *_ANY_OPEN, Status.ON_HOLD)
     },
     **{
-        (state, word): Rule(None, frozenset({Y}), stays=True)
+        (state, Transition.WENT): Rule(None, frozenset({Y}), stays=True, once=True)
         for state in _ANY_OPEN
-        for word in (Transition.WENT, Transition.COULD_NOT_GO)
+    },
+    **{
+        (state, Transition.COULD_NOT_GO): Rule(
+            None, frozenset({Y}), True, tuple(COULD_NOT_GO_REASONS), stays=True, once=True
+        )
+        for state in _ANY_OPEN
     },
     (Status.SENT, Transition.EXPIRE): Rule(Status.EXPIRED, frozenset({S})),
     (Status.RECEIVED, Transition.EXPIRE): Rule(Status.EXPIRED, frozenset({S})),
@@ -233,6 +254,16 @@ def rule_for(status: Status, transition: Transition, party: Party) -> Rule:
     return rule
 
 
-def allowed(status: Status, party: Party) -> list[Transition]:
-    """What `party` may do now; pages use it to show buttons, the server re-checks."""
-    return [t for (s, t), rule in TRANSITIONS.items() if s == status and party in rule.by]
+def allowed(
+    status: Status, party: Party, said: frozenset[Transition] = frozenset()
+) -> list[Transition]:
+    """What `party` may do now; pages use it to show buttons, the server re-checks.
+    `said` holds the once-only answers already given: once one is given, none is offered."""
+    return [
+        t
+        for (s, t), rule in TRANSITIONS.items()
+        if s == status and party in rule.by and not (rule.once and said)
+    ]
+
+
+ONCE_ONLY = frozenset(t for (_s, t), rule in TRANSITIONS.items() if rule.once)

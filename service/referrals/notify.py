@@ -13,7 +13,7 @@ from directory.hours import LOCAL_TIME
 from directory.tables import Person
 from directory.vocabulary import DOMAIN_LABELS
 from service import outbox
-from service.referrals.machine import REASON_LABELS, Status, Transition
+from service.referrals.machine import REASON_LABELS, YOUNG_PERSON_SAYS, Status, Transition
 from service.referrals.tables import Referral
 
 # Partner answers the referent advisor hears about at once.
@@ -66,7 +66,13 @@ async def announce_referral(
 
 
 async def announce_transition(
-    referral_id: UUID, transition: Transition, to_status: Status, version: int, now: datetime
+    referral_id: UUID,
+    transition: Transition,
+    to_status: Status,
+    version: int,
+    now: datetime,
+    reason: str = "",
+    call_back: bool = False,
 ) -> None:
     """Tell the referent advisor about a partner's or young person's answer. Call inside
     the transaction of the transition."""
@@ -83,6 +89,11 @@ async def announce_transition(
             "transition_label": transition.label,
             "status_label": to_status.label,
             "link": f"/orientations/{referral_id}",
+            "young_says": YOUNG_PERSON_SAYS.get(transition.value, ""),
+            "young_reason": REASON_LABELS.get(reason, "")
+            if transition == Transition.COULD_NOT_GO
+            else "",
+            "call_back": call_back,
         },
         now=now,
     )

@@ -66,6 +66,8 @@ class Action(Struct, forbid_unknown_fields=True):
     redirect_to_service_id: UUID | None = None
     # The version the actor saw; a stale one means someone else acted first.
     expected_version: int | None = None
+    # A young person who could not go asks their advisor to call them back.
+    call_back: bool = False
 
 
 class EventRead(Struct):
@@ -118,6 +120,11 @@ class ReferralRead(Struct):
     allowed: list[Transition]
     events: list[EventRead]
     appointment: AppointmentRead | None = None
+    # The young person's own answer ("went" or "could_not_go"), once given.
+    young_said: str = ""
+    young_said_reason: str = ""
+    young_said_at: datetime | None = None
+    young_said_call_back: bool = False
 
 
 class Created(Struct):

@@ -28,10 +28,13 @@ from service.referrals import appointments, exchange, inbox
 from service.referrals.idempotency import Once
 from service.referrals.machine import (
     CANCEL_REASONS,
+    COULD_NOT_GO_REASONS,
     DECLINE_REASONS,
     FAILURE_REASONS,
     HOLD_REASONS,
     OUTCOMES,
+    REASON_LABELS,
+    YOUNG_PERSON_SAYS,
     Party,
     Transition,
 )
@@ -58,7 +61,15 @@ REASONS = {
     Transition.NO_SHOW: FAILURE_REASONS,
     Transition.HOLD: HOLD_REASONS,
     Transition.CANCEL: CANCEL_REASONS,
+    Transition.COULD_NOT_GO: COULD_NOT_GO_REASONS,
 }
+# A state machine's refusal names states; a young person needs to hear what to do.
+_YOUNG_PERSON_CONFLICT = (
+    "Votre réponse n'a pas pu être enregistrée : cette orientation a changé entre-temps. "
+    "Voici où elle en est maintenant."
+)
+# The young person's second steps, each a page of its own so that it works without script.
+YOUNG_STEPS = {"pas-pu": Transition.COULD_NOT_GO, "changer-d-avis": Transition.WITHDRAW}
 
 
 def _referral_form(form: Any, structure_id: str) -> ReferralCreate:
@@ -308,6 +319,18 @@ class ReferralPages(Controller):
         who, referral_id = await exchange.who_for_link(token)
         return await self._referral_page(referral_id, who, None, _link_base(request, token))
 
+    @get("/j/{token:str}/{step:str}")
+    async def young_person_step(
+        self, token: FromPath[str], step: FromPath[str], request: Request
+    ) -> Template:
+        """The reasons for "Je n'ai pas pu y aller", or the confirmation of a withdrawal."""
+        if step not in YOUNG_STEPS:
+            raise NotFoundException("Page introuvable.")
+        who, referral_id = await exchange.who_for_link(token)
+        return await self._referral_page(
+            referral_id, who, None, _link_base(request, token), open_action=YOUNG_STEPS[step]
+        )
+
     @post(["/p/{token:str}/actions", "/j/{token:str}/actions"])
     async def personal_link_act(
         self,
@@ -407,8 +430,11 @@ class ReferralPages(Controller):
                 open_action=raw.get("transition", ""),
             )
         except Conflict as error:
+            message = str(error)
+            if who.party == Party.YOUNG_PERSON and not isinstance(error, exchange.AlreadyAnswered):
+                message = _YOUNG_PERSON_CONFLICT
             return await self._referral_page(
-                referral_id, who, actor, base, errors={"form": str(error)}, status=409
+                referral_id, who, actor, base, errors={"form": message}, status=409
             )
         return Redirect(f"{base}?fait={done.transition.value}")
 
@@ -438,9 +464,10 @@ class ReferralPages(Controller):
                 )
                 .order_by(Structure.name)
             )
-        where = None
+        where = home = None
         if who.party == Party.YOUNG_PERSON:
             where = await _where_to_go(referral.to_structure_id, referral.to_service_id)
+            home = await _home(referral.from_structure_id, referral.referent_email)
         template = "young_person_link.html" if who.party == Party.YOUNG_PERSON else "referral.html"
         # The referent side sees who opened the referral: the trail names actors only.
         trail = (
@@ -463,6 +490,9 @@ class ReferralPages(Controller):
                 "just_sent": just_sent,
                 "young_link": young_link,
                 "where": where,
+                "home": home,
+                "young_person_says": YOUNG_PERSON_SAYS,
+                "reason_labels": REASON_LABELS,
                 "open_action": open_action,
                 "trail": trail,
                 "transition_labels": TRANSITION_LABELS,
@@ -530,6 +560,23 @@ def _appointment_values(referral: Any) -> dict[str, str]:
 
 def _link_base(request: Request, token: str) -> str:
     return f"/{request.url.path.split('/')[1]}/{token}"
+
+
+async def _home(structure_id: UUID, referent_email: str) -> dict[str, Any]:
+    """Whom the young person calls and where they go back to: their advisor's phone when
+    the directory lists them among their Mission Locale's people, else its front desk."""
+    structure = await store.get_structure(structure_id)
+    person = next(
+        (
+            p
+            for p in structure.people
+            if p.active and referent_email and p.email.lower() == referent_email.lower()
+        ),
+        None,
+    )
+    phone = (person.phone if person else "") or structure.phone
+    site = structure.sites[0] if structure.sites else None
+    return {"structure": structure, "site": site, "phone": phone}
 
 
 async def _where_to_go(structure_id: UUID, service_id: UUID | None) -> dict[str, Any]:

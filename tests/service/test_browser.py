@@ -158,11 +158,15 @@ def test_young_person_page_follows_a_redirection_on_a_small_phone(
         assert "8 rue Émile Augier" in page.inner_text("main")
         assert "Foyer Jeunes Travailleurs" not in page.inner_text("main")
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
-        changed_mind = page.get_by_role("button", name="J’ai changé d’avis")
+        # Changing one's mind is offered last, and asks for a confirmation first.
+        changed_mind = page.get_by_role("link", name="J’ai changé d’avis")
         assert changed_mind.bounding_box()["height"] >= 44
 
         changed_mind.click()
-        page.wait_for_selector("[role=status]")
+        confirm = page.get_by_role("button", name="Oui, annuler l’orientation")
+        assert confirm.bounding_box()["height"] >= 44
+        confirm.click()
+        page.wait_for_url("**fait=withdraw")
         assert "annulée" in page.inner_text("main")
 
         # The first partner's link now opens nothing, and names no one.
