@@ -34,6 +34,7 @@ from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
 from service import db
 from service.audit.middleware import AuditMiddleware
+from service.once import OnceMiddleware
 from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
 from service.forms import validation_errors
 from service.headers import SwaggerWithoutInlineScript, add_security_headers
@@ -223,6 +224,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
             AuditMiddleware,
             InputGuard(),
+            OnceMiddleware,
         ],
         plugins=[DocumentedErrors(), StrictStructSchemaPlugin()],
         csrf_config=CSRFConfig(

@@ -298,7 +298,11 @@ class ReferralPages(Controller):
         actor: Actor | None,
     ) -> Template | Redirect:
         form = await request.form()
-        raw = {k: v for k, v in form.items() if k != "_csrf_token" and str(v).strip() != ""}
+        raw = {
+            k: v
+            for k, v in form.items()
+            if k not in ("_csrf_token", "_once") and str(v).strip() != ""
+        }
         try:
             action = msgspec.convert(raw, Action, strict=False)
             done = await exchange.act(referral_id, action, who, settings.referral_rules)
