@@ -34,11 +34,11 @@ from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
 from service import db
 from service.audit.middleware import AuditMiddleware
-from service.once import OnceMiddleware
 from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
 from service.forms import validation_errors
 from service.headers import SwaggerWithoutInlineScript, add_security_headers
 from service.inputs import InputGuard
+from service.once import OnceMiddleware
 from service.openapi import DocumentedErrors, StrictStructSchemaPlugin
 from service.outbox import MailWorker, courier_from_settings, wake
 from service.settings import ROOT, Settings

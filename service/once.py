@@ -23,7 +23,15 @@ import asyncpg
 from litestar import Request
 from litestar.datastructures import UploadFile
 from litestar.middleware import MiddlewareProtocol
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 from markupsafe import Markup
 
 from service.accounts.store import Actor
@@ -113,30 +121,26 @@ def _back(seen: dict[str, Any], request: Request[Any, Any, Any]) -> str:
     )
 
 
+async def _respond(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [*headers, (b"content-length", str(len(body)).encode())],
+    }
+    await send(start)
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(end)
+
+
 async def _send_redirect(send: Send, location: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 303,
-            "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")],
-        }
-    )
-    await send({"type": "http.response.body", "body": b""})
+    await _respond(send, 303, [(b"location", location.encode("latin-1"))], b"")
 
 
 async def _send_still_running(send: Send) -> None:
-    body = STILL_RUNNING.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 409,
-            "headers": [
-                (b"content-type", b"text/html; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    html = [(b"content-type", b"text/html; charset=utf-8")]
+    await _respond(send, 409, html, STILL_RUNNING.encode())
 
 
 class OnceMiddleware(MiddlewareProtocol):

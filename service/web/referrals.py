@@ -22,7 +22,7 @@ from directory.vocabulary import Domain
 from service.accounts.store import Actor
 from service.audit import store as audit
 from service.forms import french
-from service.referrals import exchange, inbox
+from service.referrals import exchange, inbox, reorient
 from service.referrals.idempotency import Once
 from service.referrals.machine import (
     CANCEL_REASONS,
@@ -53,9 +53,17 @@ REASONS = {
 }
 
 
-def _referral_form(form: Any, structure_id: str) -> ReferralCreate:
-    """The send form -> ReferralCreate; every field error at once, in French."""
+OWN_STRUCTURE = (
+    "C'est votre propre structure : choisissez une structure partenaire pour orienter le jeune."
+)
+
+
+def _referral_form(form: Any, structure_id: str, actor: Actor) -> ReferralCreate:
+    """The send form -> ReferralCreate; every field error at once, in French, the target
+    included (one's own structure is refused with the rest, not after it)."""
     errors: dict[str, str] = {}
+    if actor.structure_id is not None and str(actor.structure_id) == structure_id:
+        errors["to_structure_id"] = OWN_STRUCTURE
     commune = str(form.get("commune", "")).strip()
     if commune:
         try:
@@ -126,7 +134,10 @@ class ReferralPages(Controller):
             "shares": ["age", "commune", "message"],
             "_once": secrets.token_urlsafe(24),
         }
-        return self._send_page(actor, target, values, {})
+        own = actor.structure_id == target.id
+        return self._send_page(
+            actor, target, values, {"to_structure_id": OWN_STRUCTURE} if own else {}
+        )
 
     def _send_page(
         self, actor: Actor, target: Any, values: dict[str, Any], errors: dict[str, str]
@@ -158,7 +169,7 @@ class ReferralPages(Controller):
         # The form's one-time key: a second submission finds the referral the first made.
         once = str(form.get("_once", "")) or secrets.token_urlsafe(24)
         try:
-            data = _referral_form(form, str(structure))
+            data = _referral_form(form, str(structure), actor)
             sent = await exchange.send_once(
                 actor, data, settings.referral_rules, once, scope="form"
             )
@@ -168,6 +179,37 @@ class ReferralPages(Controller):
             values["_once"] = once
             return self._send_page(actor, target, values, error.errors)
         return Redirect(f"/orientations/{sent.referral_id}?envoyee={once}", status_code=303)
+
+    # ---- re-orienting after a referral that led nowhere -----------------------------------
+
+    @get("/orientations/{referral_id:uuid}/reorienter")
+    async def reorient_page(
+        self,
+        referral_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        structure: FromQuery[UUID | None] = None,
+    ) -> Template:
+        context = await reorient.page_context(actor, referral_id, structure)
+        context["values"]["shares"] = ["age", "commune", "message"]
+        return Template("referral_reorient.html", context={**context, "shareable": SHAREABLE})
+
+    @post("/orientations/{referral_id:uuid}/reorienter")
+    async def reorient_send(
+        self,
+        referral_id: FromPath[UUID],
+        request: Request,
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+    ) -> Template | Redirect:
+        form = await request.form()
+        try:
+            sent = await reorient.send(actor, referral_id, form, settings.referral_rules)
+        except Invalid as error:
+            context = await reorient.page_context(actor, referral_id)
+            context["values"] = {**dict(form.items()), "shares": form.getall("shares", [])}
+            context = {**context, "errors": error.errors, "shareable": SHAREABLE}
+            return Template("referral_reorient.html", context=context, status_code=400)
+        return Redirect(f"/orientations/{sent.referral_id}?reorientee=1", status_code=303)
 
     # ---- lists ---------------------------------------------------------------------------
 
