@@ -56,7 +56,7 @@ async def page_context(
     return {
         "actor": actor,
         "r": referral,
-        "structures": rows,
+        "structure_options": [(str(row["id"]), row["name"]) for row in rows],
         "suggested": suggested,
         "why": DECLINE_REASONS.get(referral.decline_reason)
         or FAILURE_REASONS.get(referral.outcome, ""),

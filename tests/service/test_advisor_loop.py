@@ -110,10 +110,14 @@ async def test_after_a_decline_the_advisor_reorients_with_the_form_prefilled(cli
     assert re.search(r'<option value="employment" selected', form.text)
     assert "Cherche un premier emploi." in form.text
     assert re.search(r'id="consent" name="consent" value="on" checked', form.text)
-    # The structure the partner names is chosen already, and offered as one click.
-    assert "Choisir Foyer des Jeunes Travailleurs" in form.text
-    assert re.search(r"selected>Foyer des Jeunes Travailleurs</option>", form.text)
-    foyer = re.search(r'<option value="([^"]+)" selected>Foyer', form.text).group(1)
+    # The structure the partner names is chosen already, or one click away.
+    assert "<strong>Foyer des Jeunes Travailleurs</strong>, déjà choisie" in form.text
+    foyer = re.search(r'<option value="([^"]+)" selected>Foyer des Jeunes', form.text).group(1)
+    elsewhere = await client.get(
+        f"/orientations/{referral.id}/reorienter?structure={referral.from_structure}"
+    )
+    assert f'href="/orientations/{referral.id}/reorienter?structure={foyer}"' in elsewhere.text
+    assert "Choisir Foyer des Jeunes Travailleurs" in elsewhere.text
 
     sent = await client.post(
         f"/orientations/{referral.id}/reorienter",
