@@ -15,7 +15,7 @@ from service.accounts.store import Actor
 from service.forms import french
 from service.referrals import exchange
 from service.referrals.machine import DECLINE_REASONS, FAILURE_REASONS, Party, Status
-from service.referrals.schemas import ReferralCreate, ReferralRead
+from service.referrals.schemas import SHAREABLE, ReferralCreate, ReferralRead
 
 REORIENTABLE = {Status.DECLINED, Status.EXPIRED, Status.FAILED}
 NOT_REORIENTABLE = (
@@ -65,7 +65,9 @@ async def page_context(
             "domain": str(referral.domain),
             "message": referral.message,
             "consent": True,
+            "shares": ["age", "commune", "message"],
         },
+        "shareable": SHAREABLE,
         "errors": {},
     }
 
@@ -102,7 +104,16 @@ def create_from_form(referral: ReferralRead, form: Any) -> ReferralCreate:
     return data
 
 
-async def send(actor: Actor, referral_id: UUID, form: Any, rules: exchange.Rules) -> exchange.Sent:
-    """Sends the further referral; a reload of the form is caught by its one-time key."""
+async def submit(
+    actor: Actor, referral_id: UUID, form: Any, rules: exchange.Rules
+) -> tuple[exchange.Sent | None, dict[str, Any]]:
+    """Sends the further referral (a reload is caught by the form's one-time key), or
+    gives the page again with every error and what was typed."""
     referral = await ended_referral(actor, referral_id)
-    return await exchange.send(actor, create_from_form(referral, form), rules)
+    try:
+        sent = await exchange.send(actor, create_from_form(referral, form), rules)
+    except Invalid as error:
+        context = await page_context(actor, referral_id)
+        context["values"] = {**dict(form.items()), "shares": form.getall("shares", [])}
+        return None, {**context, "errors": error.errors}
+    return sent, {}

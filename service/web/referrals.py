@@ -3,7 +3,6 @@ the journey of a young person, and the two personal-link pages (partner, young p
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -16,13 +15,11 @@ from litestar.response import Redirect, Template
 
 from directory import store
 from directory.errors import Conflict, Invalid
-from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.tables import Structure
-from directory.vocabulary import Domain
 from service.accounts.store import Actor
 from service.audit import store as audit
 from service.forms import french
-from service.referrals import exchange, inbox, reorient
+from service.referrals import exchange, inbox, reorient, send_form
 from service.referrals.idempotency import Once
 from service.referrals.machine import (
     CANCEL_REASONS,
@@ -33,7 +30,7 @@ from service.referrals.machine import (
     Party,
     Transition,
 )
-from service.referrals.schemas import AGE_RANGES, SHAREABLE, Action, ReferralCreate
+from service.referrals.schemas import Action
 from service.referrals.tables import Referral
 from service.settings import Settings
 
@@ -53,66 +50,6 @@ REASONS = {
 }
 
 
-OWN_STRUCTURE = (
-    "C'est votre propre structure : choisissez une structure partenaire pour orienter le jeune."
-)
-
-
-def _referral_form(form: Any, structure_id: str, actor: Actor) -> ReferralCreate:
-    """The send form -> ReferralCreate; every field error at once, in French, the target
-    included (one's own structure is refused with the rest, not after it)."""
-    errors: dict[str, str] = {}
-    if actor.structure_id is not None and str(actor.structure_id) == structure_id:
-        errors["to_structure_id"] = OWN_STRUCTURE
-    commune = str(form.get("commune", "")).strip()
-    if commune:
-        try:
-            commune = load_gazetteer().resolve(commune).insee
-        except (AmbiguousPlace, UnknownPlace) as error:
-            if load_gazetteer().get(commune) is None:
-                errors["commune"] = str(error)
-    else:
-        errors["commune"] = "Indiquez la commune du jeune."
-    if not str(form.get("first_name", "")).strip():
-        errors["first_name"] = "Indiquez un prénom ou un pseudonyme."
-    consent = form.get("consent") not in (None, "", "off")
-    if not consent:
-        errors["consent"] = exchange.CONSENT_REQUIRED
-    if not form.get("domain"):
-        errors["domain"] = "Choisissez le domaine du besoin."
-    birth_year = str(form.get("birth_year", "")).strip()
-    young = {
-        "first_name": str(form.get("first_name", "")).strip() or "?",
-        "commune": commune if "commune" not in errors else "00000",
-        "age_range": form.get("age_range", ""),
-        "phone": str(form.get("phone", "")).strip(),
-        "email": str(form.get("email", "")).strip(),
-        "channel": form.get("channel", ""),
-    }
-    if birth_year:
-        young["birth_year"] = birth_year
-    raw: dict[str, Any] = {
-        "to_structure_id": structure_id,
-        "domain": form.get("domain") or "employment",
-        "young_person": young,
-        "consent": {"given": consent, "shares": form.getall("shares", [])},
-        "message": str(form.get("message", "")),
-        "urgency": form.get("urgency", "normal"),
-    }
-    for key in ("to_service_id", "to_contact_id"):
-        if form.get(key):
-            raw[key] = form.get(key)
-    try:
-        data = msgspec.convert(raw, ReferralCreate, strict=False)
-    except msgspec.ValidationError as error:
-        path = str(error).rsplit("$.", 1)[-1].rstrip("`").split(".")[-1]
-        errors.setdefault(path or "form", french(str(error)))
-        raise Invalid(errors) from error
-    if errors:
-        raise Invalid(errors)
-    return data
-
-
 class ReferralPages(Controller):
     include_in_schema = False
 
@@ -126,35 +63,8 @@ class ReferralPages(Controller):
         service: FromQuery[UUID | None] = None,
         domain: FromQuery[str] = "",
     ) -> Template:
-        target = await store.get_structure(structure)
-        values = {
-            "to_service_id": service,
-            "domain": domain,
-            "urgency": "normal",
-            "shares": ["age", "commune", "message"],
-            "_once": secrets.token_urlsafe(24),
-        }
-        own = actor.structure_id == target.id
-        return self._send_page(
-            actor, target, values, {"to_structure_id": OWN_STRUCTURE} if own else {}
-        )
-
-    def _send_page(
-        self, actor: Actor, target: Any, values: dict[str, Any], errors: dict[str, str]
-    ) -> Template:
-        return Template(
-            "referral_new.html",
-            context={
-                "actor": actor,
-                "target": target,
-                "values": values,
-                "errors": errors,
-                "domains": [(d.value, d.label) for d in Domain],
-                "age_ranges": AGE_RANGES,
-                "shareable": SHAREABLE,
-            },
-            status_code=400 if errors else 200,
-        )
+        context = await send_form.blank_context(actor, structure, service, domain)
+        return Template("referral_new.html", context=context, status_code=_status(context))
 
     @post("/orientations/nouvelle")
     async def send(
@@ -164,20 +74,11 @@ class ReferralPages(Controller):
         settings: NamedDependency[Settings],
         structure: FromQuery[UUID],
     ) -> Template | Redirect:
-        target = await store.get_structure(structure)
         form = await request.form()
-        # The form's one-time key: a second submission finds the referral the first made.
-        once = str(form.get("_once", "")) or secrets.token_urlsafe(24)
-        try:
-            data = _referral_form(form, str(structure), actor)
-            sent = await exchange.send_once(
-                actor, data, settings.referral_rules, once, scope="form"
-            )
-        except Invalid as error:
-            values = dict(form.items())
-            values["shares"] = form.getall("shares", [])
-            values["_once"] = once
-            return self._send_page(actor, target, values, error.errors)
+        sent, context = await send_form.submit(actor, structure, form, settings.referral_rules)
+        if sent is None:
+            return Template("referral_new.html", context=context, status_code=400)
+        once = context["values"]["_once"]
         return Redirect(f"/orientations/{sent.referral_id}?envoyee={once}", status_code=303)
 
     # ---- re-orienting after a referral that led nowhere -----------------------------------
@@ -190,8 +91,7 @@ class ReferralPages(Controller):
         structure: FromQuery[UUID | None] = None,
     ) -> Template:
         context = await reorient.page_context(actor, referral_id, structure)
-        context["values"]["shares"] = ["age", "commune", "message"]
-        return Template("referral_reorient.html", context={**context, "shareable": SHAREABLE})
+        return Template("referral_reorient.html", context=context)
 
     @post("/orientations/{referral_id:uuid}/reorienter")
     async def reorient_send(
@@ -202,12 +102,8 @@ class ReferralPages(Controller):
         settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         form = await request.form()
-        try:
-            sent = await reorient.send(actor, referral_id, form, settings.referral_rules)
-        except Invalid as error:
-            context = await reorient.page_context(actor, referral_id)
-            context["values"] = {**dict(form.items()), "shares": form.getall("shares", [])}
-            context = {**context, "errors": error.errors, "shareable": SHAREABLE}
+        sent, context = await reorient.submit(actor, referral_id, form, settings.referral_rules)
+        if sent is None:
             return Template("referral_reorient.html", context=context, status_code=400)
         return Redirect(f"/orientations/{sent.referral_id}?reorientee=1", status_code=303)
 
@@ -454,6 +350,10 @@ async def _links_just_sent(
             else ""
         ),
     }
+
+
+def _status(context: dict[str, Any]) -> int:
+    return 400 if context["errors"] else 200
 
 
 def _link_base(request: Request, token: str) -> str:
