@@ -155,3 +155,14 @@ async def test_reorienting_reports_every_error_and_refuses_open_referrals(client
     await Referral.update({Referral.status: "accepted"}).where(Referral.id == referral.id)
     still_open = await client.get(f"/orientations/{referral.id}/reorienter")
     assert still_open.status_code == 409
+
+
+async def test_expired_and_no_show_referrals_offer_to_reorient_too(client):
+    referral = await _declined(client, "")
+    for status in ("expired", "failed"):
+        await Referral.update({Referral.status: status}).where(Referral.id == referral.id)
+        page = await client.get(f"/orientations/{referral.id}")
+        assert f'href="/orientations/{referral.id}/reorienter"' in page.text, status
+        assert f'class="badge status-{status}"' in page.text
+        form = await client.get(f"/orientations/{referral.id}/reorienter")
+        assert form.status_code == 200 and "Cherche un premier emploi." in form.text

@@ -3,8 +3,10 @@ a double click or a browser retry acts once, and is sent where the first one wen
 
 from __future__ import annotations
 
+import asyncio
 import re
 
+from conventions.tables import Convention
 from directory.tables import Relationship, Territory
 from service.accounts.store import Role
 from service.referrals.tables import OutboxMessage, Referral, ReferralEvent
@@ -125,3 +127,42 @@ async def test_every_state_changing_staff_form_carries_a_one_time_key(client):
         for form in forms:
             if 'action="/logout"' not in form:
                 assert 'name="_once"' in form, (url, form[:120])
+
+
+async def test_convention_form_sent_twice_creates_one_convention(client):
+    ml = await f.structure("Mission Locale")
+    partner = await f.structure("Centre de santé")
+    await f.logged_in(client, Role.COORDINATOR, of=ml)
+    data = {
+        "title": "Convention santé",
+        "level": "organisational",
+        "domains": ["health"],
+        "structures": [str(ml), str(partner)],
+        "starts_on": "2026-01-05",
+    }
+    url = "/conventions/nouvelle"
+    first, again = await _twice(client, url, url, data)
+    assert first.status_code in (302, 303), first.text
+    assert again.headers["location"] == first.headers["location"]
+    assert await Convention.count() == 1
+
+
+async def test_a_double_click_sent_at_the_same_moment_acts_once(client):
+    own = await f.structure("Mission Locale")
+    partner = await f.structure("Foyer des Jeunes")
+    await f.logged_in(client, Role.ADVISOR, of=own)
+    url = f"/structures/{own}/relations/nouvelle"
+    page = await client.get(url)
+    form = {
+        "target": f"s:{partner}",
+        "level": "operational",
+        "kind": "partnership",
+        "_csrf_token": f.csrf_token(page.text),
+        "_once": _once(page.text),
+    }
+    answers = await asyncio.gather(
+        *(client.post(url, data=form, follow_redirects=False) for _ in range(3))
+    )
+    assert {a.status_code for a in answers} <= {302, 303}, [a.text for a in answers]
+    assert len({a.headers["location"] for a in answers}) == 1
+    assert await Relationship.count() == 1
