@@ -38,6 +38,10 @@ from service.accounts.store import Actor
 from service.accounts.tables import FormSubmission
 
 FIELD = "_once"
+# Forms whose handler keeps the key itself, in the transaction that acts: the send form
+# (exchange.send_once) seals the personal links with the key, and its redirect carries the
+# key, which must not be stored here in clear.
+OWN_KEYS = {"/orientations/nouvelle"}
 LIFETIME = timedelta(hours=24)
 # How long a second submission waits for the first to finish before saying so.
 WAIT = timedelta(seconds=10)
@@ -63,10 +67,8 @@ def _owner(scope: Scope) -> str | None:
     user = scope.get("user")
     if isinstance(user, Actor):
         return f"user:{user.user_id}"
-    path = scope.get("path", "")
-    if path.startswith(("/p/", "/j/")):
-        return "link:" + path.split("/")[2]
-    return None
+    token = _link_token(scope)
+    return f"link:{token}" if token else None
 
 
 def _hash(owner: str, key: str) -> str:
@@ -121,6 +123,23 @@ def _back(seen: dict[str, Any], request: Request[Any, Any, Any]) -> str:
     )
 
 
+def _link_token(scope: Scope) -> str:
+    path = scope.get("path", "")
+    return path.split("/")[2] if path.startswith(("/p/", "/j/")) else ""
+
+
+def _mask(location: str, scope: Scope) -> str:
+    """Personal link tokens are never stored in clear: the location keeps a placeholder,
+    filled again from the repeated request's own path."""
+    token = _link_token(scope)
+    return location.replace(token, "{lien}") if token else location
+
+
+def _unmask(location: str, scope: Scope) -> str:
+    token = _link_token(scope)
+    return location.replace("{lien}", token) if token else location
+
+
 async def _respond(
     send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
 ) -> None:
@@ -151,7 +170,12 @@ class OnceMiddleware(MiddlewareProtocol):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         owner = _owner(scope) if scope["type"] == "http" else None
-        if owner is None or scope.get("method") != "POST" or scope["path"].startswith("/api/"):
+        if (
+            owner is None
+            or scope.get("method") != "POST"
+            or scope["path"].startswith("/api/")
+            or scope["path"] in OWN_KEYS
+        ):
             await self.app(scope, receive, send)
             return
         request: Request[Any, Any, Any] = Request(scope, receive)
@@ -170,7 +194,7 @@ class OnceMiddleware(MiddlewareProtocol):
             if location is None:
                 await _send_still_running(send)
             else:
-                await _send_redirect(send, location or "/")
+                await _send_redirect(send, _unmask(location, scope) or "/")
             return
         await self._first(scope, receive, send, key_hash, request)
 
@@ -196,7 +220,10 @@ class OnceMiddleware(MiddlewareProtocol):
         finally:
             if int(seen["status"]) < 400:
                 await FormSubmission.update(
-                    {FormSubmission.done: True, FormSubmission.location: _back(seen, request)}
+                    {
+                        FormSubmission.done: True,
+                        FormSubmission.location: _mask(_back(seen, request), scope),
+                    }
                 ).where(FormSubmission.key_hash == key_hash)
             else:
                 await FormSubmission.delete().where(FormSubmission.key_hash == key_hash)

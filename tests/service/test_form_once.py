@@ -9,7 +9,8 @@ import re
 from conventions.tables import Convention
 from directory.tables import Relationship, Territory
 from service.accounts.store import Role
-from service.referrals.tables import OutboxMessage, Referral, ReferralEvent
+from service.accounts.tables import FormSubmission
+from service.referrals.tables import IdempotencyKey, OutboxMessage, Referral, ReferralEvent
 from tests import factories as f
 
 VALENCE = "26362"
@@ -81,11 +82,11 @@ async def _sent_referral(client):
     assert first.status_code == 303, first.text
     assert again.headers["location"] == first.headers["location"]
     assert await Referral.count() == 1
-    return (await Referral.objects().first()).id
+    return (await Referral.objects().first()).id, first.headers["location"]
 
 
 async def test_referral_action_sent_twice_is_recorded_once(client):
-    referral_id = await _sent_referral(client)
+    referral_id, _landing = await _sent_referral(client)
     page_url = f"/orientations/{referral_id}"
     data = {"transition": "hold", "reason": "young_person_time"}
     first, again = await _twice(client, f"{page_url}/actions", page_url, data)
@@ -98,7 +99,7 @@ async def test_referral_action_sent_twice_is_recorded_once(client):
 
 
 async def test_new_partner_link_sent_twice_mails_the_partner_once(client):
-    referral_id = await _sent_referral(client)
+    referral_id, _landing = await _sent_referral(client)
     mails_before = await OutboxMessage.count()
     page_url = f"/orientations/{referral_id}"
     first, again = await _twice(client, f"{page_url}/lien", page_url, {})
@@ -166,3 +167,29 @@ async def test_a_double_click_sent_at_the_same_moment_acts_once(client):
     assert {a.status_code for a in answers} <= {302, 303}, [a.text for a in answers]
     assert len({a.headers["location"] for a in answers}) == 1
     assert await Relationship.count() == 1
+
+
+async def test_the_send_forms_key_is_never_stored_in_clear(client):
+    # The send form's key opens the sealed personal links: only its hash may be kept.
+    await _sent_referral(client)
+    stored = await FormSubmission.select(FormSubmission.key_hash, FormSubmission.location)
+    sealed = await IdempotencyKey.select(IdempotencyKey.key_hash)
+    assert sealed and all("envoyee=" not in row["location"] for row in stored)
+
+
+async def test_partner_answer_sent_twice_from_its_link_is_recorded_once(client):
+    _referral_id, landing = await _sent_referral(client)
+    sent_page = await client.get(landing)
+    link = re.search(r"http://[^/]+(/p/[^<]+)</code>", sent_page.text).group(1)
+    client.cookies.clear()  # the partner answers from its link, without an account
+    answer = await client.get(link)
+    version = re.search(r'name="expected_version" value="(\d+)"', answer.text).group(1)
+    data = {"transition": "acknowledge", "expected_version": version}
+    first, again = await _twice(client, f"{link}/actions", link, data)
+    assert first.status_code in (302, 303), first.text
+    assert again.status_code == 303 and again.headers["location"] == first.headers["location"]
+    acks = await ReferralEvent.count().where(ReferralEvent.transition == "acknowledge")
+    assert acks == 1
+    stored = await FormSubmission.select(FormSubmission.location)
+    token = link.split("/")[2]
+    assert stored and all(token not in row["location"] for row in stored)  # never in clear
