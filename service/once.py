@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -38,10 +39,10 @@ from service.accounts.store import Actor
 from service.accounts.tables import FormSubmission
 
 FIELD = "_once"
-# Forms whose handler keeps the key itself, in the transaction that acts: the send form
-# (exchange.send_once) seals the personal links with the key, and its redirect carries the
-# key, which must not be stored here in clear.
-OWN_KEYS = {"/orientations/nouvelle"}
+# Forms whose handler keeps the key itself, in the transaction that acts: the send and
+# re-orientation forms (exchange.send_once) seal the personal links with the key, and
+# their redirect carries the key, which must not be stored here in clear.
+OWN_KEYS = re.compile(r"^/orientations/(nouvelle|[0-9a-f-]{36}/reorienter)$")
 LIFETIME = timedelta(hours=24)
 # How long a second submission waits for the first to finish before saying so.
 WAIT = timedelta(seconds=10)
@@ -174,7 +175,7 @@ class OnceMiddleware(MiddlewareProtocol):
             owner is None
             or scope.get("method") != "POST"
             or scope["path"].startswith("/api/")
-            or scope["path"] in OWN_KEYS
+            or OWN_KEYS.match(scope["path"])
         ):
             await self.app(scope, receive, send)
             return

@@ -107,11 +107,13 @@ def create_from_form(referral: ReferralRead, form: Any) -> ReferralCreate:
 async def submit(
     actor: Actor, referral_id: UUID, form: Any, rules: exchange.Rules
 ) -> tuple[exchange.Sent | None, dict[str, Any]]:
-    """Sends the further referral (a reload is caught by the form's one-time key), or
-    gives the page again with every error and what was typed."""
+    """Sends the further referral once per form key (a reload finds the first one and its
+    links), or gives the page again with every error and what was typed."""
     referral = await ended_referral(actor, referral_id)
     try:
-        sent = await exchange.send(actor, create_from_form(referral, form), rules)
+        data = create_from_form(referral, form)
+        key = str(form.get("_once", "")) or None
+        sent = await exchange.send_once(actor, data, rules, key, scope="form")
     except Invalid as error:
         context = await page_context(actor, referral_id)
         context["values"] = {**dict(form.items()), "shares": form.getall("shares", [])}

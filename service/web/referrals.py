@@ -105,7 +105,8 @@ class ReferralPages(Controller):
         sent, context = await reorient.submit(actor, referral_id, form, settings.referral_rules)
         if sent is None:
             return Template("referral_reorient.html", context=context, status_code=400)
-        return Redirect(f"/orientations/{sent.referral_id}?reorientee=1", status_code=303)
+        once = form.get("_once", "")
+        return Redirect(f"/orientations/{sent.referral_id}?envoyee={once}", status_code=303)
 
     # ---- lists ---------------------------------------------------------------------------
 

@@ -124,6 +124,7 @@ def test_advisor_searches_sends_sees_the_decline_and_reorients(
         assert page.is_checked("#consent")
         check("6-reorienter")
         page.click("main form button[type=submit]")
-        page.wait_for_url("**reorientee=1")
+        page.wait_for_selector("#partner-link")
         assert "Foyer des Jeunes Travailleurs" in page.inner_text("h1")
+        assert "Orientation envoyée à Foyer des Jeunes Travailleurs" in page.inner_text("main")
         check("7-nouvelle-orientation")

@@ -119,19 +119,23 @@ async def test_after_a_decline_the_advisor_reorients_with_the_form_prefilled(cli
     assert f'href="/orientations/{referral.id}/reorienter?structure={foyer}"' in elsewhere.text
     assert "Choisir Foyer des Jeunes Travailleurs" in elsewhere.text
 
-    sent = await client.post(
-        f"/orientations/{referral.id}/reorienter",
-        data={
-            "_csrf_token": f.csrf_token(form.text),
-            "_once": re.search(r'name="_once" value="([^"]+)"', form.text).group(1),
-            "to_structure_id": foyer,
-            "domain": "employment",
-            "message": "Cherche un premier emploi.",
-            "consent": "on",
-            "shares": ["commune"],
-        },
-    )
-    assert sent.status_code == 200, sent.text
+    url = f"/orientations/{referral.id}/reorienter"
+    data = {
+        "_csrf_token": f.csrf_token(form.text),
+        "_once": re.search(r'name="_once" value="([^"]+)"', form.text).group(1),
+        "to_structure_id": foyer,
+        "domain": "employment",
+        "message": "Cherche un premier emploi.",
+        "consent": "on",
+        "shares": ["commune"],
+    }
+    first = await client.post(url, data=data, follow_redirects=False)
+    again = await client.post(url, data=data, follow_redirects=False)  # a reload
+    assert first.status_code == 303, first.text
+    assert again.headers["location"] == first.headers["location"]
+    sent = await client.get(first.headers["location"])
+    assert "Orientation envoyée à Foyer des Jeunes Travailleurs" in sent.text
+    assert await Referral.count() == 2
     second = await Referral.objects().where(Referral.id != referral.id).first()
     assert str(second.to_structure) == foyer and second.status == "sent"
     # The same young person, the same referent: the journey continues.
