@@ -38,6 +38,7 @@ from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
 from service.forms import validation_errors
 from service.headers import SwaggerWithoutInlineScript, add_security_headers
 from service.inputs import InputGuard
+from service.once import OnceMiddleware
 from service.openapi import DocumentedErrors, StrictStructSchemaPlugin
 from service.outbox import MailWorker, courier_from_settings, wake
 from service.settings import ROOT, Settings
@@ -228,6 +229,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
             AuditMiddleware,
             InputGuard(),
+            OnceMiddleware,
         ],
         plugins=[DocumentedErrors(), StrictStructSchemaPlugin()],
         csrf_config=CSRFConfig(

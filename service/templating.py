@@ -24,6 +24,7 @@ from directory.vocabulary import (
     RelationshipKind,
     StructureStatus,
 )
+from service.once import once_input
 from service.referrals.machine import Status
 from service.referrals.schemas import AGE_RANGES
 
@@ -91,6 +92,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
     )
     env.globals.update(
         {
+            "once_input": once_input,
             "DOMAINS": [(d.value, d.label) for d in Domain],
             "LEVELS": [(lv.value, lv.label) for lv in Level],
             "THEMATIQUES": THEMATIQUES,

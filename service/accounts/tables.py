@@ -67,3 +67,15 @@ class PasswordReset(Table, tablename="account_password_reset"):
     created_at = Timestamptz()
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
+
+
+class FormSubmission(Table, tablename="account_form_submission"):
+    """A page form's one-time key, claimed by its first submission: a reload or a double
+    click finds the claim and is sent where the first one went, instead of acting twice.
+    Only a hash of the key is kept; claims are forgotten after a day."""
+
+    id = UUID(primary_key=True)
+    key_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(index=True)
+    done = Boolean(default=False)
+    location = Varchar(length=2000, default="")

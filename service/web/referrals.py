@@ -3,7 +3,6 @@ the journey of a young person, and the two personal-link pages (partner, young p
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -17,14 +16,12 @@ from litestar.response import Redirect, Response, Template
 
 from directory import store
 from directory.errors import Conflict, Invalid
-from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.hours import LOCAL_TIME
 from directory.tables import Structure
-from directory.vocabulary import Domain
 from service.accounts.store import Actor
 from service.audit import store as audit
 from service.forms import french
-from service.referrals import appointments, exchange, inbox
+from service.referrals import appointments, exchange, inbox, reorient, send_form
 from service.referrals.idempotency import Once
 from service.referrals.machine import (
     CANCEL_REASONS,
@@ -38,13 +35,7 @@ from service.referrals.machine import (
     Party,
     Transition,
 )
-from service.referrals.schemas import (
-    AGE_RANGES,
-    SHAREABLE,
-    Action,
-    AppointmentIn,
-    ReferralCreate,
-)
+from service.referrals.schemas import Action, AppointmentIn
 from service.referrals.tables import Referral
 from service.settings import Settings
 
@@ -72,67 +63,6 @@ _YOUNG_PERSON_CONFLICT = (
 YOUNG_STEPS = {"pas-pu": Transition.COULD_NOT_GO, "changer-d-avis": Transition.WITHDRAW}
 
 
-def _referral_form(form: Any, structure_id: str) -> ReferralCreate:
-    """The send form -> ReferralCreate; every field error at once, in French."""
-    errors: dict[str, str] = {}
-    commune = str(form.get("commune", "")).strip()
-    if commune:
-        try:
-            commune = load_gazetteer().resolve(commune).insee
-        except (AmbiguousPlace, UnknownPlace) as error:
-            if load_gazetteer().get(commune) is None:
-                errors["commune"] = str(error)
-    else:
-        errors["commune"] = "Indiquez la commune du jeune."
-    if not str(form.get("first_name", "")).strip():
-        errors["first_name"] = "Indiquez un prénom ou un pseudonyme."
-    consent = form.get("consent") not in (None, "", "off")
-    if not consent:
-        errors["consent"] = exchange.CONSENT_REQUIRED
-    if not form.get("domain"):
-        errors["domain"] = "Choisissez le domaine du besoin."
-    birth_year = str(form.get("birth_year", "")).strip()
-    young = {
-        "first_name": str(form.get("first_name", "")).strip() or "?",
-        "commune": commune if "commune" not in errors else "00000",
-        "age_range": form.get("age_range", ""),
-        "phone": str(form.get("phone", "")).strip(),
-        "email": str(form.get("email", "")).strip(),
-        "channel": form.get("channel", ""),
-    }
-    if birth_year:
-        young["birth_year"] = birth_year
-    raw: dict[str, Any] = {
-        "to_structure_id": structure_id,
-        "domain": form.get("domain") or "employment",
-        "young_person": young,
-        "consent": {"given": consent, "shares": form.getall("shares", [])},
-        "message": str(form.get("message", "")),
-        "urgency": form.get("urgency", "normal"),
-    }
-    for key in ("to_service_id", "to_contact_id"):
-        if form.get(key):
-            raw[key] = form.get(key)
-    try:
-        data = msgspec.convert(raw, ReferralCreate, strict=False)
-    except msgspec.ValidationError as error:
-        path = str(error).rsplit("$.", 1)[-1].rstrip("`").split(".")[-1]
-        errors.setdefault(path or "form", french(str(error)))
-        raise Invalid(errors) from error
-    if errors:
-        raise Invalid(errors)
-    return data
-
-
-def _service_domains(target: Any, service_id: object) -> list[str]:
-    """The domains a referral to this service can be for: the service's own, or every
-    domain when no service (or one without domains) is chosen."""
-    for service in target.services:
-        if str(service.id) == str(service_id or "") and service.domains:
-            return [str(d) for d in service.domains]
-    return [d.value for d in Domain]
-
-
 class ReferralPages(Controller):
     include_in_schema = False
 
@@ -146,40 +76,8 @@ class ReferralPages(Controller):
         service: FromQuery[UUID | None] = None,
         domain: FromQuery[str] = "",
     ) -> Template:
-        target = await store.get_structure(structure)
-        offered = _service_domains(target, service)
-        if domain not in offered:
-            # A need the service does not cover pre-selects nothing; a one-domain service, its own.
-            domain = offered[0] if len(offered) == 1 else ""
-        values = {
-            "to_service_id": service,
-            "domain": domain,
-            "urgency": "normal",
-            "shares": ["age", "commune", "message"],
-            "_once": secrets.token_urlsafe(24),
-        }
-        return self._send_page(actor, target, values, {})
-
-    def _send_page(
-        self, actor: Actor, target: Any, values: dict[str, Any], errors: dict[str, str]
-    ) -> Template:
-        return Template(
-            "referral_new.html",
-            context={
-                "actor": actor,
-                "target": target,
-                "values": values,
-                "errors": errors,
-                "domains": [
-                    (d.value, d.label)
-                    for d in Domain
-                    if d.value in _service_domains(target, values.get("to_service_id"))
-                ],
-                "age_ranges": AGE_RANGES,
-                "shareable": SHAREABLE,
-            },
-            status_code=400 if errors else 200,
-        )
+        context = await send_form.blank_context(actor, structure, service, domain)
+        return Template("referral_new.html", context=context, status_code=_status(context))
 
     @post("/orientations/nouvelle")
     async def send(
@@ -189,20 +87,38 @@ class ReferralPages(Controller):
         settings: NamedDependency[Settings],
         structure: FromQuery[UUID],
     ) -> Template | Redirect:
-        target = await store.get_structure(structure)
         form = await request.form()
-        # The form's one-time key: a second submission finds the referral the first made.
-        once = str(form.get("_once", "")) or secrets.token_urlsafe(24)
-        try:
-            data = _referral_form(form, str(structure))
-            sent = await exchange.send_once(
-                actor, data, settings.referral_rules, once, scope="form"
-            )
-        except Invalid as error:
-            values = dict(form.items())
-            values["shares"] = form.getall("shares", [])
-            values["_once"] = once
-            return self._send_page(actor, target, values, error.errors)
+        sent, context = await send_form.submit(actor, structure, form, settings.referral_rules)
+        if sent is None:
+            return Template("referral_new.html", context=context, status_code=400)
+        once = context["values"]["_once"]
+        return Redirect(f"/orientations/{sent.referral_id}?envoyee={once}", status_code=303)
+
+    # ---- re-orienting after a referral that led nowhere -----------------------------------
+
+    @get("/orientations/{referral_id:uuid}/reorienter")
+    async def reorient_page(
+        self,
+        referral_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        structure: FromQuery[UUID | None] = None,
+    ) -> Template:
+        context = await reorient.page_context(actor, referral_id, structure)
+        return Template("referral_reorient.html", context=context)
+
+    @post("/orientations/{referral_id:uuid}/reorienter")
+    async def reorient_send(
+        self,
+        referral_id: FromPath[UUID],
+        request: Request,
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+    ) -> Template | Redirect:
+        form = await request.form()
+        sent, context = await reorient.submit(actor, referral_id, form, settings.referral_rules)
+        if sent is None:
+            return Template("referral_reorient.html", context=context, status_code=400)
+        once = form.get("_once", "")
         return Redirect(f"/orientations/{sent.referral_id}?envoyee={once}", status_code=303)
 
     # ---- lists ---------------------------------------------------------------------------
@@ -411,7 +327,11 @@ class ReferralPages(Controller):
         actor: Actor | None,
     ) -> Template | Redirect:
         form = await request.form()
-        raw = {k: v for k, v in form.items() if k != "_csrf_token" and str(v).strip() != ""}
+        raw = {
+            k: v
+            for k, v in form.items()
+            if k not in ("_csrf_token", "_once") and str(v).strip() != ""
+        }
         try:
             action = msgspec.convert(raw, Action, strict=False)
             done = await exchange.act(referral_id, action, who, settings.referral_rules)
@@ -556,6 +476,10 @@ def _appointment_values(referral: Any) -> dict[str, str]:
         "ask_for": found.ask_for,
         "bring": found.bring,
     }
+
+
+def _status(context: dict[str, Any]) -> int:
+    return 400 if context["errors"] else 200
 
 
 def _link_base(request: Request, token: str) -> str:
