@@ -163,6 +163,9 @@ async def test_young_person_page_leads_with_it_and_the_ics_reads_back(client, ac
     assert page.status_code == 200
     assert page.text.index("Votre rendez-vous") < page.text.index("vous a orienté")
     assert "mercredi 6 mars 2030 à 14 h 30" in page.text
+    # One answer to "where" and "whom": the meeting's, not the structure's reception desk too.
+    assert page.text.count("Qui demander") == 1 and "Présentez-vous à l’accueil" not in page.text
+    assert "Où aller" not in page.text
 
     ics = await client.get(f"{accepted.young}/rendez-vous.ics")
     assert ics.status_code == 200
