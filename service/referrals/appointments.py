@@ -218,40 +218,35 @@ async def remind(rules: Rules, now: datetime) -> tuple[int, int]:
 
 
 async def _remind_young_person(row: dict[str, Any], rules: Rules, now: datetime) -> int:
-    key = f"{row['referral']}:appointment:remind:{row['starts_at'].isoformat()}"
-    if await outbox.exists(key):
-        return 0
-    async with writing():
-        token = await exchange._new_link(
-            row["referral"], Party.YOUNG_PERSON, rules.young_person_link_days, now
-        )
-        written = await outbox.enqueue(
-            key,
-            "appointment_reminder",
-            "appointment_reminder",
-            audience="young_person",
-            referral_id=row["referral"],
-            context={"link": f"/j/{token}"},
-            now=now,
-        )
-    return int(written)
+    return await _mail_with_fresh_link(
+        row, "remind", "appointment_reminder", Party.YOUNG_PERSON, rules.young_person_link_days, now
+    )
 
 
 async def _ask_partner(row: dict[str, Any], rules: Rules, now: datetime) -> int:
-    key = f"{row['referral']}:appointment:came:{row['starts_at'].isoformat()}"
+    return await _mail_with_fresh_link(
+        row, "came", "appointment_came", Party.PARTNER, rules.partner_link_days, now
+    )
+
+
+async def _mail_with_fresh_link(
+    row: dict[str, Any], step: str, kind: str, party: Party, link_days: int, now: datetime
+) -> int:
+    """One message per appointment time and step, carrying a fresh personal link: the
+    earlier one may be lost or near its end. The link and its message commit together."""
+    key = f"{row['referral']}:appointment:{step}:{row['starts_at'].isoformat()}"
     if await outbox.exists(key):
         return 0
+    audience, path = ("partner", "p") if party == Party.PARTNER else ("young_person", "j")
     async with writing():
-        token = await exchange._new_link(
-            row["referral"], Party.PARTNER, rules.partner_link_days, now
-        )
+        token = await exchange._new_link(row["referral"], party, link_days, now)
         written = await outbox.enqueue(
             key,
-            "appointment_came",
-            "appointment_came",
-            audience="partner",
+            kind,
+            kind,
+            audience=audience,
             referral_id=row["referral"],
-            context={"link": f"/p/{token}"},
+            context={"link": f"/{path}/{token}"},
             now=now,
         )
     return int(written)
