@@ -16,6 +16,13 @@ from service.referrals.schemas import Action, AppointmentIn, ReferralCreate, Ref
 from service.referrals.stats import ResponseTimes, response_times
 from service.settings import Settings
 
+# Said once for both ways a partner gives an appointment (account and personal link).
+APPOINTMENT_RULES = (
+    "On an accepted referral. `date` and `time` are Paris wall-clock; a past moment "
+    "is refused (400, the field named). `bring` may never ask for an identity "
+    "document: no paper may be required of the young person (400)."
+)
+
 
 class SentOut(Struct):
     id: UUID
@@ -105,11 +112,7 @@ class ReferralController(Controller):
     @post(
         "/{referral_id:uuid}/appointment",
         summary="Give or change the young person's appointment (receiving partner)",
-        description=(
-            "On an accepted referral. `date` and `time` are Paris wall-clock; a past moment "
-            "is refused (400, the field named). `bring` may never ask for an identity "
-            "document: no paper may be required of the young person (400)."
-        ),
+        description=APPOINTMENT_RULES,
     )
     async def give_appointment(
         self,
@@ -175,11 +178,7 @@ class LinkController(Controller):
     @post(
         "/{token:str}/appointment",
         summary="Give or change the young person's appointment (partner link)",
-        description=(
-            "On an accepted referral. `date` and `time` are Paris wall-clock; a past moment "
-            "is refused (400, the field named). `bring` may never ask for an identity "
-            "document: no paper may be required of the young person (400)."
-        ),
+        description=APPOINTMENT_RULES,
     )
     async def give_appointment(
         self, token: FromPath[str], data: JSONBody[AppointmentIn]
