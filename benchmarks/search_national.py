@@ -120,7 +120,7 @@ PROFILES: list[tuple[int, str, str, str, tuple[Domain, ...]]] = [
     (4, "club", "mjc", "MJC", (D.LEISURE, D.CULTURE, D.SPORT)),
     (8, "club", "", "Club sportif", (D.SPORT, D.LEISURE)),
     (4, "local-authority", "communes", "Mairie", (D.RIGHTS, D.CITIZENSHIP)),
-    (8, "employer", "siae", "Chantier d'insertion", (D.EMPLOYMENT,)),
+    (8, "employer", "aci", "Chantier d'insertion", (D.EMPLOYMENT,)),
     (5, "employer", "", "Entreprise", (D.EMPLOYMENT,)),
 ]
 ASSOCIATION_WORDS = [

@@ -34,6 +34,14 @@ class Structure(Table):
     search_text = Text(default="")
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # Where an imported record comes from: the data·inclusion source and the record's id
+    # there (unique together, so a second import updates instead of duplicating), its date
+    # at the source, and its data·inclusion fields that no column here holds (JSON), so
+    # that an export gives them back. None/"" for records typed in Maillage.
+    source = Varchar(length=100, null=True, default=None)
+    source_id = Varchar(length=300, null=True, default=None)
+    source_date = Date(null=True, default=None)
+    source_extra = Text(default="")
 
 
 class Site(Table):
@@ -86,6 +94,11 @@ class Service(Table):
     zone = Array(base_column=Varchar(length=9))
     unconditional = Boolean(default=False)
     search_text = Text(default="")
+    # As on Structure: data·inclusion origin, unique (source, source_id).
+    source = Varchar(length=100, null=True, default=None)
+    source_id = Varchar(length=300, null=True, default=None)
+    source_date = Date(null=True, default=None)
+    source_extra = Text(default="")
 
 
 class ServiceKey(Table):

@@ -4,6 +4,8 @@ reseaux porteurs). Values travel in the API and CSV; labels are what users read.
 
 from enum import StrEnum
 
+from data_inclusion.schema import v1 as di
+
 
 class Domain(StrEnum):
     """The ten domains of the charter's global approach, plus mobility."""
@@ -111,228 +113,119 @@ class RelationshipKind(StrEnum):
         }[self.value]
 
 
-# data·inclusion v1 "thematiques": value -> label.
-THEMATIQUES: dict[str, str] = {
-    "choisir-un-metier--confirmer-son-choix-de-metier": "Confirmer son choix de métier",
-    "choisir-un-metier--connaitre-les-opportunites-demploi": "Connaître les opportunités d’emploi",
-    "choisir-un-metier--decouvrir-un-metier-ou-un-secteur-dactivite": (
-        "Découvrir un métier ou un secteur d’activité"
-    ),
-    "choisir-un-metier--identifier-ses-points-forts-et-ses-competences": (
-        "Identifier ses points forts et ses compétences"
-    ),
-    "creer-une-entreprise--definir-son-projet-de-creation-dentreprise": (
-        "Définir son projet de création d’entreprise"
-    ),
-    "creer-une-entreprise--developper-son-entreprise": "Développer son entreprise",
+# data·inclusion v1 reference lists, read from the data-inclusion-schema package so that
+# they follow the national standard instead of a hand-typed copy: value -> French label.
+THEMATIQUES: dict[str, str] = {t.value: t.label for t in di.Thematique}
+PUBLICS: dict[str, str] = {p.value: p.label for p in di.Public}
+NETWORKS: dict[str, str] = {r.value: r.label for r in di.ReseauPorteur}
+
+# Network codes Maillage once stored that the national list does not have, and the code
+# that replaced them (the migration of 2026-12-01 rewrote stored values). "siae" named the
+# whole of insertion through economic activity; the national list splits it into aci, ei,
+# etti and eiti, and the structures Maillage tagged so were mostly workshops and worksites.
+RETIRED_NETWORKS: dict[str, str] = {"siae": "aci"}
+
+_D = Domain
+# Each data·inclusion thematique and the domains of the charter it belongs to. Domains are
+# Maillage's own: this table is how an import that only carries thematiques finds them. A
+# thematique may serve two domains; every thematique of the package has a row (tested).
+THEMATIQUE_DOMAINS: dict[str, tuple[Domain, ...]] = {
+    "choisir-un-metier--confirmer-son-choix-de-metier": (_D.CAREER,),
+    "choisir-un-metier--connaitre-les-opportunites-demploi": (_D.CAREER,),
+    "choisir-un-metier--decouvrir-un-metier-ou-un-secteur-dactivite": (_D.CAREER,),
+    "choisir-un-metier--identifier-ses-points-forts-et-ses-competences": (_D.CAREER,),
+    "creer-une-entreprise--definir-son-projet-de-creation-dentreprise": (_D.EMPLOYMENT,),
+    "creer-une-entreprise--developper-son-entreprise": (_D.EMPLOYMENT,),
+    "creer-une-entreprise--structurer-son-projet-de-creation-dentreprise": (_D.EMPLOYMENT,),
     "difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives": (
-        "Accompagnement aux démarches administratives"
+        _D.RIGHTS,
     ),
     "difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-a-la-citoyennete": (
-        "Accompagnement pour l’accès à la citoyenneté"
+        _D.CITIZENSHIP,
     ),
     "difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits": (
-        "Accompagnement pour l’accès aux droits"
+        _D.RIGHTS,
+    ),
+    "difficultes-administratives-ou-juridiques--beneficier-dune-mesure-daccompagnement-adapte": (
+        _D.RIGHTS,
     ),
     "difficultes-administratives-ou-juridiques--connaitre-ses-droits-face-a-une-discrimination": (
-        "Connaître ses droits face à une discrimination"
+        _D.RIGHTS,
     ),
     "difficultes-administratives-ou-juridiques--prendre-en-compte-une-problematique-judiciaire": (
-        "Prendre en compte une problématique judiciaire"
+        _D.RIGHTS,
     ),
-    "difficultes-financieres--acquerir-une-autonomie-budgetaire": (
-        "Acquérir une autonomie budgétaire"
-    ),
-    "difficultes-financieres--situation-dendettement-surendettement": (
-        "Situation d’endettement ou de surendettement"
-    ),
-    "equipement-et-alimentation--alimentation": "Alimentation",
-    "equipement-et-alimentation--habillement": "Habillement",
-    "famille--garde-denfants": "Garde d’enfants",
-    "famille--soutien-a-la-parentalite-et-a-leducation": (
-        "Soutien à la parentalité et à l’éducation"
-    ),
-    "famille--surmonter-conflits-separation-violence": (
-        "Surmonter les conflits liés à la séparation ou à la violence"
-    ),
-    "lecture-ecriture-calcul--maitriser-le-francais": "Maîtriser le français",
-    "lecture-ecriture-calcul--maitriser-le-calcul": "Maîtriser le calcul",
-    "logement-hebergement--louer-un-logement": "Louer un logement",
-    "logement-hebergement--rechercher-une-solution-dhebergement-temporaire": (
-        "Rechercher une solution d’hébergement temporaire"
-    ),
-    "logement-hebergement--se-maintenir-dans-le-logement": "Se maintenir dans le logement",
+    "difficultes-financieres--acquerir-une-autonomie-budgetaire": (_D.RIGHTS,),
+    "difficultes-financieres--ameliorer-sa-gestion-budgetaire": (_D.RIGHTS,),
+    "difficultes-financieres--mettre-en-place-une-mesure-de-protection-financiere": (_D.RIGHTS,),
+    "difficultes-financieres--prevenir-une-degradation-de-la-situation-financiere": (_D.RIGHTS,),
+    "difficultes-financieres--situation-dendettement-surendettement": (_D.RIGHTS,),
+    "equipement-et-alimentation--aide-menagere": (_D.RIGHTS,),
+    "equipement-et-alimentation--alimentation": (_D.RIGHTS,),
+    "equipement-et-alimentation--electromenager": (_D.RIGHTS,),
+    "equipement-et-alimentation--habillement": (_D.RIGHTS,),
+    "famille--garde-denfants": (_D.RIGHTS,),
+    "famille--prise-en-charge-personne-dependante": (_D.RIGHTS,),
+    "famille--soutien-a-la-parentalite-et-a-leducation": (_D.RIGHTS,),
+    "famille--soutien-aidants": (_D.RIGHTS,),
+    "famille--surmonter-conflits-separation-violence": (_D.RIGHTS,),
+    "lecture-ecriture-calcul--maitriser-le-calcul": (_D.TRAINING,),
+    "lecture-ecriture-calcul--maitriser-le-francais": (_D.TRAINING,),
+    "logement-hebergement--acheter-un-logement": (_D.HOUSING,),
+    "logement-hebergement--changer-de-logement": (_D.HOUSING,),
+    "logement-hebergement--louer-un-logement": (_D.HOUSING,),
+    "logement-hebergement--rechercher-une-solution-dhebergement-temporaire": (_D.HOUSING,),
+    "logement-hebergement--reduire-les-impayes-de-loyer": (_D.HOUSING,),
+    "logement-hebergement--se-maintenir-dans-le-logement": (_D.HOUSING,),
     "logement-hebergement--sinformer-sur-les-demarches-liees-a-lacces-au-logement": (
-        "S’informer sur les démarches liées à l’accès au logement"
+        _D.HOUSING,
     ),
-    "mobilite--acceder-a-un-vehicule": "Accéder à un véhicule",
-    "mobilite--etre-accompagne-dans-son-parcours-mobilite": (
-        "Être accompagné dans son parcours mobilité"
-    ),
-    "mobilite--financer-ma-mobilite": "Financer ma mobilité",
-    "mobilite--preparer-un-permis": "Préparer un permis",
-    "mobilite--mobilite-douce-partagee-collective": (
-        "Utiliser des services de mobilité douce, partagée ou collective"
-    ),
-    "numerique--acceder-a-des-services-en-ligne": "Accéder à des services en ligne",
-    "numerique--maitriser-les-fondamentaux-du-numerique": "Maîtriser les fondamentaux du numérique",
-    "preparer-sa-candidature--realiser-un-cv-et-ou-une-lettre-de-motivation": (
-        "Réaliser un CV et/ou une lettre de motivation"
-    ),
-    "preparer-sa-candidature--valoriser-ses-competences": "Valoriser ses compétences",
-    "remobilisation--activites-sportives-et-culturelles": "Activités sportives et culturelles",
-    "remobilisation--benevolat-action-citoyenne": "Bénévolat et action citoyenne",
-    "remobilisation--bien-etre-confiance-en-soi": "Bien-être et confiance en soi",
-    "remobilisation--lien-social": "Lien social",
-    "sante--acces-aux-soins": "Accès aux soins",
-    "sante--addictions": "Addictions",
-    "sante--sante-mentale": "Santé mentale",
-    "sante--sante-sexuelle": "Santé sexuelle",
-    "se-former--monter-son-dossier-de-formation": "Monter son dossier de formation",
-    "se-former--trouver-sa-formation": "Trouver sa formation",
+    "mobilite--acceder-a-un-vehicule": (_D.MOBILITY,),
+    "mobilite--entretenir-reparer-son-vehicule": (_D.MOBILITY,),
+    "mobilite--etre-accompagne-dans-son-parcours-mobilite": (_D.MOBILITY,),
+    "mobilite--financer-ma-mobilite": (_D.MOBILITY,),
+    "mobilite--mobilite-douce-partagee-collective": (_D.MOBILITY,),
+    "mobilite--preparer-un-permis": (_D.MOBILITY,),
+    "numerique--acceder-a-des-services-en-ligne": (_D.RIGHTS,),
+    "numerique--acceder-a-une-connexion-internet": (_D.RIGHTS,),
+    "numerique--acquerir-un-equipement": (_D.RIGHTS,),
+    "numerique--maitriser-les-fondamentaux-du-numerique": (_D.TRAINING,),
+    "preparer-sa-candidature--developper-son-reseau": (_D.EMPLOYMENT,),
+    "preparer-sa-candidature--organiser-ses-demarches-de-recherche-demploi": (_D.EMPLOYMENT,),
+    "preparer-sa-candidature--realiser-un-cv-et-ou-une-lettre-de-motivation": (_D.EMPLOYMENT,),
+    "preparer-sa-candidature--valoriser-ses-competences": (_D.EMPLOYMENT,),
+    "remobilisation--activites-sportives-et-culturelles": (_D.LEISURE, _D.SPORT, _D.CULTURE),
+    "remobilisation--benevolat-action-citoyenne": (_D.CITIZENSHIP,),
+    "remobilisation--bien-etre-confiance-en-soi": (_D.HEALTH,),
+    "remobilisation--lien-social": (_D.LEISURE,),
+    "sante--acces-aux-soins": (_D.HEALTH,),
+    "sante--addictions": (_D.HEALTH,),
+    "sante--constituer-un-dossier-mdph-invalidite": (_D.HEALTH, _D.RIGHTS),
+    "sante--sante-mentale": (_D.HEALTH,),
+    "sante--sante-sexuelle": (_D.HEALTH,),
+    "se-former--monter-son-dossier-de-formation": (_D.TRAINING,),
+    "se-former--trouver-sa-formation": (_D.TRAINING,),
     "souvrir-a-linternational--connaitre-les-opportunites-demploi-a-letranger": (
-        "Connaître les opportunités d’emploi à l’étranger"
+        _D.EMPLOYMENT,
     ),
-    "trouver-un-emploi--faire-des-candidatures-spontanees": "Faire des candidatures spontanées",
-    "trouver-un-emploi--repondre-a-des-offres-demploi": "Répondre à des offres d’emploi",
-    "trouver-un-emploi--maintien-dans-lemploi": "Maintien dans l’emploi",
+    "souvrir-a-linternational--sinformer-sur-les-aides-pour-travailler-a-letranger": (
+        _D.EMPLOYMENT,
+    ),
+    "souvrir-a-linternational--sorganiser-suite-a-son-retour-en-france": (_D.RIGHTS,),
+    "trouver-un-emploi--convaincre-un-recruteur-en-entretien": (_D.EMPLOYMENT,),
+    "trouver-un-emploi--faire-des-candidatures-spontanees": (_D.EMPLOYMENT,),
+    "trouver-un-emploi--maintien-dans-lemploi": (_D.EMPLOYMENT,),
+    "trouver-un-emploi--repondre-a-des-offres-demploi": (_D.EMPLOYMENT,),
+    "trouver-un-emploi--suivre-ses-candidatures-et-relancer-les-employeurs": (_D.EMPLOYMENT,),
 }
 
-# Each domain and the data·inclusion thematiques it covers; a thematique may serve two domains.
+# Each domain and the data·inclusion thematiques it covers (the table above, read by domain).
 DOMAIN_THEMATIQUES: dict[Domain, tuple[str, ...]] = {
-    Domain.EMPLOYMENT: (
-        "trouver-un-emploi--faire-des-candidatures-spontanees",
-        "trouver-un-emploi--repondre-a-des-offres-demploi",
-        "trouver-un-emploi--maintien-dans-lemploi",
-        "preparer-sa-candidature--realiser-un-cv-et-ou-une-lettre-de-motivation",
-        "preparer-sa-candidature--valoriser-ses-competences",
-        "creer-une-entreprise--definir-son-projet-de-creation-dentreprise",
-        "creer-une-entreprise--developper-son-entreprise",
-        "souvrir-a-linternational--connaitre-les-opportunites-demploi-a-letranger",
-    ),
-    Domain.CAREER: (
-        "choisir-un-metier--confirmer-son-choix-de-metier",
-        "choisir-un-metier--connaitre-les-opportunites-demploi",
-        "choisir-un-metier--decouvrir-un-metier-ou-un-secteur-dactivite",
-        "choisir-un-metier--identifier-ses-points-forts-et-ses-competences",
-    ),
-    Domain.CITIZENSHIP: (
-        "difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-a-la-citoyennete",
-        "remobilisation--benevolat-action-citoyenne",
-    ),
-    Domain.TRAINING: (
-        "se-former--monter-son-dossier-de-formation",
-        "se-former--trouver-sa-formation",
-        "lecture-ecriture-calcul--maitriser-le-francais",
-        "lecture-ecriture-calcul--maitriser-le-calcul",
-        "numerique--maitriser-les-fondamentaux-du-numerique",
-    ),
-    Domain.HEALTH: (
-        "sante--acces-aux-soins",
-        "sante--addictions",
-        "sante--sante-mentale",
-        "sante--sante-sexuelle",
-        "remobilisation--bien-etre-confiance-en-soi",
-    ),
-    Domain.HOUSING: (
-        "logement-hebergement--louer-un-logement",
-        "logement-hebergement--rechercher-une-solution-dhebergement-temporaire",
-        "logement-hebergement--se-maintenir-dans-le-logement",
-        "logement-hebergement--sinformer-sur-les-demarches-liees-a-lacces-au-logement",
-    ),
-    Domain.RIGHTS: (
-        "difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives",
-        "difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits",
-        "difficultes-administratives-ou-juridiques--connaitre-ses-droits-face-a-une-discrimination",
-        "difficultes-administratives-ou-juridiques--prendre-en-compte-une-problematique-judiciaire",
-        "difficultes-financieres--acquerir-une-autonomie-budgetaire",
-        "difficultes-financieres--situation-dendettement-surendettement",
-        "equipement-et-alimentation--alimentation",
-        "equipement-et-alimentation--habillement",
-        "famille--garde-denfants",
-        "famille--soutien-a-la-parentalite-et-a-leducation",
-        "famille--surmonter-conflits-separation-violence",
-        "numerique--acceder-a-des-services-en-ligne",
-    ),
-    Domain.LEISURE: (
-        "remobilisation--lien-social",
-        "remobilisation--activites-sportives-et-culturelles",
-    ),
-    Domain.SPORT: ("remobilisation--activites-sportives-et-culturelles",),
-    Domain.CULTURE: ("remobilisation--activites-sportives-et-culturelles",),
-    Domain.MOBILITY: (
-        "mobilite--acceder-a-un-vehicule",
-        "mobilite--etre-accompagne-dans-son-parcours-mobilite",
-        "mobilite--financer-ma-mobilite",
-        "mobilite--preparer-un-permis",
-        "mobilite--mobilite-douce-partagee-collective",
-    ),
-}
-
-# data·inclusion v1 "publics".
-PUBLICS: dict[str, str] = {
-    "jeunes": "Jeunes",
-    "demandeurs-emploi": "Demandeurs d’emploi",
-    "etudiants": "Étudiants",
-    "familles": "Familles",
-    "femmes": "Femmes",
-    "personnes-en-situation-de-handicap": "Personnes en situation de handicap",
-    "personnes-en-situation-durgence": "Personnes en situation d’urgence",
-    "personnes-en-situation-juridique-specifique": "Personnes en situation juridique spécifique",
-    "personnes-exilees": "Personnes exilées",
-    "residents-qpv-frr": "Résidents en QPV ou FRR",
-    "beneficiaires-des-minimas-sociaux": "Bénéficiaires des minimas sociaux",
-    "actifs": "Actifs",
-}
-
-# data·inclusion v1 "reseaux_porteurs" most met around a Mission Locale; the structure's
-# network is one of these, so exports speak the national standard.
-NETWORKS: dict[str, str] = {
-    "mission-locale": "Mission Locale",
-    "france-travail": "France Travail",
-    "cap-emploi-reseau-cheops": "CAP Emploi - Réseau CHEOPS",
-    "caf": "Caisse d’Allocations Familiales",
-    "cpam": "Caisses Primaires d’Assurance Maladie",
-    "ccas-cias": "Centres communaux ou intercommunaux d’action sociale",
-    "communes": "Communes, mairies, communautés de communes",
-    "departements": "Départements et services départementaux",
-    "regions": "Régions, préfectures et services régionaux",
-    "residences-fjt": "Résidences - Foyers Jeunes Travailleurs",
-    "siao": "Services Intégrés d’Accueil et d’Orientation",
-    "chrs": "Centres d’Hébergement et de Réinsertion Sociale",
-    "action-logement": "Action Logement",
-    "cmp": "Centres Médico-Psychologiques",
-    "csapa": "Centres de Soins, d’Accompagnement et de Prévention en Addictologie",
-    "cms": "Centres Médico-Sociaux",
-    "cidff": "Centres d’Information sur les Droits des Femmes et des Familles",
-    "points-justice": "Points Justice",
-    "pjj": "Protection Judiciaire de la Jeunesse",
-    "spip": "Services Pénitentiaires d’Insertion et de Probation",
-    "ase": "Aide Sociale à l’Enfance",
-    "afpa": "Agence Nationale pour la Formation Professionnelle des Adultes",
-    "ecoles-de-la-deuxieme-chance": "Écoles de la 2ᵉ Chance",
-    "epide": "EPIDE",
-    "reseau-information-jeunesse": "Réseau Information Jeunesse",
-    "mjc": "Maisons des Jeunes et de la Culture",
-    "fcsf": "Centres sociaux et socioculturels",
-    "siae": "Structures d’Insertion par l’Activité Économique",
-    "geiq": "GEIQ",
-    "chambres-consulaires": "Chambres consulaires",
-    "wimoov": "Wimoov",
-    "mobin": "Mob’In",
-    "france-service": "France Services",
-    "conseillers-numeriques": "Conseillers numériques",
-    "points-conseil-budget": "Points Conseil Budget",
-    "restos-du-coeur": "Restos du Cœur",
-    "secours-populaire": "Secours Populaire",
-    "croix-rouge": "Croix-Rouge",
-    "unis-cite": "Unis-Cité",
-    "maisons-de-l-emploi": "Maisons de l’Emploi",
-    "plie": "Plans Locaux pour l’Insertion et l’Emploi",
+    domain: tuple(t for t, ds in THEMATIQUE_DOMAINS.items() if domain in ds) for domain in Domain
 }
 
 
 def domains_of_thematique(thematique: str) -> list[Domain]:
     """The domains a data·inclusion thematique belongs to, for imports that only carry
     thematiques."""
-    return [d for d, ths in DOMAIN_THEMATIQUES.items() if thematique in ths]
+    return list(THEMATIQUE_DOMAINS.get(thematique, ()))

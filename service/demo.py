@@ -1699,7 +1699,7 @@ CATALOGUE: tuple[Kind, ...] = (
         key="siae",
         max_sites=1,
         kind="employer",
-        network="siae",
+        network="aci",
         names=(
             "Recyclerie La Fourmilière",
             "Jardins solidaires du Lez",
