@@ -177,9 +177,7 @@ THEMATIQUE_DOMAINS: dict[str, tuple[Domain, ...]] = {
     "logement-hebergement--rechercher-une-solution-dhebergement-temporaire": (_D.HOUSING,),
     "logement-hebergement--reduire-les-impayes-de-loyer": (_D.HOUSING,),
     "logement-hebergement--se-maintenir-dans-le-logement": (_D.HOUSING,),
-    "logement-hebergement--sinformer-sur-les-demarches-liees-a-lacces-au-logement": (
-        _D.HOUSING,
-    ),
+    "logement-hebergement--sinformer-sur-les-demarches-liees-a-lacces-au-logement": (_D.HOUSING,),
     "mobilite--acceder-a-un-vehicule": (_D.MOBILITY,),
     "mobilite--entretenir-reparer-son-vehicule": (_D.MOBILITY,),
     "mobilite--etre-accompagne-dans-son-parcours-mobilite": (_D.MOBILITY,),
@@ -205,9 +203,7 @@ THEMATIQUE_DOMAINS: dict[str, tuple[Domain, ...]] = {
     "sante--sante-sexuelle": (_D.HEALTH,),
     "se-former--monter-son-dossier-de-formation": (_D.TRAINING,),
     "se-former--trouver-sa-formation": (_D.TRAINING,),
-    "souvrir-a-linternational--connaitre-les-opportunites-demploi-a-letranger": (
-        _D.EMPLOYMENT,
-    ),
+    "souvrir-a-linternational--connaitre-les-opportunites-demploi-a-letranger": (_D.EMPLOYMENT,),
     "souvrir-a-linternational--sinformer-sur-les-aides-pour-travailler-a-letranger": (
         _D.EMPLOYMENT,
     ),

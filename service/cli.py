@@ -1,5 +1,5 @@
 """The `maillage` command line: serve, migrate, demo, createuser, remind, send-mail, purge,
-gaps, import, export."""
+gaps, import, export, import-di, export-di."""
 
 from __future__ import annotations
 
@@ -265,6 +265,46 @@ def export(folder: Path) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     click.echo(asyncio.run(export_directory(folder)))
+
+
+@main.command(name="import-di")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def import_di(files: tuple[Path, ...]) -> None:
+    """Import data·inclusion v1 structures and services (JSON or CSV files): every valid
+    record goes in, by (source, id); the report lists the others with their reasons."""
+    from rich.progress import Progress as Bar
+
+    from directory.data_inclusion import DiImportError, import_files
+
+    with Bar(transient=True) as bar:
+        task = bar.add_task("Import", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            report = asyncio.run(import_files(files, progress))
+        except DiImportError as error:
+            click.echo(f"Import refusé, rien n'a été écrit : {error}", err=True)
+            sys.exit(1)
+    click.echo(report.summary())
+
+
+@main.command(name="export-di")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def export_di(folder: Path) -> None:
+    """Export the directory as data·inclusion v1 (structures and services, JSON and CSV)."""
+    from directory.data_inclusion import export_folder
+
+    export = asyncio.run(export_folder(folder))
+    click.echo(
+        f"Écrit dans {folder} : {len(export.structures)} structure(s), "
+        f"{len(export.services)} service(s) (JSON et CSV)."
+    )
+    for problem in export.left_out:
+        click.echo(f"  laissé de côté : {problem}", err=True)
 
 
 if __name__ == "__main__":
