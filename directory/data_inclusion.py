@@ -881,16 +881,17 @@ def _valid(model: type[pydantic.BaseModel], data: dict[str, Any]) -> tuple[Any, 
 
 
 def _main_sites(sites: list[dict[str, Any]], structures: dict[uuid.UUID, dict]) -> dict:
-    """Each structure's own address: the site an import made for it, else its first site."""
+    """Each structure's own address: the site an import made for it (none if the import
+    had no address), else its first site."""
     main: dict[uuid.UUID, dict[str, Any]] = {}
     for site in sorted(sites, key=lambda s: (s["name"], str(s["id"]))):
         structure = structures.get(site["structure"])
         if structure is None:
             continue
-        imported = structure["source"] and site["id"] == row_id(
-            "site", structure["source"], structure["source_id"]
-        )
-        if imported or site["structure"] not in main:
+        if structure["source"] and structure["source_id"]:
+            if site["id"] == row_id("site", structure["source"], structure["source_id"]):
+                main[site["structure"]] = site
+        elif site["structure"] not in main:
             main[site["structure"]] = site
     return main
 
@@ -930,6 +931,8 @@ async def export_records() -> Export:
             result.left_out.append(f"service {data['id']} : {problem}")
             continue
         result.services.append(record)
+    result.structures.sort(key=lambda r: (r["source"], r["id"]))
+    result.services.sort(key=lambda r: (r["source"], r["id"]))
     return result
 
 

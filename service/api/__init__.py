@@ -4,6 +4,7 @@ from litestar import Router
 
 from service.api.audit import AuditController
 from service.api.conventions import ConventionController
+from service.api.data_inclusion import DataInclusionController
 from service.api.directory import DirectoryController
 from service.api.network import NetworkController
 from service.api.referrals import LinkController, ReferralController, ResponseTimesController
@@ -22,6 +23,7 @@ api_router = Router(
         NetworkController,
         TerritoryController,
         AuditController,
+        DataInclusionController,
     ],
     tags=["API"],
 )
