@@ -2,6 +2,7 @@
 
 from service.web.account import AccountController, AccountPages, PasswordResetPages
 from service.web.conventions import ConventionPages
+from service.web.data_inclusion import DataInclusionPages
 from service.web.directory import DirectoryPages
 from service.web.network import NetworkPage
 from service.web.referrals import ReferralPages
@@ -12,6 +13,7 @@ web_handlers = [
     AccountController,
     AccountPages,
     PasswordResetPages,
+    DataInclusionPages,
     DirectoryPages,
     SearchPage,
     ReferralPages,
