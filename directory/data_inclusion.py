@@ -19,6 +19,7 @@ record."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import uuid
@@ -30,15 +31,16 @@ from typing import Any
 
 import pydantic
 from data_inclusion.schema import v1
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table
 
 from directory.gazetteer import Gazetteer, load_gazetteer
 from directory.geo import cell_of
-from directory.store import _service_text, service_keys, writing
+from directory.store import service_keys, writing
 from directory.tables import Person, Service, ServiceKey, Site, Structure
 from directory.text import fold
 from directory.validation import normalise_phone
-from directory.vocabulary import NETWORKS, THEMATIQUE_DOMAINS, Domain
+from directory.vocabulary import DOMAIN_LABELS, NETWORKS, THEMATIQUE_DOMAINS, THEMATIQUES, Domain
 
 # Fixed namespace of Maillage's data·inclusion row ids (uuid5): never change it, or a
 # re-import would duplicate every record.
@@ -182,11 +184,11 @@ def _csv_list(cell: str) -> Any:
 
 
 def _csv_records(name: str, text: str) -> Iterator[Raw]:
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    # The national files use commas; a spreadsheet may have saved semicolons. The header
+    # line alone decides (cells below hold commas and semicolons of their own).
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     if not reader.fieldnames or "id" not in reader.fieldnames:
         raise DiImportError(
             f"{name} : ce fichier CSV n'a pas de colonne « id » ; ce n'est pas un fichier "
@@ -332,6 +334,29 @@ def _site_values(
         "accessibility": record.get("accessibilite_lieu") or "",
         "walk_in": False,
     }
+
+
+_DOMAINS_OF = {t: frozenset(d.value for d in ds) for t, ds in THEMATIQUE_DOMAINS.items()}
+_DOMAIN_ORDER = [d.value for d in Domain]
+
+
+@functools.lru_cache(maxsize=65_536)
+def _folded(text: str) -> str:
+    """fold() of the texts met again and again: labels, structure names."""
+    return fold(text)
+
+
+def _joined_fold(parts: list[str]) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def _search_text(service: dict[str, Any], structure_name: str) -> str:
+    """store._service_text, folding the labels and the structure's name once (tested to
+    give the same text)."""
+    parts = [_folded(structure_name), fold(service["name"]), fold(service["description"])]
+    parts += [_folded(DOMAIN_LABELS.get(d, d)) for d in service["domains"]]
+    parts += [_folded(THEMATIQUES.get(t, t)) for t in service["thematiques"]]
+    return _joined_fold(parts)
 
 
 def _fit(text: str | None, length: int) -> str:
@@ -485,7 +510,9 @@ def _plan_structure(model: v1.Structure, gazetteer: Gazetteer, now: datetime, ra
         "phone": _phone(model.telephone),
         "status": "active",
         "last_verified_on": model.date_maj,
-        "search_text": fold(" ".join([name, description, NETWORKS.get(network, "")])),
+        "search_text": _joined_fold(
+            [fold(name), fold(description), _folded(NETWORKS.get(network, ""))]
+        ),
         "created_at": now,
         "updated_at": now,
         "source": model.source,
@@ -514,7 +541,8 @@ def _plan_service(
     vid = row_id("service", model.source, model.id)
     sid = structure["id"]
     thematiques = original["thematiques"] or []
-    domains = [d.value for d in Domain if any(d in THEMATIQUE_DOMAINS[t] for t in thematiques)]
+    covered = set().union(*(_DOMAINS_OF[t] for t in thematiques))
+    domains = [d for d in _DOMAIN_ORDER if d in covered]
     modes = original["modes_accueil"] or []
     fees = model.frais_precisions or (v1.Frais(model.frais).label if model.frais else "")
     rows: dict[type[Table], dict[str, Any]] = {}
@@ -567,7 +595,7 @@ def _plan_service(
         "source_id": model.id,
         "source_date": model.date_maj,
     }
-    service["search_text"] = _service_text(service, structure["name"])
+    service["search_text"] = _search_text(service, structure["name"])
     derived = service_fields(service, structure, site, contact, gazetteer)
     phone = contact["phone"] if contact else ""
     service["source_extra"] = _extra(_as_normalised(original, phone), derived)
@@ -595,22 +623,38 @@ async def _existing(table: type[Table], ids: Iterable[uuid.UUID]) -> dict[uuid.U
     return found
 
 
+def _connection() -> tuple[Any, bool]:
+    """The driver connection of the current transaction, and whether it is PostgreSQL."""
+    engine = Structure._meta.db
+    transaction = engine.current_transaction.get()
+    assert transaction is not None, "writes happen inside store.writing()"
+    return transaction.connection, isinstance(engine, PostgresEngine)
+
+
+async def _insert_many(table: type[Table], columns: list[str], records: list[tuple]) -> str:
+    """One prepared INSERT ... ON CONFLICT (id) DO UPDATE run for every record through the
+    driver's executemany (sqlite3's C loop, asyncpg's pipeline): building one query per
+    row through the ORM was most of an import's time. Values go through the adapters
+    Piccolo registers (UUID, dates, lists on SQLite)."""
+    connection, postgres = _connection()
+    marks = [f"${i}" if postgres else "?" for i in range(1, len(columns) + 1)]
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({", ".join(marks)})'
+    if "id" in columns:
+        updates = ", ".join(
+            f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in {"id", "created_at"}
+        )
+        sql += f' ON CONFLICT ("id") DO UPDATE SET {updates}'
+    if records:
+        await connection.executemany(sql, records)
+    return sql
+
+
 async def _upsert(table: type[Table], rows: list[dict[str, Any]]) -> None:
-    """Multi-row INSERT ... ON CONFLICT (id) DO UPDATE, at most ~16,000 parameters a
-    statement: the same SQL on both engines, one round trip per few hundred rows."""
     if not rows:
         return
     columns = [c for c in rows[0] if not c.startswith("_")]
-    names = ", ".join(f'"{c}"' for c in columns)
-    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in {"id", "created_at"})
-    placeholders = "(" + ", ".join("{}" for _ in columns) + ")"
-    for chunk in _chunks(rows, max(1, 16_000 // len(columns))):
-        sql = (
-            f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES '
-            + ", ".join(placeholders for _ in chunk)
-            + f' ON CONFLICT ("id") DO UPDATE SET {updates}'
-        )
-        await table.raw(sql, *(row[c] for row in chunk for c in columns))
+    await _insert_many(table, columns, [tuple(row[c] for c in columns) for row in rows])
 
 
 def _differs(new: dict[str, Any], old: dict[str, Any] | None) -> bool:
@@ -658,17 +702,13 @@ async def _write_keys(services: list[tuple[dict[str, Any], bool]]) -> None:
     for chunk in _chunks([s["id"] for s, existed in services if existed], _CHUNK):
         await ServiceKey.delete().where(ServiceKey.service.is_in(chunk))
     keys = [
-        {"id": None, "service": s["id"], "key": key}
+        (s["id"], key)
         for s, _ in services
         for key in service_keys(
             s["domains"], s["thematiques"], s["publics"], s["zone"], s["remote"]
         )
     ]
-    for chunk in _chunks(keys, 8_000):
-        sql = 'INSERT INTO "service_key" ("service", "key") VALUES ' + ", ".join(
-            "({}, {})" for _ in chunk
-        )
-        await ServiceKey.raw(sql, *(v for k in chunk for v in (k["service"], k["key"])))
+    await _insert_many(ServiceKey, ["service", "key"], keys)
 
 
 # ---- Import ------------------------------------------------------------------------------

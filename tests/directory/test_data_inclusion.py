@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 from data_inclusion.schema import v1
 
+from directory import store
 from directory.tables import Person, Service, ServiceKey, Site, Structure
 from directory.vocabulary import (
     DOMAIN_THEMATIQUES,
@@ -95,6 +96,8 @@ def test_json_import_then_the_same_records_in_csv_change_nothing(database_url: s
     assert cej["zone"] == ["200068781"]
     assert cej["fees"] == "Gratuit"
     assert "d:career" in keys and "p:jeunes" in keys and "z:200068781" in keys
+    # Found by search as a service typed in Maillage would be.
+    assert cej["search_text"] == store._service_text(cej, ml["name"])
 
     again = cli(database_url, "import-di", DATA / "structures.csv", DATA / "services.csv")
     assert again.exit_code == 0, again.output
