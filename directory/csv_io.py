@@ -46,7 +46,15 @@ from directory.store import (
     service_keys,
     writing,
 )
-from directory.tables import Person, Relationship, Service, ServiceKey, Site, Structure
+from directory.tables import (
+    ORIGIN_COLUMNS,
+    Person,
+    Relationship,
+    Service,
+    ServiceKey,
+    Site,
+    Structure,
+)
 from directory.vocabulary import Domain
 
 LIST_SEPARATOR = "|"
@@ -934,7 +942,12 @@ class _Import:
             for spec in SPECS:
                 rows = self.rows(spec.name)
                 changed = [r for r in rows if self._changed(spec, r)]
-                columns = [c._meta.db_column_name for c in spec.table._meta.columns]
+                columns = [
+                    c._meta.db_column_name
+                    for c in spec.table._meta.columns
+                    if spec.table not in (Structure, Service)
+                    or c._meta.db_column_name not in ORIGIN_COLUMNS
+                ]
                 records = []
                 for row in changed:
                     assert row.values is not None

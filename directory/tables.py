@@ -18,6 +18,11 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
+# Columns of Structure and Service that only data·inclusion imports write
+# (directory.data_inclusion); other writers leave them to their defaults on insert and
+# untouched on update. (Relationship.source is another thing.)
+ORIGIN_COLUMNS = frozenset({"source", "source_id", "source_date", "source_extra"})
+
 
 class Structure(Table):
     id = UUID(primary_key=True)
