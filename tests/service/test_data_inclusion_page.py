@@ -136,3 +136,25 @@ def test_import_page_in_a_browser(
             page.wait_for_timeout(200)
         assert "valeur inconnue « inconnue »" in page.inner_text("main")
         _check(page, errors, "compte-rendu", width)
+
+
+async def test_a_running_import_shows_its_progress_and_a_way_to_reload(client) -> None:
+    """What the page shows while the import runs, with or without its script."""
+    from service.web.data_inclusion import JOBS, Job
+
+    user_id = await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Mission Locale"))
+    JOBS["en-cours"] = Job(str(user_id), total=300_000, done=42_000)
+    try:
+        page = await client.get(f"{PAGE}/en-cours")
+        assert page.status_code == 200
+        assert '<progress id="progress-bar" max="300000" value="42000">' in page.text
+        assert "42000 enregistrements traités sur 300000" in page.text
+        assert f'<a href="{PAGE}/en-cours">Actualiser la page</a>' in page.text
+        assert '<script src="/static/import-progress.js" defer></script>' in page.text
+        state = (await client.get(f"{PAGE}/en-cours/progress")).json()
+        assert state == {"done": 42000, "total": 300000, "finished": False}
+        other = await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Autre"))
+        assert other != user_id
+        assert (await client.get(f"{PAGE}/en-cours")).status_code == 404
+    finally:
+        del JOBS["en-cours"]
