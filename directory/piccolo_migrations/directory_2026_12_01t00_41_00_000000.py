@@ -6,6 +6,12 @@ VERSION = "1.38.0"
 DESCRIPTION = "One record per data·inclusion (source, id); retired network codes"
 
 
+async def retire_networks():
+    """Network codes that are not in the national list become their nearest national code
+    (directory.vocabulary.RETIRED_NETWORKS, written out here as migrations must not change)."""
+    await engine_finder().run_ddl("UPDATE structure SET network = 'aci' WHERE network = 'siae'")
+
+
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="directory", description=DESCRIPTION)
 
@@ -15,8 +21,6 @@ async def forwards():
             await engine.run_ddl(
                 f'CREATE UNIQUE INDEX "{table}_source_unique" ON "{table}" (source, source_id)'
             )
-        # "siae" is not in the national list of networks: its nearest national code.
-        await engine.run_ddl("UPDATE structure SET network = 'aci' WHERE network = 'siae'")
 
     async def drop_unique_origin():
         engine = engine_finder()
@@ -24,5 +28,6 @@ async def forwards():
             await engine.run_ddl(f'DROP INDEX IF EXISTS "{table}_source_unique"')
 
     manager.add_raw(unique_origin)
+    manager.add_raw(retire_networks)
     manager.add_raw_backwards(drop_unique_origin)
     return manager

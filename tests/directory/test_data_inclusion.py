@@ -281,3 +281,23 @@ def test_fixtures_are_the_published_shape() -> None:
     assert all(set(s) == set(v1.Service.model_fields) for s in services)
     header = (DATA / "services.csv").read_text().splitlines()[0].split(",")
     assert header == list(v1.Service.model_fields)
+
+
+def test_the_migration_moves_retired_network_codes_to_national_ones(database_url: str) -> None:
+    import importlib
+
+    migration = importlib.import_module(
+        "directory.piccolo_migrations.directory_2026_12_01t00_41_00_000000"
+    )
+
+    async def run() -> list[str]:
+        # Stored before the vocabulary change (today's store refuses the code).
+        await Structure.insert(
+            Structure(name="Chantier d'insertion Rivières et Sentiers", network="siae")
+        )
+        await factories.structure("Mission Locale", network="mission-locale")
+        await migration.retire_networks()
+        rows = await Structure.select(Structure.network).order_by(Structure.name)
+        return [r["network"] for r in rows]
+
+    assert asyncio.run(run()) == ["aci", "mission-locale"]
