@@ -158,3 +158,21 @@ async def test_a_running_import_shows_its_progress_and_a_way_to_reload(client) -
         assert (await client.get(f"{PAGE}/en-cours")).status_code == 404
     finally:
         del JOBS["en-cours"]
+
+
+async def test_the_import_form_sent_twice_starts_one_import(client) -> None:
+    from service.web.data_inclusion import JOBS
+    from tests.service.test_form_once import _twice
+
+    await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Mission Locale"))
+    before = set(JOBS)
+    files = {"files": ("structures.json", (DATA / "structures.json").read_bytes())}
+    first, again = await _twice(client, PAGE, PAGE, {}, files)
+    assert first.status_code in (302, 303), first.text
+    assert again.headers["location"] == first.headers["location"]
+    started = set(JOBS) - before
+    assert len(started) == 1
+    [job] = [JOBS[k] for k in started]
+    assert job.task is not None
+    await job.task
+    assert job.report is not None and job.report.structures.created == 4

@@ -119,6 +119,7 @@ async def test_every_state_changing_staff_form_carries_a_one_time_key(client):
         f"/structures/{own}/relations/nouvelle",
         "/conventions/nouvelle",
         "/territoires",
+        "/structures/import-data-inclusion",
         "/compte",
     ):
         page = await client.get(url)
