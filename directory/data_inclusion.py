@@ -530,6 +530,48 @@ def _plan_structure(model: v1.Structure, gazetteer: Gazetteer, now: datetime, ra
     return Planned("structure", raw, rows)
 
 
+def _service_site(
+    model: v1.Service,
+    original: dict[str, Any],
+    structure_id: uuid.UUID,
+    structure_site: dict[str, Any] | None,
+    gazetteer: Gazetteer,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(the site the service is at, the new site row if it needs one of its own)."""
+    if structure_site is not None and all(
+        original[f] == structure_site["_fields"][f] for f in _ADDRESS_FIELDS
+    ):
+        return structure_site, None
+    if not original["code_insee"]:
+        return None, None
+    site = _site_values(original, structure_id, gazetteer, model.horaires_accueil)
+    if site is None:
+        return None, None
+    site["id"] = row_id("site", model.source, "service:" + model.id)
+    return {**site, "_own": True}, site
+
+
+def _service_contact(
+    model: v1.Service, original: dict[str, Any], structure_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The person a named contact becomes, or None."""
+    if not model.contact_nom_prenom or not model.contact_nom_prenom.strip():
+        return None
+    first, last = _names(model.contact_nom_prenom)
+    return {
+        "id": row_id("person", model.source, model.id),
+        "structure": structure_id,
+        "first_name": first,
+        "last_name": last,
+        "role": "",
+        "email": _fit(original["courriel"], 254),
+        "phone": _phone(model.telephone),
+        "preferred_channel": "email",
+        "active": True,
+        "left_on": None,
+    }
+
+
 def _plan_service(
     model: v1.Service,
     structure: dict[str, Any],
@@ -546,35 +588,14 @@ def _plan_service(
     modes = original["modes_accueil"] or []
     fees = model.frais_precisions or (v1.Frais(model.frais).label if model.frais else "")
     rows: dict[type[Table], dict[str, Any]] = {}
-    site: dict[str, Any] | None = None
-    same_place = structure_site is not None and all(
-        original[f] == structure_site["_fields"][f] for f in _ADDRESS_FIELDS
-    )
-    if same_place and structure_site is not None:
-        site = structure_site
-    elif original["code_insee"]:
-        site = _site_values(original, sid, gazetteer, model.horaires_accueil)
-        if site is not None:
-            site["id"] = row_id("site", model.source, "service:" + model.id)
-            rows[Site] = site
-            site = {**site, "_own": True}
-    contact: dict[str, Any] | None = None
-    if model.contact_nom_prenom and model.contact_nom_prenom.strip():
-        first, last = _names(model.contact_nom_prenom)
-        contact = {
-            "id": row_id("person", model.source, model.id),
-            "structure": sid,
-            "first_name": first,
-            "last_name": last,
-            "role": "",
-            "email": _fit(original["courriel"], 254),
-            "phone": _phone(model.telephone),
-            "preferred_channel": "email",
-            "active": True,
-            "left_on": None,
-        }
-        rows[Person] = contact
-        contact = {**contact, "_names": (first, last)}
+    site, new_site = _service_site(model, original, sid, structure_site, gazetteer)
+    if new_site is not None:
+        rows[Site] = new_site
+    person = _service_contact(model, original, sid)
+    contact = None
+    if person is not None:
+        rows[Person] = person
+        contact = {**person, "_names": (person["first_name"], person["last_name"])}
     service = {
         "id": vid,
         "structure": sid,
