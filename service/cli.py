@@ -243,18 +243,44 @@ def gaps(territory: str, domain: str, fmt: str, output: Path | None) -> None:
 
 @main.command(name="import")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def import_(folder: Path) -> None:
-    """Import the directory from CSV files (see README); all or nothing."""
+@click.option(
+    "--keep-valid",
+    is_flag=True,
+    help="Write every valid row and list the refused ones in the report "
+    "(default: all or nothing).",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the report CSV (refused rows and warnings); "
+    "default with --keep-valid: FOLDER-rapport.csv next to FOLDER.",
+)
+def import_(folder: Path, keep_valid: bool, report: Path | None) -> None:
+    """Import the directory from CSV files (see docs/csv.md); all or nothing by default."""
     from directory.csv_io import CsvImportError, import_directory
 
+    if report is None and keep_valid:
+        report = folder.resolve().parent / f"{folder.resolve().name}-rapport.csv"
     try:
-        report = asyncio.run(import_directory(folder))
+        result = asyncio.run(import_directory(folder, keep_valid=keep_valid))
     except CsvImportError as error:
         click.echo("Import refusé, rien n'a été écrit :", err=True)
         for problem in error.problems:
             click.echo(f"  {problem}", err=True)
+        _write_report(report, error.report)
         sys.exit(1)
-    click.echo(report)
+    click.echo(result.message)
+    if result.warnings:
+        click.echo("Remarques (lignes importées telles que lues ci-dessous) :", err=True)
+        for warning in result.warnings:
+            click.echo(f"  {warning}", err=True)
+    _write_report(report, result.report)
+
+
+def _write_report(path: Path | None, report: str) -> None:
+    if path is not None and report:
+        path.write_text(report, encoding="utf-8", newline="")
+        click.echo(f"Rapport : {path}", err=True)
 
 
 @main.command()
