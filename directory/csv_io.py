@@ -1010,8 +1010,9 @@ class _Import:
             else:
                 geocoded = "manual"
         values, errors, _notice = await _check_site(data, self.gazetteer, None)
-        if values and data.lat is not None and geocoded in {"address", "manual"}:
-            values["geocoded"] = geocoded
+        if values and data.lat is not None:
+            if geocoded in {"address", "manual"}:
+                values["geocoded"] = geocoded
             self._far(row, values)
         return values, errors
 

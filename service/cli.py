@@ -246,8 +246,7 @@ def gaps(territory: str, domain: str, fmt: str, output: Path | None) -> None:
 @click.option(
     "--keep-valid",
     is_flag=True,
-    help="Write every valid row and list the refused ones in the report "
-    "(default: all or nothing).",
+    help="Write every valid row and list the refused ones in the report (default: all or nothing).",
 )
 @click.option(
     "--report",
