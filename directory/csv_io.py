@@ -1032,7 +1032,7 @@ class _Import:
             "vérifiez-les, ou la commune"
         )
         if _distance_km(lat, -lon, commune.lat, commune.lon) <= limit:
-            message += f" ; le signe de la longitude semble inversé ({lon} au lieu de {-lon} ?)"
+            message += f" (le signe de la longitude semble inversé : {-lon} plutôt que {lon} ?)"
         self.warn(SITES, row, "lat", message)
 
     def _relationship_values(
