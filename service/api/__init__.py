@@ -5,6 +5,7 @@ from litestar import Router
 from service.api.audit import AuditController
 from service.api.conventions import ConventionController
 from service.api.directory import DirectoryController
+from service.api.imports import ImportController
 from service.api.network import NetworkController
 from service.api.referrals import LinkController, ReferralController, ResponseTimesController
 from service.api.search import SearchController
@@ -14,6 +15,7 @@ api_router = Router(
     path="/api/v1",
     route_handlers=[
         DirectoryController,
+        ImportController,
         SearchController,
         ReferralController,
         LinkController,

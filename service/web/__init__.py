@@ -3,6 +3,7 @@
 from service.web.account import AccountController, AccountPages, PasswordResetPages
 from service.web.conventions import ConventionPages
 from service.web.directory import DirectoryPages
+from service.web.imports import ImportPages
 from service.web.network import NetworkPage
 from service.web.referrals import ReferralPages
 from service.web.search import SearchPage
@@ -12,6 +13,7 @@ web_handlers = [
     AccountController,
     AccountPages,
     PasswordResetPages,
+    ImportPages,
     DirectoryPages,
     SearchPage,
     ReferralPages,
