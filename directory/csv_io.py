@@ -1,11 +1,17 @@
-"""CSV import and export of the whole directory: one UTF-8 file per entity (see docs/csv.md).
+"""CSV import and export of the whole directory: one file per entity (see docs/csv.md).
 
-Import is all or nothing. Every row of every file is parsed and validated first, with the
-same msgspec input Structs and the same checks as the forms (directory.store); references
-must point to ids that exist in the database or in the files being imported. Every
-problem is collected and reported with its file, line and column, and nothing is written.
-Only a clean import is written, in one transaction, with the derived data (site grid cell
-and coordinates, service search text and ServiceKey rows) computed as directory.store does.
+Every row of every file is parsed and validated first, with the same msgspec input Structs
+and the same checks as the forms (directory.store); references must point to ids that
+exist in the database or in the files being imported. Every problem is collected with its
+file, line and column. All or nothing by default: with any problem, nothing is written.
+With `keep_valid`, the valid rows are written and the refused ones (with the rows of the
+files that refer to them) go to a report CSV with their reasons. What is written is
+written in one transaction, with the derived data (site grid cell and coordinates, service
+search text and ServiceKey rows) computed as directory.store does.
+
+Real spreadsheets are read the way their authors meant (Windows-1252, lost leading zeros,
+CEDEX postcodes, merged communes, overseas numbers in national form, notes after numbers,
+websites without a scheme), each such reading being a warning of the report.
 """
 
 from __future__ import annotations
