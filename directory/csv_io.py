@@ -1280,6 +1280,7 @@ class ImportResult:
 
     message: str
     refused: int  # rows refused (only when valid rows are kept)
+    problems: list[str]  # why they were refused (file, line, column, reason)
     warnings: list[str]  # values read in a way worth checking (file, line, column, what)
     report: str  # CSV of the refused rows and of those with warnings; '' when none
 
@@ -1313,6 +1314,7 @@ async def import_directory(folder: Path, *, keep_valid: bool = False) -> ImportR
     return ImportResult(
         _report(counts, refused, len(importer.warnings)),
         refused,
+        sorted(problems, key=_problem_order),
         sorted(importer.warnings, key=_problem_order),
         report,
     )

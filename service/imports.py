@@ -28,7 +28,7 @@ class Outcome:
     done: bool  # False: refused as a whole, nothing written
     keep_valid: bool
     message: str
-    problems: list[str] = field(default_factory=list)  # all or nothing: why refused
+    problems: list[str] = field(default_factory=list)  # why refused: the import, or rows
     warnings: list[str] = field(default_factory=list)
     refused: int = 0
     has_report: bool = False
@@ -74,6 +74,7 @@ async def run_upload(
                 True,
                 keep_valid,
                 result.message,
+                problems=result.problems,
                 warnings=result.warnings,
                 refused=result.refused,
             )
