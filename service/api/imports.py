@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import File, Response
 from msgspec import Struct
 
-from directory.errors import Forbidden
+from directory.errors import Forbidden, Invalid
 from service.accounts.store import Actor
 from service.imports import Outcome, load_outcome, report_path, run_upload
 from service.settings import Settings
@@ -27,6 +31,17 @@ class ImportOut(Struct):
     warnings: list[str]  # values read in a way to check (file, line, column, what)
     refused: int  # rows refused, when valid rows are kept
     report_url: str | None  # the report CSV: refused rows and rows with warnings
+
+
+@dataclass
+class ImportFiles:
+    """One part per file of docs/csv.md; any of them may be left out."""
+
+    structures: UploadFile | None = None
+    sites: UploadFile | None = None
+    services: UploadFile | None = None
+    people: UploadFile | None = None
+    relationships: UploadFile | None = None
 
 
 def check_can_import(actor: Actor) -> None:
@@ -53,25 +68,41 @@ class ImportController(Controller):
 
     @post(
         "/import",
-        summary="Import CSV files (multipart: structures.csv, sites.csv…)",
+        summary="Import CSV files (multipart: structures, sites, services, people…)",
         description="All or nothing by default (422 when anything is wrong, nothing written); "
         "with keep_valid=true every valid row is written and the refused rows are listed, "
         "with their reasons, in the report CSV.",
+        responses={
+            422: ResponseSpec(
+                data_container=ImportOut,
+                description="Import refusé, rien n'a été écrit : `problems` dit pourquoi.",
+                generate_examples=False,
+            )
+        },
     )
     async def upload(
         self,
         request: Request,
         actor: NamedDependency[Actor],
         settings: NamedDependency[Settings],
+        data: Annotated[ImportFiles, Body(media_type=RequestEncodingType.MULTI_PART)],
         keep_valid: FromQuery[bool] = False,
     ) -> Response[ImportOut]:
         check_can_import(actor)
-        form = await request.form()
+        parts = [field.name for field in fields(ImportFiles)]
+        unknown = [name for name in await request.form() if name not in parts]
+        if unknown:
+            # A misnamed part would otherwise be dropped without a word.
+            raise Invalid(
+                {
+                    "files": f"Partie inconnue « {unknown[0]} » (parties possibles : "
+                    f"{', '.join(parts)})."
+                }
+            )
         uploads = [
-            (value.filename, await value.read())
-            for key in form
-            for value in form.getall(key)
-            if isinstance(value, UploadFile)
+            (f"{field.name}.csv", await upload.read())
+            for field in fields(data)
+            if isinstance(upload := getattr(data, field.name), UploadFile)
         ]
         outcome = await run_upload(uploads, keep_valid, settings.media_dir)
         return Response(_out(outcome), status_code=200 if outcome.done else 422)

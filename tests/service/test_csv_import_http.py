@@ -30,9 +30,11 @@ async def http(settings: Settings, tmp_path: Path) -> AsyncIterator[AsyncTestCli
         yield client
 
 
-def messy_files(field: str) -> list[tuple[str, tuple[str, bytes, str]]]:
+def messy_files(field: str | None) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """The fixture's files: in one field (the page's), or one part per file (the API's)."""
     return [
-        (field, (path.name, path.read_bytes(), "text/csv")) for path in sorted(MESSY.glob("*.csv"))
+        (field or path.stem, (path.name, path.read_bytes(), "text/csv"))
+        for path in sorted(MESSY.glob("*.csv"))
     ]
 
 
@@ -45,7 +47,7 @@ def report_lines(body: bytes) -> dict[tuple[str, str], dict[str, str]]:
 async def test_api_keeps_the_valid_rows_and_serves_the_report(http: AsyncTestClient) -> None:
     headers = await f.api_client_headers(Role.COORDINATOR)
     response = await http.post(
-        "/api/v1/directory/import?keep_valid=true", files=messy_files("files"), headers=headers
+        "/api/v1/directory/import?keep_valid=true", files=messy_files(None), headers=headers
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -71,9 +73,7 @@ async def test_api_keeps_the_valid_rows_and_serves_the_report(http: AsyncTestCli
 
 async def test_api_is_all_or_nothing_by_default(http: AsyncTestClient) -> None:
     headers = await f.api_client_headers(Role.COORDINATOR)
-    response = await http.post(
-        "/api/v1/directory/import", files=messy_files("files"), headers=headers
-    )
+    response = await http.post("/api/v1/directory/import", files=messy_files(None), headers=headers)
     assert response.status_code == 422, response.text
     body = response.json()
     assert not body["done"]
@@ -90,19 +90,20 @@ async def test_api_is_all_or_nothing_by_default(http: AsyncTestClient) -> None:
 
 async def test_api_import_is_for_coordinators_and_names_bad_files(http: AsyncTestClient) -> None:
     advisor = await f.api_client_headers(Role.ADVISOR)
-    refused = await http.post(
-        "/api/v1/directory/import", files=messy_files("files"), headers=advisor
-    )
+    refused = await http.post("/api/v1/directory/import", files=messy_files(None), headers=advisor)
     assert refused.status_code == 403
     assert "coordinateurs" in refused.json()["detail"]
     coordinator = await f.api_client_headers(Role.COORDINATOR)
     wrong = await http.post(
         "/api/v1/directory/import",
-        files=[("files", ("annuaire.xlsx", b"PK\x03\x04", "application/octet-stream"))],
+        files=[("annuaire", ("annuaire.xlsx", b"PK\x03\x04", "application/octet-stream"))],
         headers=coordinator,
     )
     assert wrong.status_code == 400
-    assert "annuaire.xlsx" in wrong.json()["errors"]["files"]
+    assert wrong.json()["errors"]["files"] == (
+        "Partie inconnue « annuaire » (parties possibles : structures, sites, services, "
+        "people, relationships)."
+    )
     nothing = await http.post("/api/v1/directory/import", headers=coordinator)
     assert nothing.status_code == 400
     assert nothing.json()["errors"]["files"] == "Choisissez au moins un fichier CSV."
