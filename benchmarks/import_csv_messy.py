@@ -78,10 +78,10 @@ def offset(lat: float, lon: float, km: float, rng: random.Random) -> tuple[float
     return round(lat + dlat, 5), round(lon + dlon, 5)
 
 
-def generate(folder: Path, count: int, seed: int) -> None:
-    rng = random.Random(seed)
-    gazetteer = load_gazetteer()
-    communes = [c for c in gazetteer if c.postcodes]
+def _communes(rng: random.Random, count: int) -> tuple[list[Commune], set[int]]:
+    """Each structure's commune, weighted by population, 3 % overseas; and the rows whose
+    codes lost their leading zero."""
+    communes = [c for c in load_gazetteer() if c.postcodes]
     overseas = [c for c in communes if c.departement in OVERSEAS]
     metro = [c for c in communes if c.departement not in OVERSEAS]
     # A column a spreadsheet took for numbers loses every leading zero: the 400 sites of
@@ -96,6 +96,13 @@ def generate(folder: Path, count: int, seed: int) -> None:
         picks[index] = rng.choices(early, [c.population + 100 for c in early])[0]
     for index in order[400 : 400 + round(count * 0.03)]:
         picks[index] = rng.choices(overseas, [c.population for c in overseas])[0]
+    return picks, lost_zero
+
+
+def generate(folder: Path, count: int, seed: int) -> None:
+    rng = random.Random(seed)
+    gazetteer = load_gazetteer()
+    picks, lost_zero = _communes(rng, count)
     others = [i for i in range(count) if i not in lost_zero]
     cedex = set(rng.sample(others, 836))
     rest = [i for i in others if i not in cedex]
@@ -107,15 +114,8 @@ def generate(folder: Path, count: int, seed: int) -> None:
     structures = [["id", "name", "kind", "website", "phone"]]
     sites = [["id", "structure_id", "name", "address", "commune", "postcode", "lat", "lon"]]
     for i, commune in enumerate(picks):
-        sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        label, kind = KINDS[i % len(KINDS)]
-        name = f"{label} de {commune.name} n° {i}"
-        slug = f"{label.split()[0].lower()}-{i}.fr"
-        website = f"www.{slug}" if rng.random() < 0.35 else f"https://www.{slug}"
-        number = phone(rng, commune)
-        if rng.random() < 0.05:
-            number += " / Numéro vert 0800 00 12 34"
-        structures.append([sid, name, kind, website, number])
+        structures.append(_structure(rng, i, commune))
+        sid = structures[-1][0]
         code, postcode = commune.insee, commune.postcodes[0]
         lat = lon = ""
         if rng.random() < 0.5:
@@ -141,6 +141,17 @@ def generate(folder: Path, count: int, seed: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     _write(folder / "structures.csv", structures, "cp1252", b"")
     _write(folder / "sites.csv", sites, "utf-8", codecs.BOM_UTF8)
+
+
+def _structure(rng: random.Random, i: int, commune: Commune) -> list[str]:
+    sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    label, kind = KINDS[i % len(KINDS)]
+    slug = f"{label.split()[0].lower()}-{i}.fr"
+    website = f"www.{slug}" if rng.random() < 0.35 else f"https://www.{slug}"
+    number = phone(rng, commune)
+    if rng.random() < 0.05:
+        number += " / Numéro vert 0800 00 12 34"
+    return [sid, f"{label} de {commune.name} n° {i}", kind, website, number]
 
 
 def _write(path: Path, rows: list[list[str]], encoding: str, bom: bytes) -> None:
