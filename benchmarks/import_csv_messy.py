@@ -32,6 +32,7 @@ import csv
 import io
 import math
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,7 @@ KINDS = [
     ("ADIL", "association"),
     ("MDPH", "public-service"),
 ]
+_OVERSEAS_NATIONAL = re.compile(r"^0(?:26[29]|59[046]|69[0-9]|639)")
 OVERSEAS = {"971": "GP", "972": "MQ", "973": "GF", "974": "RE", "976": "YT"}
 
 
@@ -203,6 +205,10 @@ def main() -> None:
                 key = remark.split(" : ")[0] + " : " + _kind(remark)
                 kinds[key] = kinds.get(key, 0) + 1
         rows = args.structures * 2
+        text = (folder / "structures.csv").read_text("cp1252")
+        phones = [r[-1].replace(" ", "") for r in csv.reader(io.StringIO(text), delimiter=";")]
+        overseas = sum(1 for n in phones if _OVERSEAS_NATIONAL.match(n))
+        print(f"overseas numbers in national form in structures.csv: {overseas}")
         print(f"engine: {args.engine}; rows: {rows} ({args.structures} structures + sites)")
         print(
             f"written: {rows - len(refused)}; refused: {len(refused)}; rows with warnings: "
