@@ -2,7 +2,8 @@
 five defects of real spreadsheets in Maillage's own CSV, in the encodings French Excel
 writes (structures.csv: Windows-1252 with semicolons; sites.csv: UTF-8 with a BOM and
 semicolons; people.csv: UTF-16 with its BOM and tabs; services.csv: UTF-8 with a BOM and
-commas). Through the real command line, on SQLite and PostgreSQL."""
+commas; relationships.csv: plain ASCII with semicolons). Through the real command line,
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ REFUSED = {
     "est refusée",
     ("services.csv", "5"): "structure_id : la ligne 8 de structures.csv",
     ("services.csv", "6"): "domains : domaine inconnu « logment »",
+    ("relationships.csv", "3"): "target_structure_id : la ligne 8 de structures.csv, à "
+    "laquelle elle se rapporte, est refusée",
 }
 WARNED = {
     ("structures.csv", "2"): "phone : note retirée après le numéro : « Numéro vert 0800 12 34 56 »",
@@ -80,8 +83,8 @@ def test_a_messy_national_file_goes_in_with_a_report(database_url: str, tmp_path
     report_path = tmp_path / "rapport.csv"
     result = cli(database_url, "import", str(MESSY), "--keep-valid", "--report", str(report_path))
     assert result.exit_code == 0, result.output
-    assert "8 ligne(s) refusée(s)" in result.stdout
-    assert "8 structures, 8 sites, 2 services, 1 personne" in result.stdout
+    assert "9 ligne(s) refusée(s)" in result.stdout
+    assert "8 structures, 8 sites, 2 services, 1 personne, 1 relation ;" in result.stdout
     assert f"Rapport : {report_path}" in result.stderr
     assert "structures.csv : fichier lu en Windows-1252" in result.stderr
 

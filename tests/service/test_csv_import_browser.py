@@ -72,7 +72,7 @@ def test_import_page_in_a_browser(
         page.wait_for_url(f"{base}/structures/import/*")
         main = page.inner_text("main")
         assert "Import terminé : 8 structures" in main
-        assert "Lignes refusées (8)" in main
+        assert "Lignes refusées (9)" in main
         assert "sites.csv, ligne 7 : commune : 98818 est une commune de Nouvelle-Calédonie" in main
         assert "lu comme https://www.lozere.fr" in main
         _check(page, errors, "résultat")

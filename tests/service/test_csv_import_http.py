@@ -51,9 +51,9 @@ async def test_api_keeps_the_valid_rows_and_serves_the_report(http: AsyncTestCli
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["done"] and body["keep_valid"] and body["refused"] == 8
-    assert len(body["problems"]) == 8
-    assert "8 structures, 8 sites, 2 services, 1 personne" in body["message"]
+    assert body["done"] and body["keep_valid"] and body["refused"] == 9
+    assert len(body["problems"]) == 9
+    assert "8 structures, 8 sites, 2 services, 1 personne, 1 relation ;" in body["message"]
     assert any("lu comme https://www.lozere.fr" in w for w in body["warnings"])
     assert await Structure.count() == 8 and await Site.count() == 8
     assert await Service.count() == 2
@@ -68,7 +68,7 @@ async def test_api_keeps_the_valid_rows_and_serves_the_report(http: AsyncTestCli
     assert "CEDEX" in lines[("sites.csv", "3")]["remarques"]
 
     again = await http.get(f"/api/v1/directory/imports/{body['id']}", headers=headers)
-    assert again.status_code == 200 and again.json()["refused"] == 8
+    assert again.status_code == 200 and again.json()["refused"] == 9
 
 
 async def test_api_is_all_or_nothing_by_default(http: AsyncTestClient) -> None:
@@ -145,7 +145,7 @@ async def test_the_page_offers_the_choice_and_the_report(http: AsyncTestClient) 
     assert re.fullmatch(r"/structures/import/[0-9a-f-]{36}", result_url)
     result = await http.get(result_url)
     assert "Import terminé : 8 structures" in result.text
-    assert "Lignes refusées (8)" in result.text
+    assert "Lignes refusées (9)" in result.text
     assert "services.csv, ligne 6 : domains : domaine inconnu « logment »" in result.text
     assert "lu comme https://www.lozere.fr" in result.text
     report = await http.get(result_url + "/rapport.csv")
