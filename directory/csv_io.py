@@ -912,7 +912,7 @@ class _Import:
         elif former is not None:
             problem(
                 "commune",
-                f"{code} est une commune de {former.name}, collectivité d'outre-mer : "
+                f"{code} est une commune d'une collectivité d'outre-mer ({former.name}) : "
                 "Maillage ne couvre que la métropole et les cinq départements d'outre-mer",
             )
         cells["commune"] = code
@@ -938,7 +938,7 @@ class _Import:
             warn(
                 "postcode",
                 f"« {given} » est un code CEDEX (courrier des entreprises) : le site prend "
-                f"le code postal de {commune.name}, {commune.postcodes[0]}",
+                f"le code postal de sa commune, {commune.postcodes[0]} ({commune.name})",
             )
         elif code != given:
             cells["postcode"] = code
@@ -1034,7 +1034,8 @@ class _Import:
         if distance <= limit:
             return
         message = (
-            f"coordonnées à {distance:.0f} km de {commune.name} ({commune.insee}) : "
+            f"coordonnées à {distance:.0f} km du centre de la commune {commune.insee} "
+            f"({commune.name}) : "
             "vérifiez-les, ou la commune"
         )
         if _distance_km(lat, -lon, commune.lat, commune.lon) <= limit:

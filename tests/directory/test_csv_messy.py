@@ -53,7 +53,8 @@ def read_report(path: Path) -> dict[tuple[str, str], dict[str, str]]:
 # What the report says of each row of the fixture: (status, reason or warning).
 REFUSED = {
     ("structures.csv", "8"): "siret : Ce SIRET n'est pas valide",
-    ("sites.csv", "7"): "commune : 98818 est une commune de Nouvelle-Calédonie, collectivité "
+    ("sites.csv", "7"): "commune : 98818 est une commune d'une collectivité d'outre-mer "
+    "(Nouvelle-Calédonie) : Maillage ne couvre que la métropole et les cinq départements "
     "d'outre-mer",
     ("sites.csv", "10"): "structure_id : la ligne 8 de structures.csv, à laquelle elle se "
     "rapporte, est refusée",
@@ -71,9 +72,10 @@ WARNED = {
     ("structures.csv", "7"): "website : « www.lozere.fr » lu comme https://www.lozere.fr",
     ("sites.csv", "2"): "commune : code INSEE « 6088 » lu comme 06088 (zéro initial perdu)",
     ("sites.csv", "3"): "postcode : « 06204 NICE CEDEX 3 » est un code CEDEX (courrier des "
-    "entreprises) : le site prend le code postal de Nice, 06000",
+    "entreprises) : le site prend le code postal de sa commune, 06000 (Nice)",
     ("sites.csv", "8"): "lat : coordonnées à ",
-    ("sites.csv", "9"): "lat : coordonnées à 58 km de Mende (48095) : vérifiez-les, ou la commune",
+    ("sites.csv", "9"): "lat : coordonnées à 58 km du centre de la commune 48095 (Mende) : "
+    "vérifiez-les, ou la commune",
     ("sites.csv", "11"): "commune : la commune 74011 a fusionné depuis : site rattaché à Annecy "
     "(74010), la commune d'aujourd'hui",
 }
@@ -133,9 +135,8 @@ def test_all_or_nothing_stays_the_default(database_url: str, tmp_path: Path) -> 
     assert result.exit_code == 1
     assert "Import refusé, rien n'a été écrit" in result.stderr
     assert "structures.csv, ligne 8 : siret : Ce SIRET n'est pas valide" in result.stderr
-    assert "sites.csv, ligne 7 : commune : 98818 est une commune de Nouvelle-Calédonie" in (
-        result.stderr
-    )
+    refusal = "sites.csv, ligne 7 : commune : 98818 est une commune d'une collectivité"
+    assert f"{refusal} d'outre-mer (Nouvelle-Calédonie)" in result.stderr
     assert counts()[Structure._meta.tablename] == 0
     report = read_report(report_path)
     assert report[("structures.csv", "8")]["statut"] == "refusée"
@@ -187,3 +188,36 @@ def test_a_partial_update_file_needs_only_what_it_changes(
     for id_, service in after.items():
         assert service["name"] == before[id_]["name"]
         assert "|".join(service["domains"]) == before[id_]["domains"]
+
+
+def test_keep_valid_still_refuses_a_wrong_header_and_foreign_cedex(
+    database_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "entete"
+    folder.mkdir()
+    (folder / "structures.csv").write_text(
+        f"id;name;commentaire\n{S(1)};Mission Locale;à rappeler\n", encoding="utf-8"
+    )
+    refused = cli(database_url, "import", str(folder), "--keep-valid")
+    assert refused.exit_code == 1
+    assert "rien n'a été écrit" in refused.stderr
+    assert "structures.csv, ligne 1 : colonne inconnue « commentaire »" in refused.stderr
+    report = read_report(tmp_path / "entete-rapport.csv")
+    assert report[("structures.csv", "1")]["statut"] == "fichier refusé"
+
+    (folder / "structures.csv").write_text(f"id;name\n{S(1)};Mission Locale\n", encoding="utf-8")
+    (folder / "sites.csv").write_text(
+        "structure_id;commune;postcode\n"
+        f"{S(1)};2A004;20187 AJACCIO CEDEX 1\n"  # Corsica: CEDEX of the same département
+        f"{S(1)};26362;69009 LYON CEDEX\n",  # a CEDEX code of another département
+        encoding="utf-8",
+    )
+    result = cli(database_url, "import", str(folder), "--keep-valid")
+    assert result.exit_code == 0, result.output
+    report = read_report(tmp_path / "entete-rapport.csv")
+    assert report[("sites.csv", "2")]["statut"] == "importée"
+    assert "code CEDEX" in report[("sites.csv", "2")]["remarques"]
+    assert report[("sites.csv", "3")]["statut"] == "refusée"
+    assert "Le code postal 69009 n'est pas celui de Valence" in report[("sites.csv", "3")]["motif"]
+    sites = list(rows(Site).values())
+    assert [(s["commune"], s["postcode"]) for s in sites] == [("2A004", "20000")]

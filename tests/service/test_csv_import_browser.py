@@ -73,7 +73,8 @@ def test_import_page_in_a_browser(
         main = page.inner_text("main")
         assert "Import terminé : 8 structures" in main
         assert "Lignes refusées (9)" in main
-        assert "sites.csv, ligne 7 : commune : 98818 est une commune de Nouvelle-Calédonie" in main
+        refusal = "sites.csv, ligne 7 : commune : 98818 est une commune d'une collectivité"
+        assert f"{refusal} d'outre-mer (Nouvelle-Calédonie)" in main
         assert "lu comme https://www.lozere.fr" in main
         _check(page, errors, "résultat")
         shot(page, "3-resultat")
