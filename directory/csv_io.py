@@ -1343,9 +1343,14 @@ def _postgres_error() -> type[Exception]:
     return asyncpg.PostgresError
 
 
+def _french_number(number: int) -> str:
+    """5 826, the French way (a narrow no-break space between thousands)."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
 def _count(number: int, name: str) -> str:
     singular = {"personnes": "personne", "relations": "relation"}.get(name, name.rstrip("s"))
-    return f"{number} {singular if number == 1 else name}"
+    return f"{_french_number(number)} {singular if number == 1 else name}"
 
 
 def _report(counts: dict[str, tuple[int, int, int]], refused: int = 0, warnings: int = 0) -> str:
@@ -1355,17 +1360,17 @@ def _report(counts: dict[str, tuple[int, int, int]], refused: int = 0, warnings:
         if n in counts and any(counts[n])
     ]
     notes = [
-        f"{refused} ligne(s) refusée(s)" if refused else "",
-        f"{warnings} remarque(s)" if warnings else "",
+        f"{_french_number(refused)} ligne(s) refusée(s)" if refused else "",
+        f"{_french_number(warnings)} remarque(s)" if warnings else "",
     ]
     tail = f" ; {', '.join(n for n in notes if n)} (voir le rapport)" if refused or warnings else ""
     if not imported:
         return f"Import terminé : aucune ligne importée{tail}."
     created, updated, unchanged = (sum(c[i] for c in counts.values()) for i in range(3))
     detail = [
-        f"{created} créée(s)" if created else "",
-        f"{updated} mise(s) à jour" if updated else "",
-        f"{unchanged} inchangée(s)" if unchanged else "",
+        f"{_french_number(created)} créée(s)" if created else "",
+        f"{_french_number(updated)} mise(s) à jour" if updated else "",
+        f"{_french_number(unchanged)} inchangée(s)" if unchanged else "",
     ]
     return (
         f"Import terminé : {', '.join(imported)} ; lignes {', '.join(d for d in detail if d)}"
