@@ -31,7 +31,7 @@ import opening_hours
 import phonenumbers
 
 from directory.gazetteer import Gazetteer, load_gazetteer
-from directory.hours import describe
+from directory.hours import DAYS, describe
 from directory.schemas import STRUCTURE_KINDS
 from directory.tables import Person, Service, Site, Structure
 from directory.vocabulary import DOMAIN_LABELS, PUBLICS, THEMATIQUES
@@ -44,6 +44,7 @@ NAMESPACE = UUID("6f1c3a52-8f0e-5b7d-9a43-2d7e0c9b4e11")
 SERVICE_STATUS = {"active": "active", "suspended": "temporarily closed", "closed": "defunct"}
 WEEKDAYS = {"Mo": "MO", "Tu": "TU", "We": "WE", "Th": "TH", "Fr": "FR", "Sa": "SA", "Su": "SU"}
 ALL_DAYS = list(WEEKDAYS)
+DAY_NAMES = dict(zip(ALL_DAYS, DAYS, strict=True))
 # One normalised rule HSDS can hold: weekdays (none = every day), then hours or a state.
 _WEEKLY = re.compile(
     r"^(?P<days>(?:(?:Mo|Tu|We|Th|Fr|Sa|Su)(?:-(?:Mo|Tu|We|Th|Fr|Sa|Su))?,?)+)?\s*"
@@ -130,12 +131,30 @@ def _days(text: str) -> list[str]:
 
 
 def _span_text(days: list[str], opens: str, closes: str) -> str:
-    names = {"Mo": "lundi", "Tu": "mardi", "We": "mercredi", "Th": "jeudi"}
-    names |= {"Fr": "vendredi", "Sa": "samedi", "Su": "dimanche"}
-    which = "tous les jours" if len(days) == 7 else ", ".join(names[d] for d in days)
-    hours = "24 h/24" if (opens, closes) == ("00:00", "23:59") else f"{opens} – {closes}"
+    """ "Du lundi au vendredi et le samedi : 9 h 00 – 12 h 00", as directory.hours says it."""
+    runs: list[list[str]] = []
+    for day in days:
+        if runs and ALL_DAYS.index(day) == ALL_DAYS.index(runs[-1][-1]) + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    names: list[str] = []
+    for run in runs:
+        if len(run) > 2:
+            names.append(f"du {DAY_NAMES[run[0]]} au {DAY_NAMES[run[-1]]}")
+        else:
+            names += [f"le {DAY_NAMES[d]}" for d in run]
+    which = ", ".join(names[:-1]) + " et " + names[-1] if len(names) > 1 else names[0]
+    if len(days) == 7:
+        which = "tous les jours"
+    hours = "24 h/24" if (opens, closes) == ("00:00", "23:59") else f"{_hm(opens)} – {_hm(closes)}"
     late = " (jusqu'au lendemain)" if closes < opens else ""
     return f"{which[0].upper()}{which[1:]} : {hours}{late}"
+
+
+def _hm(text: str) -> str:
+    hours, minutes = text.split(":")
+    return f"{int(hours)} h {minutes}"
 
 
 def _sentence(rule: str, fallback: bool = False) -> str:
