@@ -23,6 +23,7 @@ import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid5
@@ -174,17 +175,23 @@ def _sentence(rule: str, fallback: bool = False) -> str:
 
 def _phone(number: str, owner: Mapping[str, str], description: str = "") -> dict[str, Any]:
     """An E.164 number as an HSDS phone; mobiles are "cell" (RFC 6350 types)."""
-    try:
-        parsed = phonenumbers.parse(number, "FR")
-        mobile = phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
-    except phonenumbers.NumberParseException:
-        mobile = False
     owner_id = next(iter(owner.values()))
     row: dict[str, Any] = {"id": derived_id("phone", owner_id), **owner, "number": number}
-    row["type"] = "cell" if mobile else "voice"
+    row["type"] = "cell" if _is_mobile(number) else "voice"
     if description:
         row["description"] = description
     return row
+
+
+def _is_mobile(number: str) -> bool:
+    # Metropolitan mobiles at once; overseas numbering plans through phonenumbers.
+    if number.startswith("+33"):
+        return number[3:4] in {"6", "7"}
+    try:
+        parsed = phonenumbers.parse(number, "FR")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
 
 
 def _contact(person: Mapping[str, Any], contact_id: str, owner: Mapping[str, str]) -> dict:
@@ -291,6 +298,11 @@ TAXONOMIES: dict[str, tuple[str, Mapping[Any, str], str]] = {
 }
 
 
+@cache
+def _term_id(taxonomy: str, code: str) -> str:
+    return derived_id("taxonomy_term", taxonomy, code)
+
+
 def _attributes(service_id: str, service: Mapping[str, Any]) -> list[dict[str, Any]]:
     """What a service is about and for whom, as HSDS attributes with their taxonomy term."""
     rows = []
@@ -301,7 +313,7 @@ def _attributes(service_id: str, service: Mapping[str, Any]) -> list[dict[str, A
     ):
         taxonomy, labels, what = TAXONOMIES[kind]
         for code in codes:
-            term_id = derived_id("taxonomy_term", taxonomy, code)
+            term_id = _term_id(taxonomy, code)
             label = labels.get(code, code)
             rows.append(
                 {
@@ -335,6 +347,7 @@ class Batch:
     sites: dict[UUID, list[dict[str, Any]]] = field(default_factory=dict)
     services: dict[UUID, list[dict[str, Any]]] = field(default_factory=dict)
     people: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    staff: dict[UUID, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def _service(
@@ -413,7 +426,7 @@ def organization(batch: Batch, structure: Mapping[str, Any], gaz: Gazetteer) -> 
         if structure["siret"]
         else []
     )
-    people = [p for p in batch.people.values() if p["structure"] == structure_id]
+    people = batch.staff.get(structure_id, [])
     org["contacts"] = [
         _contact(p, str(p["id"]), {"organization_id": org_id})
         for p in sorted(people, key=lambda p: (p["last_name"], p["first_name"], str(p["id"])))
@@ -444,6 +457,8 @@ async def load_batch(offset: int, limit: int, with_people: bool = True) -> Batch
     if with_people:
         people = await Person.select().where(Person.structure.is_in(ids), Person.active.eq(True))
         batch.people = {p["id"]: p for p in people}
+        for person in people:
+            batch.staff.setdefault(person["structure"], []).append(person)
     return batch
 
 
