@@ -127,7 +127,10 @@ def _days(text: str) -> list[str]:
         start, _, end = piece.partition("-")
         first = ALL_DAYS.index(start)
         last = ALL_DAYS.index(end) if end else first
-        days += ALL_DAYS[first : last + 1]
+        # "Fr-Mo" runs over the weekend.
+        days += (
+            ALL_DAYS[first : last + 1] if last >= first else ALL_DAYS[first:] + ALL_DAYS[: last + 1]
+        )
     return list(dict.fromkeys(days))
 
 
@@ -165,7 +168,7 @@ def _sentence(rule: str, fallback: bool = False) -> str:
     comment = re.fullmatch(r'24/7 "([^"]*)"', rule)
     if fallback and comment:
         return f"Sinon : {comment[1]}"
-    lines = describe(rule)
+    lines = ["Fermé"] if rule in {"closed", "off"} else describe(rule)
     text = " ; ".join(lines) if lines else f"Règle d'horaires : {rule}"
     return f"Sinon : {text}" if fallback else text
 
