@@ -3,8 +3,10 @@ fields sees, and what is kept in words."""
 
 from __future__ import annotations
 
+import hashlib
+
 from directory.hsds import schedules
-from tests.directory.hsds_schemas import validator
+from tests.directory.hsds_schemas import SCHEMAS, validator
 
 SITE = {"location_id": "6f065db4-e941-431e-a39a-97b1854a8903"}
 
@@ -55,3 +57,12 @@ def test_no_hours_no_schedule_and_ids_are_stable():
     first = schedules("Mo-Fr 09:00-12:00,14:00-17:00; PH off", SITE)
     assert first == schedules("Mo-Fr 09:00-12:00,14:00-17:00; PH off", SITE)
     assert len({row["id"] for row in first}) == 3
+
+
+def test_the_vendored_schemas_are_open_referrals_unchanged():
+    folder = SCHEMAS.parent
+    lines = (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    sums = dict(reversed(line.split("  ", 1)) for line in lines)
+    assert len(sums) == 22 and "schema/organization.json" in sums
+    for name, digest in sums.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
