@@ -1,5 +1,5 @@
 """The `maillage` command line: serve, migrate, demo, createuser, remind, send-mail, purge,
-gaps, import, export."""
+gaps, import, export, export-hsds."""
 
 from __future__ import annotations
 
@@ -290,6 +290,51 @@ def export(folder: Path) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     click.echo(asyncio.run(export_directory(folder)))
+
+
+@main.command(name="export-hsds")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--without-contacts",
+    is_flag=True,
+    help="Leave out the people (names, professional e-mails and phones): a file to publish.",
+)
+def export_hsds(folder: Path, without_contacts: bool) -> None:
+    """Export the directory as Open Referral HSDS 3.0: FOLDER/organizations.json, every
+    structure as a fully nested organization (see README)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from directory.hsds import count_organizations, write_organizations
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "organizations.json"
+
+    async def run() -> dict[str, int]:
+        total = await count_organizations()
+        with Progress(transient=True, console=Console(stderr=True)) as progress:
+            task = progress.add_task("Export HSDS", total=total)
+            return await write_organizations(
+                target, not without_contacts, lambda n: progress.update(task, advance=n)
+            )
+
+    found = asyncio.run(run())
+    click.echo(
+        f"Écrit : {target} (HSDS 3.0) — "
+        + ", ".join(f"{found.get(k, 0)} {k}" for k in HSDS_REPORT)
+        + "."
+    )
+
+
+HSDS_REPORT = (
+    "organizations",
+    "locations",
+    "services",
+    "service_at_locations",
+    "service_areas",
+    "schedules",
+    "contacts",
+)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from litestar import Router
 from service.api.audit import AuditController
 from service.api.conventions import ConventionController
 from service.api.directory import DirectoryController
+from service.api.exports import ExportController
 from service.api.imports import ImportController
 from service.api.network import NetworkController
 from service.api.referrals import LinkController, ReferralController, ResponseTimesController
@@ -24,6 +25,7 @@ api_router = Router(
         NetworkController,
         TerritoryController,
         AuditController,
+        ExportController,
     ],
     tags=["API"],
 )
