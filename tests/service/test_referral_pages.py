@@ -29,7 +29,10 @@ async def _partner():
     await f.site(
         partner, VALENCE, address="12 rue Bouffier", walk_in=True, opening_hours="Mo-Fr 09:00-18:00"
     )
-    service = await f.service(partner, "Écoute et orientation", domains=(Domain.HEALTH,))
+    # Searched for housing, sent to for health: the service lists both needs.
+    service = await f.service(
+        partner, "Écoute et orientation", domains=(Domain.HOUSING, Domain.HEALTH)
+    )
     return partner, service
 
 
