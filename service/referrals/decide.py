@@ -347,7 +347,7 @@ def suggestion_problem(facts: ActFacts, action: Action) -> str:
 
 
 def transition_changes(
-    facts: ActFacts, action: Action, who: Who, rule: Rule, now: datetime
+    facts: ActFacts, action: Action, rule: Rule, now: datetime
 ) -> TransitionChanges:
     """The change set of a transition `check_action` allowed."""
     row = facts.row

@@ -448,7 +448,7 @@ async def act(
         raise Forbidden("Ce lien ne concerne pas cette orientation.")
     facts = await _act_facts(referral_id, action, now, rules)
     rule = check_action(facts, action, who)
-    changes = transition_changes(facts, action, who, rule, now)
+    changes = transition_changes(facts, action, rule, now)
     return await _write_transition(changes, who, rules, now)
 
 

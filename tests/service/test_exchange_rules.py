@@ -25,6 +25,7 @@ from service.referrals.decide import (
     send_problems,
     transition_changes,
 )
+from service.referrals.exchange import ReadFacts, referral_view
 from service.referrals.machine import Party, Status, Transition
 from service.referrals.schemas import Action, ConsentIn, ReferralCreate, YoungPersonIn
 from service.referrals.tables import Referral
@@ -129,7 +130,7 @@ def _row(status: Status = Status.SENT, **fields: object) -> dict:
 
 def _decide(action: Action, facts: ActFacts, who: Who = PARTNER_LINK):
     rule = check_action(facts, action, who)
-    return transition_changes(facts, action, who, rule, NOW)
+    return transition_changes(facts, action, rule, NOW)
 
 
 def test_a_decline_with_a_suggestion_records_it_and_tells_the_advisor():
@@ -234,3 +235,62 @@ def test_a_redirection_builds_the_linked_referral_and_checks_the_service_need():
     with pytest.raises(Invalid) as refused:
         check_action(ActFacts(row, [row["id"]], redirect=other_need), with_service, PARTNER_LINK)
     assert "ne couvre pas" in refused.value.errors["to_service_id"]
+
+
+def _read_facts(status: Status, shares: list[str]) -> ReadFacts:
+    row = _row(
+        status,
+        outcome="",
+        decline_reason="no_capacity",
+        private_note="Complet.",
+        suggested_structure=THIRD,
+        suggested_name="Résidence sociale",
+        suggested_status="active",
+        from_structure_name="Mission Locale",
+        to_structure_name="Foyer",
+        to_service=None,
+        to_service_name=None,
+        contact_first_name="Léna",
+        contact_last_name=None,
+        referent_name="Awa Diallo",
+        referent_email="awa@ml.exemple.fr",
+        parent=None,
+        convention=None,
+        convention_title=None,
+        sent_at=NOW,
+        closed_at=None,
+        message="Hébergé chez un ami.",
+    )
+    young = {
+        "first_name": "Yanis",
+        "birth_year": 2005,
+        "age_range": "",
+        "commune": "26362",
+        "phone": "+33611223344",
+        "email": "",
+        "channel": "sms",
+    }
+    consent = {"withdrawn_at": None, "shares": shares}
+    return ReadFacts(row, young, consent, [], [], None, None)
+
+
+def test_each_party_reads_its_own_cut_of_a_referral():
+    received = _read_facts(Status.RECEIVED, ["commune", "message"])
+    partner = referral_view(received, PARTNER_LINK, NOW)
+    assert partner.young_person == {"first_name": "Yanis", "commune": "26362"}
+    assert partner.message == "Hébergé chez un ami." and partner.private_note == ""
+    assert partner.to_contact_name == "Léna"
+    assert not partner.overdue  # received: the answer is due in a week
+    assert referral_view(received, PARTNER_LINK, NOW + timedelta(days=8)).overdue
+
+    declined = _read_facts(Status.DECLINED, ["commune", "message"])
+    after = referral_view(declined, PARTNER_LINK, NOW)
+    assert after.young_person == {} and after.message == ""  # no longer the partner's business
+    advisor = referral_view(declined, Who(Party.ADVISOR, ADVISOR), NOW)
+    assert advisor.private_note == "Complet." and advisor.young_person["phone"]
+    assert (advisor.suggested_structure_id, advisor.suggested_structure_name) == (
+        THIRD,
+        "Résidence sociale",
+    )
+    young = referral_view(declined, Who(Party.YOUNG_PERSON), NOW)
+    assert young.decline_reason == "" and young.suggested_structure_id is None
