@@ -39,8 +39,8 @@ async def page_context(
     actor: Actor, referral_id: UUID, structure_id: UUID | None = None
 ) -> dict[str, Any]:
     """What the re-orientation form shows: the young person, the need and message of the
-    first referral, the partner's words, and the structures one can turn to, those the
-    partner's message names first."""
+    first referral, the partner's words, and the structures one can turn to, the one the
+    partner suggested chosen already."""
     referral = await ended_referral(actor, referral_id)
     rows = (
         await Structure.select(Structure.id, Structure.name)
@@ -50,14 +50,14 @@ async def page_context(
         )
         .order_by(Structure.name)
     )
-    note = referral.private_note.casefold()
-    suggested = [r for r in rows if note and r["name"].casefold() in note]
+    suggested = _suggested(referral, rows)
     chosen = structure_id or (suggested[0]["id"] if len(suggested) == 1 else None)
     return {
         "actor": actor,
         "r": referral,
         "structure_options": [(str(row["id"]), row["name"]) for row in rows],
         "suggested": suggested,
+        "suggested_by_partner": referral.suggested_structure_id is not None,
         "why": DECLINE_REASONS.get(referral.decline_reason)
         or FAILURE_REASONS.get(referral.outcome, ""),
         "values": {
@@ -70,6 +70,15 @@ async def page_context(
         "shareable": SHAREABLE,
         "errors": {},
     }
+
+
+def _suggested(referral: ReferralRead, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The structure the partner suggested when declining; for referrals declined without
+    one, those its message names (a free-text note often says "voyez plutôt X")."""
+    if referral.suggested_structure_id is not None:
+        return [r for r in rows if r["id"] == referral.suggested_structure_id]
+    note = referral.private_note.casefold()
+    return [r for r in rows if note and r["name"].casefold() in note]
 
 
 def create_from_form(referral: ReferralRead, form: Any) -> ReferralCreate:

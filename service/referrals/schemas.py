@@ -64,6 +64,8 @@ class Action(Struct, forbid_unknown_fields=True):
     # For a redirection: the better-placed structure, and optionally its service.
     redirect_to_structure_id: UUID | None = None
     redirect_to_service_id: UUID | None = None
+    # For a decline: a structure the partner suggests to the advisor instead (optional).
+    suggested_structure_id: UUID | None = None
     # The version the actor saw; a stale one means someone else acted first.
     expected_version: int | None = None
     # A young person who could not go asks their advisor to call them back.
@@ -117,6 +119,10 @@ class ReferralRead(Struct):
     outcome: str
     decline_reason: str
     private_note: str
+    # The structure the declining partner suggests, while it is active (not for the young
+    # person: the advisor talks it over with them).
+    suggested_structure_id: UUID | None
+    suggested_structure_name: str
     allowed: list[Transition]
     events: list[EventRead]
     appointment: AppointmentRead | None = None

@@ -67,6 +67,10 @@ class Referral(Table):
     decline_reason = Varchar(length=40, default="")
     # Seen by the referent advisor only, never by the young person.
     private_note = Text(default="")
+    # The structure a declining partner suggests instead, offered to the advisor in one click.
+    suggested_structure = ForeignKey(
+        Structure, on_delete=OnDelete.set_null, null=True, default=None
+    )
     created_at = Timestamptz()
 
 

@@ -21,7 +21,7 @@ from directory.tables import Structure
 from service.accounts.store import Actor
 from service.audit import store as audit
 from service.forms import french
-from service.referrals import appointments, exchange, inbox, reorient, send_form
+from service.referrals import appointments, exchange, inbox, reorient, send_form, suggestions
 from service.referrals.idempotency import Once
 from service.referrals.machine import (
     CANCEL_REASONS,
@@ -384,6 +384,9 @@ class ReferralPages(Controller):
                 )
                 .order_by(Structure.name)
             )
+        suggestable: list[dict[str, Any]] = []
+        if Transition.DECLINE in referral.allowed:
+            suggestable = await suggestions.nearby_structures(referral)
         where = home = None
         if who.party == Party.YOUNG_PERSON:
             where = await _where_to_go(referral.to_structure_id, referral.to_service_id)
@@ -405,6 +408,7 @@ class ReferralPages(Controller):
                 "errors": errors or {},
                 "reasons": {t.value: r for t, r in REASONS.items()},
                 "structures": structures,
+                "suggestable": suggestable,
                 "notice": notice,
                 "partner_link": partner_link,
                 "just_sent": just_sent,
