@@ -37,17 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.live import running_server  # noqa: E402
+from tests.service.test_browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# As in tests/service/test_browser.py.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WIDTHS = {1366: 768, 375: 812}
 ADVISOR = "conseillere@demo.maillage.fr"
 PARTNER = "partenaire@demo.maillage.fr"  # works at the structure the referral goes to
