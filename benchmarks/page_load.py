@@ -57,6 +57,7 @@ class Page:
     name: str
     path: str
     who: str  # "anonymous", "advisor" or "partner"
+    expect: str  # a text the page must hold, so that a wrong page is never timed
 
 
 @dataclass
@@ -155,6 +156,7 @@ def _measure(
             figures = Figures()
             tab = context.new_page()
             tab.goto(base + page_spec.path, wait_until="load")  # warm-up: caches, pools
+            assert page_spec.expect in tab.content(), (page_spec, tab.url)
             for _ in range(loads):
                 response = tab.goto(base + page_spec.path, wait_until="load")
                 assert response is not None and response.status == 200, (page_spec, response)
@@ -217,17 +219,26 @@ def main() -> None:
     print(f"demo loaded in {time.perf_counter() - started:.0f} s into {folder}", file=sys.stderr)
     with running_server(database_url) as base:
         referral_id, partner_path, young_path = _send_referral(base, token, structure_id)
+        listed = f"/orientations/{referral_id}"
         pages = [
-            Page("login", "/login", "anonymous"),
+            Page("login", "/login", "anonymous", "Connexion"),
             Page(
-                "search (need + commune)", f"/recherche?need=logement&commune={VALENCE}", "advisor"
+                "search (need + commune)",
+                f"/recherche?need=logement&commune={VALENCE}",
+                "advisor",
+                PARTNER_STRUCTURE,
             ),
-            Page("referral form", f"/orientations/nouvelle?structure={structure_id}", "advisor"),
-            Page("outbox", "/orientations", "advisor"),
-            Page("a referral", f"/orientations/{referral_id}", "advisor"),
-            Page("inbox (partner)", "/orientations/recues", "partner"),
-            Page("partner's link /p/", partner_path, "anonymous"),
-            Page("young person's link /j/", young_path, "anonymous"),
+            Page(
+                "referral form",
+                f"/orientations/nouvelle?structure={structure_id}",
+                "advisor",
+                PARTNER_STRUCTURE,
+            ),
+            Page("outbox", "/orientations", "advisor", listed),
+            Page("a referral", listed, "advisor", "Inès"),
+            Page("inbox (partner)", "/orientations/recues", "partner", listed),
+            Page("partner's link /p/", partner_path, "anonymous", "Inès"),
+            Page("young person's link /j/", young_path, "anonymous", "Bonjour Inès"),
         ]
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
