@@ -304,6 +304,9 @@ class TemplatedMail:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
+        from service.templating import install_i18n
+
+        install_i18n(self.environment)
 
     def render(self, name: str, to: str, /, **context: Any) -> Email:
         text_template = f"emails/{name}.txt"

@@ -373,6 +373,7 @@ async def send(
             to_contact=data.to_contact_id,
             domain=data.domain.value,
             urgency=data.urgency,
+            language=data.language,
             message=data.message.strip(),
             status=Status.SENT.value,
             version=1,
@@ -674,6 +675,7 @@ async def _redirect(
         to_service=action.redirect_to_service_id,
         domain=parent["domain"],
         urgency=parent["urgency"],
+        language=parent["language"],
         message=parent["message"],
         status=Status.SENT.value,
         version=1,
@@ -823,6 +825,7 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
         young_said_reason=said["reason"] if said and who.party != Party.PARTNER else "",
         young_said_at=said["at"] if said else None,
         young_said_call_back=bool(said and said["note"]) and who.party != Party.PARTNER,
+        language=row["language"],
     )
 
 

@@ -18,10 +18,18 @@ from directory import store
 from directory.errors import Conflict, Invalid
 from directory.hours import LOCAL_TIME
 from directory.tables import Structure
+from service import i18n
 from service.accounts.store import Actor
 from service.audit import store as audit
 from service.forms import french
-from service.referrals import appointments, exchange, inbox, reorient, send_form
+from service.referrals import (
+    appointments,
+    exchange,
+    inbox,
+    reorient,
+    send_form,
+    young_language,
+)
 from service.referrals.idempotency import Once
 from service.referrals.machine import (
     CANCEL_REASONS,
@@ -265,6 +273,14 @@ class ReferralPages(Controller):
         who, referral_id = await exchange.who_for_link(token)
         return await self._give_appointment(referral_id, who, request, f"/p/{token}", None)
 
+    @post("/j/{token:str}/langue")
+    async def young_person_language(self, token: FromPath[str], request: Request) -> Redirect:
+        """The young person chooses the language of their page and of the emails to come."""
+        who, referral_id = await exchange.who_for_link(token)
+        language = str((await request.form()).get("language", ""))
+        await young_language.choose(referral_id, who, language)
+        return Redirect(f"/j/{token}", status_code=303)
+
     @get("/j/{token:str}/rendez-vous.ics")
     async def appointment_ics(self, token: FromPath[str]) -> Response[bytes]:
         """The young person's appointment, to add to their phone's calendar."""
@@ -273,7 +289,7 @@ class ReferralPages(Controller):
         if referral.appointment is None or not referral.status.is_open:
             raise NotFoundException("Aucun rendez-vous n'est fixé pour cette orientation.")
         body = appointments.ics(
-            referral.appointment, referral_id, f"Rendez-vous chez {referral.to_structure_name}"
+            referral.appointment, referral_id, referral.to_structure_name, referral.language
         )
         return Response(
             body,
@@ -389,6 +405,8 @@ class ReferralPages(Controller):
             where = await _where_to_go(referral.to_structure_id, referral.to_service_id)
             home = await _home(referral.from_structure_id, referral.referent_email)
         template = "young_person_link.html" if who.party == Party.YOUNG_PERSON else "referral.html"
+        # The young person's page speaks their language; staff pages stay French.
+        speech = i18n.jinja_context(referral.language) if who.party == Party.YOUNG_PERSON else {}
         # The referent side sees who opened the referral: the trail names actors only.
         trail = (
             await audit.of_subject("referral", referral_id, limit=50)
@@ -418,6 +436,7 @@ class ReferralPages(Controller):
                 "transition_labels": TRANSITION_LABELS,
                 "appointment_form": appointment_form or _appointment_values(referral),
                 "no_papers": appointments.NO_PAPERS,
+                **speech,
             },
             status_code=status,
         )
