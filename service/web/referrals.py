@@ -274,11 +274,19 @@ class ReferralPages(Controller):
         return await self._give_appointment(referral_id, who, request, f"/p/{token}", None)
 
     @post("/j/{token:str}/langue")
-    async def young_person_language(self, token: FromPath[str], request: Request) -> Redirect:
+    async def young_person_language(
+        self, token: FromPath[str], request: Request
+    ) -> Template | Redirect:
         """The young person chooses the language of their page and of the emails to come."""
         who, referral_id = await exchange.who_for_link(token)
         language = str((await request.form()).get("language", ""))
-        await young_language.choose(referral_id, who, language)
+        try:
+            await young_language.choose(referral_id, who, language)
+        except Invalid as error:
+            base = _link_base(request, token)
+            return await self._referral_page(
+                referral_id, who, None, base, errors=error.errors, status=400
+            )
         return Redirect(f"/j/{token}", status_code=303)
 
     @get("/j/{token:str}/rendez-vous.ics")
