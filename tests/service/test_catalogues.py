@@ -27,9 +27,9 @@ def _catalog(path: Path):
 def extracted(tmp_path_factory) -> set[str]:
     """What `pybabel extract` finds today in the templates and the code."""
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
+    config = str(ROOT / "babel.cfg")
     CommandLineInterface().run(
-        ["pybabel", "--quiet", "extract", "-F", str(ROOT / "babel.cfg"), "--no-location"]
-        + ["-o", str(pot), str(ROOT)]
+        ["pybabel", "--quiet", "extract", "-F", config, "--no-location", "-o", str(pot), str(ROOT)]
     )
     return {m.id for m in _catalog(pot) if m.id}
 
