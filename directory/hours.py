@@ -64,6 +64,9 @@ class Words:
     today_at: str = "aujourd'hui à {time}"
     tomorrow_at: str = "demain à {time}"
     day_at: str = "{day} à {time}"
+    # One opening, and between two: Arabic isolates each left-to-right time range.
+    span: str = "{start} – {end}"
+    separator: str = ", "
 
 
 FRENCH = Words()
@@ -98,7 +101,8 @@ def week_table(
     return [
         (
             words.days[i],
-            (", ".join(s) if s else words.closed) + (f" {words.holiday}" if day in public else ""),
+            (words.separator.join(s) if s else words.closed)
+            + (f" {words.holiday}" if day in public else ""),
         )
         for i, s in enumerate(slots)
         for day in [(monday + timedelta(days=i)).date()]
@@ -109,7 +113,8 @@ def _slot(start: datetime, end: datetime, comment: str, words: Words = FRENCH) -
     if end - start == timedelta(days=1):
         return comment or words.all_day
     end_text = words.midnight if end.date() > start.date() else words.time(end)
-    return f"{words.time(start)} – {end_text}" + (f" ({comment})" if comment else "")
+    span = words.span.format(start=words.time(start), end=end_text)
+    return span + (f" ({comment})" if comment else "")
 
 
 # One rule of a normalised expression: selectors, then times or a state, then a comment.

@@ -181,6 +181,10 @@ def hours_words(lang: str) -> Words:
         today_at=_("aujourd'hui à {time}"),
         tomorrow_at=_("demain à {time}"),
         day_at=_("{day} à {time}"),
+        # Left-to-right isolates (U+2066 … U+2069) keep "09:00 – 12:00" in reading order
+        # inside a right-to-left line.
+        span="\u2066{start} – {end}\u2069" if lang in RTL else "{start} – {end}",
+        separator="، " if lang in RTL else ", ",
     )
 
 
