@@ -30,10 +30,17 @@ from directory.hours import LOCAL_TIME, Words
 from service.referrals.machine import COULD_NOT_GO_REASONS
 
 UNKNOWN_LANGUAGE = "Choisissez une langue de la liste : fr, en ou ar."
+# A state machine's refusal names states; a young person needs to hear what to do.
+YOUNG_PERSON_CONFLICT = (
+    "Votre réponse n'a pas pu être enregistrée : cette orientation a changé entre-temps. "
+    "Voici où elle en est maintenant."
+)
 LOCALES = Path(__file__).parent / "locales"
 DEFAULT = "fr"
 # Each language in its own words, for the switch on the young person's page.
 LANGUAGES = {"fr": "Français", "en": "English", "ar": "العربية"}
+# The same, as staff pages name them.
+LANGUAGE_NAMES_FR = {"fr": "Français", "en": "Anglais", "ar": "Arabe"}
 RTL = frozenset({"ar"})
 # How an appointment's moment reads in each language (CLDR patterns, Paris time).
 _WHEN = {
@@ -61,8 +68,7 @@ SHOWN_FROM_CODE: tuple[str, ...] = (
     "Choisissez une raison dans la liste.",
     "Vous avez déjà répondu pour cette orientation : votre réponse est bien "
     "enregistrée et votre conseiller·ère l'a reçue.",
-    "Votre réponse n'a pas pu être enregistrée : cette orientation a changé entre-temps. "
-    "Voici où elle en est maintenant.",
+    YOUNG_PERSON_CONFLICT,
     "Ce lien n'est pas valide.",
     "Ce lien a été désactivé : l'orientation a été annulée, ou le jeune a retiré "
     "son consentement. Il n'y a plus rien à faire de votre côté.",

@@ -90,6 +90,7 @@ def install_i18n(env: jinja2.Environment) -> None:
     env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.globals.update(i18n.jinja_context(i18n.DEFAULT))
     env.globals["LANGUAGES"] = i18n.LANGUAGES
+    env.globals["LANGUAGE_NAMES_FR"] = i18n.LANGUAGE_NAMES_FR
     env.filters.update(
         {
             "when": i18n.when_filter,

@@ -62,11 +62,6 @@ REASONS = {
     Transition.CANCEL: CANCEL_REASONS,
     Transition.COULD_NOT_GO: COULD_NOT_GO_REASONS,
 }
-# A state machine's refusal names states; a young person needs to hear what to do.
-_YOUNG_PERSON_CONFLICT = (
-    "Votre réponse n'a pas pu être enregistrée : cette orientation a changé entre-temps. "
-    "Voici où elle en est maintenant."
-)
 # The young person's second steps, each a page of its own so that it works without script.
 YOUNG_STEPS = {"pas-pu": Transition.COULD_NOT_GO, "changer-d-avis": Transition.WITHDRAW}
 
@@ -376,7 +371,7 @@ class ReferralPages(Controller):
         except Conflict as error:
             message = str(error)
             if who.party == Party.YOUNG_PERSON and not isinstance(error, exchange.AlreadyAnswered):
-                message = _YOUNG_PERSON_CONFLICT
+                message = i18n.YOUNG_PERSON_CONFLICT
             return await self._referral_page(
                 referral_id, who, actor, base, errors={"form": message}, status=409
             )

@@ -122,6 +122,9 @@ async def test_the_page_speaks_the_language_the_advisor_chose(client, place, lan
     await f.login(client, ADVISOR_EMAIL)
     staff = await client.get(f"/orientations/{referral_id}")
     assert '<html lang="fr" dir="ltr">' in staff.text and "Historique" in staff.text
+    named = {"fr": None, "en": "Anglais", "ar": "Arabe"}[language]
+    assert ("Langue de sa page" in staff.text) == bool(named)
+    assert not named or named in _words(staff.text)
 
 
 async def test_an_unknown_language_is_refused_with_a_clear_message(client, place):
