@@ -92,6 +92,7 @@ def from_browser(accept_language: str) -> str:
 
 
 def language_or_default(value: str | None) -> str:
+    """A language we speak, French for anything else (an old row, a stray value)."""
     return value if value in LANGUAGES else DEFAULT
 
 
@@ -204,11 +205,13 @@ def extract(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Ite
 
 @pass_context
 def when_filter(context: Context, moment: datetime | None) -> str:
+    """`{{ moment | when }}`: an appointment's moment in the page's language."""
     return when(moment, context.get("lang", DEFAULT))
 
 
 @pass_context
 def day_filter(context: Context, moment: datetime | None) -> str:
+    """`{{ moment | day }}`: a day in the page's language."""
     return day(moment, context.get("lang", DEFAULT))
 
 

@@ -78,6 +78,7 @@ def week_in(context: Context, expression: str) -> list[tuple[str, str]]:
 
 @pass_context
 def open_now_in(context: Context, expression: str) -> str:
+    """« Ouvert jusqu'à 12 h 00 » in the page's language."""
     return status_now(expression, words=i18n.hours_words(context.get("lang", i18n.DEFAULT)))
 
 
