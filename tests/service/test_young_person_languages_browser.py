@@ -251,3 +251,12 @@ def test_young_person_in_each_language(database_url, place, browser, lang):  # n
         walk.look("bad-link", "bad_link")
         assert walk.visited == 16
         context.close()
+
+        # The same page on a wide screen: mirrored for Arabic, nothing stretched.
+        wide = browser.new_context(
+            viewport={"width": 1366, "height": 900}, locale=BROWSER_LOCALE[lang]
+        )
+        walk.page = wide.new_page()
+        walk.open(went)
+        walk.look("1366-went", "went")
+        wide.close()
