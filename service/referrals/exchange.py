@@ -732,6 +732,7 @@ def referral_view(facts: ReadFacts, who: Who, now: datetime) -> ReferralRead:
         young_said_reason=said["reason"] if said and party != Party.PARTNER else "",
         young_said_at=said["at"] if said else None,
         young_said_call_back=bool(said and said["note"]) and party != Party.PARTNER,
+        language=row["language"],
     )
 
 

@@ -15,6 +15,7 @@ from directory import store
 from directory.errors import Conflict, Invalid
 from directory.hours import LOCAL_TIME
 from directory.tables import Structure
+from service import i18n
 from service.accounts.store import Actor
 from service.audit import store as audit
 from service.forms import french
@@ -50,11 +51,6 @@ REASONS = {
     Transition.CANCEL: CANCEL_REASONS,
     Transition.COULD_NOT_GO: COULD_NOT_GO_REASONS,
 }
-# A state machine's refusal names states; a young person needs to hear what to do.
-_YOUNG_PERSON_CONFLICT = (
-    "Votre réponse n'a pas pu être enregistrée : cette orientation a changé entre-temps. "
-    "Voici où elle en est maintenant."
-)
 LINK_RENEWED = "Un nouveau lien a été envoyé au partenaire ; l'ancien ne fonctionne plus."
 # What each appointment field needs, when its shape is wrong (msgspec says it in English).
 _APPOINTMENT_FIELDS = {
@@ -166,6 +162,8 @@ async def referral_context(
         "transition_labels": TRANSITION_LABELS,
         "appointment_form": appointment_form or appointment_values(referral),
         "no_papers": appointments.NO_PAPERS,
+        # The young person's page speaks their language; staff pages stay French.
+        **(i18n.jinja_context(referral.language) if young else {}),
     }
     return ("young_person_link.html" if young else "referral.html"), context
 
@@ -280,7 +278,7 @@ async def act_from_form(
     except Conflict as error:
         message = str(error)
         if who.party == Party.YOUNG_PERSON and not isinstance(error, exchange.AlreadyAnswered):
-            message = _YOUNG_PERSON_CONFLICT
+            message = i18n.YOUNG_PERSON_CONFLICT
         raise Refused(409, errors={"form": message}) from None
     return done.transition
 

@@ -16,6 +16,7 @@ from service.forms import french
 from service.referrals import exchange
 from service.referrals.machine import DECLINE_REASONS, FAILURE_REASONS, Party, Status
 from service.referrals.schemas import SHAREABLE, ReferralCreate, ReferralRead
+from service.referrals.send_form import LANGUAGE_CHOICES, LANGUAGE_HELP
 
 REORIENTABLE = {Status.DECLINED, Status.EXPIRED, Status.FAILED}
 NOT_REORIENTABLE = (
@@ -65,9 +66,12 @@ async def page_context(
             "domain": str(referral.domain),
             "message": referral.message,
             "consent": True,
+            "language": referral.language,
             "shares": ["age", "commune", "message"],
         },
         "shareable": SHAREABLE,
+        "languages": LANGUAGE_CHOICES,
+        "language_help": LANGUAGE_HELP,
         "errors": {},
     }
 
@@ -101,6 +105,7 @@ def create_from_form(referral: ReferralRead, form: Any) -> ReferralCreate:
         "consent": {"given": True, "shares": form.getall("shares", [])},
         "message": str(form.get("message", "")),
         "urgency": form.get("urgency", "normal"),
+        "language": form.get("language") or referral.language,
     }
     try:
         data = msgspec.convert(raw, ReferralCreate, strict=False)

@@ -54,6 +54,11 @@ class ReferralCreate(Struct, forbid_unknown_fields=True):
     to_contact_id: UUID | None = None
     message: Annotated[str, Meta(max_length=4000)] = ""
     urgency: Literal["normal", "urgent"] = "normal"
+    # The young person's language for their page and emails: fr (default), en or ar.
+    language: Annotated[
+        Literal["fr", "en", "ar"],
+        Meta(description="Langue de la page et des courriels du jeune : fr, en ou ar."),
+    ] = "fr"
 
 
 class Action(Struct, forbid_unknown_fields=True):
@@ -131,6 +136,8 @@ class ReferralRead(Struct):
     young_said_reason: str = ""
     young_said_at: datetime | None = None
     young_said_call_back: bool = False
+    # The young person's language (fr, en, ar), chosen by the advisor or by them.
+    language: str = "fr"
 
 
 class Created(Struct):

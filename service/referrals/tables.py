@@ -51,6 +51,8 @@ class Referral(Table):
     convention = ForeignKey(Convention, on_delete=OnDelete.set_null, null=True, default=None)
     domain = Varchar(length=20)
     urgency = Varchar(length=10, default="normal")
+    # The young person's language for their page and emails (service/i18n.py LANGUAGES).
+    language = Varchar(length=5, default="fr")
     message = Text(default="")
     status = Varchar(length=16, default="draft", index=True)
     # Incremented by every transition: an update that finds another version lost a race.

@@ -13,8 +13,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
+from directory.errors import Invalid
 from service.accounts.store import Actor
-from service.referrals import appointments, exchange, pages, reorient, send_form
+from service.referrals import appointments, exchange, pages, reorient, send_form, young_language
 from service.referrals.machine import Transition
 from service.settings import Settings
 
@@ -196,6 +197,22 @@ class ReferralPages(Controller):
         who, referral_id = await exchange.who_for_link(token)
         return await self._give_appointment(referral_id, who, request, f"/p/{token}", None)
 
+    @post("/j/{token:str}/langue")
+    async def young_person_language(
+        self, token: FromPath[str], request: Request
+    ) -> Template | Redirect:
+        """The young person chooses the language of their page and of the emails to come."""
+        who, referral_id = await exchange.who_for_link(token)
+        language = str((await request.form()).get("language", ""))
+        try:
+            await young_language.choose(referral_id, who, language)
+        except Invalid as error:
+            base = _link_base(request, token)
+            return await self._referral_page(
+                referral_id, who, None, base, errors=error.errors, status=400
+            )
+        return Redirect(f"/j/{token}", status_code=303)
+
     @get("/j/{token:str}/rendez-vous.ics")
     async def appointment_ics(self, token: FromPath[str]) -> Response[bytes]:
         """The young person's appointment, to add to their phone's calendar."""
@@ -204,7 +221,7 @@ class ReferralPages(Controller):
         if referral.appointment is None or not referral.status.is_open:
             raise NotFoundException("Aucun rendez-vous n'est fixé pour cette orientation.")
         body = appointments.ics(
-            referral.appointment, referral_id, f"Rendez-vous chez {referral.to_structure_name}"
+            referral.appointment, referral_id, referral.to_structure_name, referral.language
         )
         return Response(
             body,

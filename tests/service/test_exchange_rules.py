@@ -122,6 +122,7 @@ def _row(status: Status = Status.SENT, **fields: object) -> dict:
         "young_person": uuid4(),
         "referent": ADVISOR.user_id,
         "urgency": "normal",
+        "language": "fr",
         "message": "",
     }
     row.update(fields)
