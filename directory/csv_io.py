@@ -1,15 +1,22 @@
-"""CSV import and export of the whole directory: one UTF-8 file per entity (see docs/csv.md).
+"""CSV import and export of the whole directory: one file per entity (see docs/csv.md).
 
-Import is all or nothing. Every row of every file is parsed and validated first, with the
-same msgspec input Structs and the same checks as the forms (directory.store); references
-must point to ids that exist in the database or in the files being imported. Every
-problem is collected and reported with its file, line and column, and nothing is written.
-Only a clean import is written, in one transaction, with the derived data (site grid cell
-and coordinates, service search text and ServiceKey rows) computed as directory.store does.
+Every row of every file is parsed and validated first, with the same msgspec input Structs
+and the same checks as the forms (directory.store); references must point to ids that
+exist in the database or in the files being imported. Every problem is collected with its
+file, line and column. All or nothing by default: with any problem, nothing is written.
+With `keep_valid`, the valid rows are written and the refused ones (with the rows of the
+files that refer to them) go to a report CSV with their reasons. What is written is
+written in one transaction, with the derived data (site grid cell and coordinates, service
+search text and ServiceKey rows) computed as directory.store does.
+
+Real spreadsheets are read the way their authors meant (Windows-1252, lost leading zeros,
+CEDEX postcodes, merged communes, overseas numbers in national form, notes after numbers,
+websites without a scheme), each such reading being a warning of the report.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import io
@@ -29,7 +36,7 @@ from piccolo.columns import Varchar
 from piccolo.table import Table
 
 from directory.csv_cells import neutralise, restore
-from directory.gazetteer import load_gazetteer
+from directory.gazetteer import _distance_km, load_former_codes, load_gazetteer
 from directory.schemas import (
     PersonWrite,
     RelationshipWrite,
@@ -55,12 +62,18 @@ from directory.tables import (
     Site,
     Structure,
 )
+from directory.validation import OVERSEAS_REGIONS, add_scheme, normalise_phone, split_phone_note
 from directory.vocabulary import Domain
 
 LIST_SEPARATOR = "|"
 _TRUE = {"oui", "o", "true", "vrai", "1", "yes", "y"}
 _FALSE = {"non", "n", "false", "faux", "0", "no"}
 _GEOCODED = ("address", "commune", "manual")
+_POSTCODE = re.compile(
+    r"^\s*(?P<code>\d{4,5})\b(?:[^\d]*?(?P<cedex>\bcedex\b).*)?\s*$", re.IGNORECASE
+)
+_FAR_KM = 50  # coordinates further from their commune's centre are flagged
+_FAR_KM_GUYANE = 150  # communes of French Guiana are up to 18,000 km²
 _CHUNK = 500  # ids per IN (...) and rows per INSERT: well under every engine's limits
 
 
@@ -68,8 +81,9 @@ class CsvImportError(Exception):
     """Raised before anything is written; `problems` holds one French line per problem,
     naming the file, the line (header = line 1), the column and the reason."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], report: str = "") -> None:
         self.problems = problems
+        self.report = report  # CSV of the rows at fault, as ImportResult.report
         super().__init__("\n".join(problems))
 
 
@@ -295,23 +309,71 @@ class _Row:
     data: Any = None  # the msgspec input Struct
     values: dict[str, Any] | None = None  # database values; None when the row is invalid
     checked: bool = True  # False: the file's header is wrong, so its rows are not checked
+    problems: list[str] = field(default_factory=list)  # "column : reason": the row is refused
+    warnings: list[str] = field(default_factory=list)  # "column : what was changed"
 
 
 @dataclass
 class _File:
     spec: _Spec
     rows: list[_Row]
+    missing: set[str] = field(default_factory=set)  # required columns absent from the header
 
 
-def _read_file(path: Path, spec: _Spec, problems: list[str]) -> _File | None:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        problems.append(
-            f"{spec.file} : le fichier n'est pas encodé en UTF-8 "
-            "(enregistrez-le au format « CSV UTF-8 »)."
-        )
+def _read_file(path: Path, spec: _Spec, problems: list[str], warnings: list[str]) -> _File | None:
+    text = _decode(path, spec, problems, warnings)
+    if text is None:
         return None
+    parsed = _records(text, spec, problems)
+    if parsed is None:
+        return None
+    header, raw_rows = parsed
+    check_rows, missing = _check_header(header, spec, problems)
+    rows: list[_Row] = []
+    for line, record in enumerate(raw_rows, start=2):
+        if not any(cell.strip() for cell in record):
+            continue  # an empty line of the spreadsheet
+        cells: dict[str, str] = {c: "" for c in header if c in spec.columns}
+        row = _Row(line, cells, checked=check_rows)
+        for index, cell in enumerate(record):
+            column = header[index] if index < len(header) else ""
+            if column in cells:
+                cells[column] = cells[column] or restore(cell.strip())
+            elif not column and cell.strip() and not row.problems:
+                message = (
+                    "valeur dans une colonne sans nom "
+                    "(une virgule de trop, ou un en-tête manquant ?)"
+                )
+                row.problems.append(message)
+        rows.append(row)
+    return _File(spec, rows, missing)
+
+
+def _decode(path: Path, spec: _Spec, problems: list[str], warnings: list[str]) -> str | None:
+    """The file's text: UTF-8 (with or without a byte-order mark), UTF-16 with its mark
+    (Excel's « texte Unicode »), else Windows-1252, what a French Excel writes as « CSV »."""
+    data = path.read_bytes()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            problems.append(
+                f"{spec.file} : fichier UTF-16 illisible (enregistrez-le en CSV UTF-8)."
+            )
+            return None
+    else:
+        body = data.removeprefix(codecs.BOM_UTF8)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = body.decode("cp1252")
+            except UnicodeDecodeError:  # bytes that Windows-1252 leaves undefined
+                text = body.decode("latin-1")
+            warnings.append(
+                f"{spec.file} : fichier lu en Windows-1252 (Latin-1), l'encodage des « CSV » "
+                "d'Excel ; vérifiez les accents, ou enregistrez-le au format « CSV UTF-8 »."
+            )
     if (nul := text.find("\x00")) >= 0:
         # PostgreSQL cannot store it and SQLite would cut the text there.
         line = text.count("\n", 0, nul) + 1
@@ -320,8 +382,16 @@ def _read_file(path: Path, spec: _Spec, problems: list[str]) -> _File | None:
             "le fichier est-il bien un CSV enregistré en texte ?"
         )
         return None
+    return text
+
+
+def _records(
+    text: str, spec: _Spec, problems: list[str]
+) -> tuple[list[str], list[list[str]]] | None:
+    """The header (lower-case names) and the records; None when the CSV is unreadable."""
     first_line = text.split("\n", 1)[0]
-    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    # The separator is the one the header uses most: names hold none of them.
+    delimiter = max((",", ";", "\t"), key=first_line.count)
     # strict: an unterminated quote is an error, not a cell that swallows the lines after it.
     records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     raw_rows: list[list[str]] = []
@@ -341,9 +411,17 @@ def _read_file(path: Path, spec: _Spec, problems: list[str]) -> _File | None:
     if not any(header):
         problems.append(f"{spec.file}, ligne 1 : la ligne d'en-tête (noms des colonnes) manque.")
         return None
-    # Unknown columns are reported and their cells ignored, so the rows are still checked;
-    # without a required column (or with a doubled one) the rows are not checked one by one,
-    # but their ids still count as known for the other files.
+    return header, raw_rows
+
+
+def _check_header(header: list[str], spec: _Spec, problems: list[str]) -> tuple[bool, set[str]]:
+    """(whether rows can be checked one by one, required columns absent).
+
+    Unknown columns are reported and their cells ignored, so the rows are still checked;
+    without the owner column (or with a doubled one) the rows are not checked one by one,
+    but their ids still count as known for the other files. Another required column may be
+    absent from a file of updates (`id,structure_id,zone`): the rows that create a record
+    are refused for lacking it, one by one."""
     check_rows = True
     seen: set[str] = set()
     for column in header:
@@ -358,29 +436,10 @@ def _read_file(path: Path, spec: _Spec, problems: list[str]) -> _File | None:
             problems.append(f"{spec.file}, ligne 1 : colonne « {column} » en double")
             check_rows = False
         seen.add(column)
-    for column in spec.required:
-        if column not in seen:
-            problems.append(f"{spec.file}, ligne 1 : colonne obligatoire absente « {column} »")
-            check_rows = False
-    rows: list[_Row] = []
-    for line, record in enumerate(raw_rows, start=2):
-        if not any(cell.strip() for cell in record):
-            continue  # an empty line of the spreadsheet
-        cells: dict[str, str] = {c: "" for c in header if c in spec.columns}
-        stray = False
-        for index, cell in enumerate(record):
-            column = header[index] if index < len(header) else ""
-            if column in cells:
-                cells[column] = cells[column] or restore(cell.strip())
-            elif not column and cell.strip():
-                stray = True
-        if stray:
-            problems.append(
-                f"{spec.file}, ligne {line} : valeur dans une colonne sans nom "
-                "(une virgule de trop, ou un en-tête manquant ?)"
-            )
-        rows.append(_Row(line, cells, checked=check_rows))
-    return _File(spec, rows)
+    if spec.parent and spec.parent not in seen:
+        problems.append(f"{spec.file}, ligne 1 : colonne obligatoire absente « {spec.parent} »")
+        check_rows = False
+    return check_rows, {c for c in spec.required if c not in seen and c != spec.parent}
 
 
 def _csv_error(error: csv.Error) -> str:
@@ -393,8 +452,10 @@ def _csv_error(error: csv.Error) -> str:
     return message
 
 
-def _read_folder(folder: Path) -> tuple[dict[str, _File], list[str]]:
+def _read_folder(folder: Path) -> tuple[dict[str, _File], list[str], list[str]]:
+    """The files, the problems and the warnings of the files as wholes."""
     problems: list[str] = []
+    warnings: list[str] = []
     files: dict[str, _File] = {}
     known = {spec.file: spec for spec in SPECS}
     for path in sorted(folder.iterdir()):
@@ -410,10 +471,10 @@ def _read_folder(folder: Path) -> tuple[dict[str, _File], list[str]]:
         if spec.name in files:
             problems.append(f"{path.name} : fichier en double")
             continue
-        read = _read_file(path, spec, problems)
+        read = _read_file(path, spec, problems, warnings)
         if read is not None:
             files[spec.name] = read
-    return files, problems
+    return files, problems, warnings
 
 
 # ---- Cell values -------------------------------------------------------------------------
@@ -594,26 +655,118 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+def _postcode_departement(code: str) -> str:
+    """'06' for 06205 and for the commune 06088; '20' for Corsica; '974' overseas."""
+    if code.startswith("97"):
+        return code[:3]
+    return "20" if code[:2] in {"20", "2A", "2B"} else code[:2]
+
+
+@dataclass
+class _Owners:
+    structures: set[UUID]  # every structure id a row may point to
+    site: dict[UUID, UUID | None]  # site -> its structure
+    person: dict[UUID, UUID | None]  # person -> their structure
+
+
+_NOT_THEIRS = {
+    "site_id": "Ce site n'appartient pas à la structure.",
+    "contact_id": "Cette personne ne travaille pas dans la structure.",
+}
+
+
 class _Import:
-    def __init__(self, files: dict[str, _File], problems: list[str]) -> None:
+    def __init__(
+        self, files: dict[str, _File], problems: list[str], keep_valid: bool = False
+    ) -> None:
         self.files = files
         self.problems = problems
+        self.warnings: list[str] = []
+        # False: all or nothing; True: every valid row is written, the others reported.
+        self.keep_valid = keep_valid
         self.gazetteer = load_gazetteer()
         # What each id of the files will be once imported.
         self.ids: dict[str, dict[UUID, _Row]] = {s.name: {} for s in SPECS}
+        # Structure -> département of its first site in sites.csv: where its numbers are read.
+        self.departements: dict[UUID, str] = {}
+        self.structure_names: dict[UUID, str] = {}
 
     def rows(self, name: str) -> list[_Row]:
         file = self.files.get(name)
         return file.rows if file else []
 
+    def valid(self, name: str) -> list[_Row]:
+        """The rows to write: all of them, unless some are refused and kept out."""
+        return [r for r in self.rows(name) if r.values is not None and not r.problems]
+
     def problem(self, spec: _Spec, row: _Row, column: str, message: str) -> None:
+        """The row is refused for this reason."""
+        row.problems.append(f"{column} : {message}")
+        row.values = None
         self.problems.append(f"{spec.file}, ligne {row.line} : {column} : {message}")
+
+    def warn(self, spec: _Spec, row: _Row, column: str, message: str) -> None:
+        """The row goes in, read in a way the person at the spreadsheet should check."""
+        row.warnings.append(f"{column} : {message}")
+        self.warnings.append(f"{spec.file}, ligne {row.line} : {column} : {message}")
+
+    # -- the report
+
+    def report(self, *, written: bool) -> str:
+        """The refused rows and those read with warnings, one line each, as they were in
+        the file, after `fichier`, `ligne`, `statut`, `motif` (why refused) and
+        `remarques`: UTF-8 with a byte-order mark and semicolons, so that a French Excel
+        opens it as it is."""
+        columns: list[str] = []
+        for name in _FILE_ORDER:
+            file = self.files.get(name)
+            if file is not None and file.rows:
+                columns += [c for c in _spec(name).columns if c in file.rows[0].cells]
+        columns = list(dict.fromkeys(columns))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow([*_REPORT_COLUMNS, *columns])
+        for message in self.problems + self.warnings:
+            match = _PROBLEM_PLACE.match(message)
+            if match is None or match["line"] not in {None, "1"}:
+                continue  # a row's: on its own line below
+            refused = message in self.problems
+            status = "fichier refusé" if refused else "fichier importé"
+            if not written and not refused:
+                status = "fichier non importé (import annulé)"
+            place = [match["file"], match["line"] or "", status]
+            writer.writerow(place + ([message, ""] if refused else ["", message]))
+        for name in _FILE_ORDER:
+            for row in self.rows(name):
+                if not row.problems and not row.warnings:
+                    continue
+                if row.problems:
+                    status = "refusée"
+                elif written:
+                    status = "importée"
+                else:
+                    status = "non importée (import annulé)"
+                writer.writerow(
+                    [
+                        _spec(name).file,
+                        row.line,
+                        status,
+                        " ; ".join(row.problems),
+                        " ; ".join(row.warnings),
+                        *(neutralise(row.cells.get(c, "")) for c in columns),
+                    ]
+                )
+        return "\ufeff" + buffer.getvalue()
 
     # -- validation
 
     async def validate(self) -> None:
         for spec in SPECS:
+            for row in self.rows(spec.name):
+                self.problems += [f"{spec.file}, ligne {row.line} : {p}" for p in row.problems]
+        for spec in SPECS:
             await self._read_ids(spec)
+        self._site_departements()
         for spec in SPECS:
             for row in self.rows(spec.name):
                 await self._check_row(spec, row)
@@ -627,7 +780,6 @@ class _Import:
                 given = _uuid(text)
                 if given is None:
                     self.problem(spec, row, "id", f"identifiant invalide « {text} » (UUID attendu)")
-                    row.values = None
                     continue
                 row.id = given
             if row.id in seen:
@@ -638,60 +790,35 @@ class _Import:
         for old in existing:
             seen[old["id"]].old = old
 
+    def _site_departements(self) -> None:
+        for row in self.rows("sites"):
+            parent = _uuid(row.cells.get("structure_id", ""))
+            commune = self.gazetteer.get(row.cells.get("commune", "").upper())
+            if parent and commune:
+                self.departements.setdefault(parent, commune.departement)
+
     async def _check_row(self, spec: _Spec, row: _Row) -> None:
+        file = self.files[spec.name]
+        if row.old is None:
+            for column in sorted(file.missing):
+                message = "colonne absente du fichier, obligatoire pour créer une fiche"
+                self.problem(spec, row, column, message)
         if not row.checked:
             return
-        ok = not (row.cells.get("id") and _uuid(row.cells["id"]) is None)
         bad: set[str] = set()  # columns already reported
 
         def problem(column: str, message: str) -> None:
-            nonlocal ok
-            if column not in bad:
+            if column not in bad and not any(p.startswith(f"{column} : ") for p in row.problems):
                 self.problem(spec, row, column, message)
             bad.add(column)
-            ok = False
+
+        def warn(column: str, message: str) -> None:
+            self.warn(spec, row, column, message)
 
         if spec.parent:
-            text = row.cells.get(spec.parent, "")
-            parent = _uuid(text) if text else None
-            if not text:
-                problem(spec.parent, "valeur obligatoire")
-            elif parent is None:
-                problem(spec.parent, f"identifiant invalide « {text} » (UUID attendu)")
-            elif row.old is not None and row.old[_DB_COLUMN[spec.parent]] != parent:
-                owner = row.old[_DB_COLUMN[spec.parent]]
-                problem(
-                    spec.parent,
-                    f"cette fiche appartient à la structure {owner} : l'import ne la déplace "
-                    "pas vers une autre (créez-en une nouvelle, sans id)",
-                )
-            row.parent = parent
-
-        raw: dict[str, Any] = {}
-        for info in _fields(spec.schema):
-            name = info.name
-            if name not in row.cells:
-                if row.old is not None:
-                    raw[name] = _from_db(spec, row.old, name)
-                continue
-            text = row.cells[name]
-            if name == "commune":
-                text = text.upper()  # Corsica: 2a004 is 2A004
-            if name in _LIST_FIELDS:
-                items = [t.strip() for t in text.split(LIST_SEPARATOR) if t.strip()]
-                if items or info.required:
-                    raw[name] = items
-            elif not text:
-                continue  # the default; _convert reports a required one
-            elif name in _BOOL_FIELDS:
-                flag = _bool(text)
-                if flag is None:
-                    problem(name, f"« {text} » : oui ou non attendu")
-                else:
-                    raw[name] = flag
-            else:
-                raw[name] = text
-
+            row.parent = self._parent(spec, row, problem)
+        cells = self._normalise(spec, row, problem, warn)
+        raw = self._raw(spec, row, cells, problem)
         extra = self._extra(spec, row, problem)
         data = _convert(spec, raw, problem)
         if data is None:
@@ -707,8 +834,132 @@ class _Import:
             value = values.get(name)
             if isinstance(value, str) and len(value) > limit:
                 problem(name, f"trop long : {limit} caractères au plus")
-        if ok:
+        if not row.problems:
             row.values = values
+
+    @staticmethod
+    def _parent(spec: _Spec, row: _Row, problem: Any) -> UUID | None:
+        assert spec.parent
+        text = row.cells.get(spec.parent, "")
+        parent = _uuid(text) if text else None
+        if not text:
+            problem(spec.parent, "valeur obligatoire")
+        elif parent is None:
+            problem(spec.parent, f"identifiant invalide « {text} » (UUID attendu)")
+        elif row.old is not None and row.old[_DB_COLUMN[spec.parent]] != parent:
+            owner = row.old[_DB_COLUMN[spec.parent]]
+            problem(
+                spec.parent,
+                f"cette fiche appartient à la structure {owner} : l'import ne la déplace "
+                "pas vers une autre (créez-en une nouvelle, sans id)",
+            )
+        return parent
+
+    @staticmethod
+    def _raw(spec: _Spec, row: _Row, cells: dict[str, str], problem: Any) -> dict[str, Any]:
+        """The values for the input Struct: the cells, or the database's for the columns the
+        file lacks."""
+        raw: dict[str, Any] = {}
+        for info in _fields(spec.schema):
+            name = info.name
+            if name not in cells:
+                if row.old is not None:
+                    raw[name] = _from_db(spec, row.old, name)
+                continue
+            text = cells[name]
+            if name in _LIST_FIELDS:
+                items = [t.strip() for t in text.split(LIST_SEPARATOR) if t.strip()]
+                if items or info.required:
+                    raw[name] = items
+            elif not text:
+                continue  # the default; _convert reports a required one
+            elif name in _BOOL_FIELDS:
+                flag = _bool(text)
+                if flag is None:
+                    problem(name, f"« {text} » : oui ou non attendu")
+                else:
+                    raw[name] = flag
+            else:
+                raw[name] = text
+        return raw
+
+    # -- what real spreadsheets hold
+
+    def _normalise(self, spec: _Spec, row: _Row, problem: Any, warn: Any) -> dict[str, str]:
+        """The cells as Maillage reads them; each change is a warning of the report."""
+        cells = dict(row.cells)
+        if spec is SITES:
+            self._commune(cells, problem, warn)
+            self._postcode(cells, warn)
+        if cells.get("phone") and spec in (STRUCTURES, PEOPLE):
+            owner = row.id if spec is STRUCTURES else row.parent
+            departement = self.departements.get(owner) if owner else None
+            region = OVERSEAS_REGIONS.get(departement or "", "FR")
+            self._phone(cells, region, warn)
+        if cells.get("website") and spec is STRUCTURES:
+            website = add_scheme(cells["website"])
+            if website != cells["website"]:
+                warn("website", f"« {cells['website']} » lu comme {website}")
+                cells["website"] = website
+        return cells
+
+    def _commune(self, cells: dict[str, str], problem: Any, warn: Any) -> None:
+        given = cells.get("commune", "")
+        code = given.upper()  # Corsica: 2a004 is 2A004
+        if len(code) == 4 and code.isdigit():
+            code = "0" + code
+            warn("commune", f"code INSEE « {given} » lu comme {code} (zéro initial perdu)")
+        former = load_former_codes().get(code) if self.gazetteer.get(code) is None else None
+        if former is not None and former.kind == "merged":
+            warn(
+                "commune",
+                f"la commune {code} a fusionné depuis : site rattaché à {former.name} "
+                f"({former.target}), la commune d'aujourd'hui",
+            )
+            code = former.target
+        elif former is not None:
+            problem(
+                "commune",
+                f"{code} est une commune d'une collectivité d'outre-mer ({former.name}) : "
+                "Maillage ne couvre que la métropole et les cinq départements d'outre-mer",
+            )
+        cells["commune"] = code
+
+    def _postcode(self, cells: dict[str, str], warn: Any) -> None:
+        given = cells.get("postcode", "")
+        match = _POSTCODE.match(given)
+        if match is None:
+            return
+        code = match["code"].zfill(5)
+        cedex = bool(match["cedex"])
+        commune = self.gazetteer.get(cells.get("commune", ""))
+        if commune is None or code in commune.postcodes:
+            if code != given:
+                lost = "mention CEDEX retirée" if cedex else "zéro initial perdu"
+                warn("postcode", f"« {given} » lu comme {code} ({lost})")
+            cells["postcode"] = code
+            return
+        business = cedex or not self.gazetteer.by_postcode(code)
+        if business and _postcode_departement(code) == _postcode_departement(commune.insee):
+            # A CEDEX code routes mail to a business; a site is where people come.
+            cells["postcode"] = commune.postcodes[0]
+            warn(
+                "postcode",
+                f"« {given} » est un code CEDEX (courrier des entreprises) : le site prend "
+                f"le code postal de sa commune, {commune.postcodes[0]} ({commune.name})",
+            )
+        elif code != given:
+            cells["postcode"] = code
+
+    @staticmethod
+    def _phone(cells: dict[str, str], region: str, warn: Any) -> None:
+        number, note = split_phone_note(cells["phone"])
+        e164, problem = normalise_phone(number, region)
+        if problem:
+            return  # the store's check reports the cell as it is
+        if note:
+            warn("phone", f"note retirée après le numéro : « {note} »")
+        cells["phone"] = e164
 
     def _extra(self, spec: _Spec, row: _Row, problem: Any) -> dict[str, Any]:
         """Columns that are not fields of the input Struct."""
@@ -773,9 +1024,31 @@ class _Import:
             else:
                 geocoded = "manual"
         values, errors, _notice = await _check_site(data, self.gazetteer, None)
-        if values and data.lat is not None and geocoded in {"address", "manual"}:
-            values["geocoded"] = geocoded
+        if values and data.lat is not None:
+            if geocoded in {"address", "manual"}:
+                values["geocoded"] = geocoded
+            self._far(row, values)
         return values, errors
+
+    def _far(self, row: _Row, values: dict[str, Any]) -> None:
+        """Flag coordinates far from their commune: either they or the commune are wrong,
+        and the import cannot tell which, so both are kept as given."""
+        commune = self.gazetteer.get(values["commune"])
+        if commune is None:
+            return
+        lat, lon = values["lat"], values["lon"]
+        limit = _FAR_KM_GUYANE if commune.departement == "973" else _FAR_KM
+        distance = _distance_km(lat, lon, commune.lat, commune.lon)
+        if distance <= limit:
+            return
+        message = (
+            f"coordonnées à {distance:.0f} km du centre de la commune {commune.insee} "
+            f"({commune.name}) : "
+            "vérifiez-les, ou la commune"
+        )
+        if _distance_km(lat, -lon, commune.lat, commune.lon) <= limit:
+            message += f" (le signe de la longitude semble inversé : {-lon} plutôt que {lon} ?)"
+        self.warn(SITES, row, "lat", message)
 
     def _relationship_values(
         self, row: _Row, data: RelationshipWrite
@@ -801,6 +1074,22 @@ class _Import:
     async def _check_references(self) -> None:
         """Every id a row points to exists in the files or in the database; a service's
         site and contact belong to its structure. One query per kind of reference."""
+        owners = await self._owners(*self._references())
+        for spec in SPECS[1:]:
+            for row in self.rows(spec.name):
+                if row.data is not None:
+                    self._check_row_references(spec, row, owners)
+        if self.keep_valid:
+            self._refuse_dependants()
+        # Services are found by their structure's name: compute it now that names are known.
+        for row in self.rows("services"):
+            if row.values is not None and row.parent in self.structure_names:
+                row.values["search_text"] = _service_text(
+                    row.values, self.structure_names[row.parent]
+                )
+
+    def _references(self) -> tuple[set[UUID], set[UUID], set[UUID]]:
+        """The structures, sites and people the rows point to."""
         structure_refs: set[UUID] = set()
         site_refs: set[UUID] = set()
         person_refs: set[UUID] = set()
@@ -817,6 +1106,12 @@ class _Import:
                         [data.target_structure_id] if data.target_structure_id else []
                     )
                     person_refs.update([data.target_person_id] if data.target_person_id else [])
+        return structure_refs, site_refs, person_refs
+
+    async def _owners(
+        self, structure_refs: set[UUID], site_refs: set[UUID], person_refs: set[UUID]
+    ) -> _Owners:
+        """What the references point to, from the files and from the database."""
         in_files = self.ids
         db_structures = {
             r["id"]: r["name"]
@@ -842,83 +1137,75 @@ class _Import:
                 Person, person_refs - in_files["people"].keys(), Person.id, Person.structure
             )
         } | {i: r.parent for i, r in in_files["people"].items()}
-        known_structures = db_structures.keys() | in_files["structures"].keys()
+        known = db_structures.keys() | in_files["structures"].keys()
+        return _Owners(set(known), site_owner, person_owner)
 
+    def _check_row_references(self, spec: _Spec, row: _Row, owners: _Owners) -> None:
         def missing(what: str, value: UUID, file: str) -> str:
             return f"{what} introuvable « {value} » (ni dans la base, ni dans {file})"
 
+        if row.parent and row.parent not in owners.structures:
+            self.problem(
+                spec, row, spec.parent or "", missing("structure", row.parent, "structures.csv")
+            )
+        data = row.data
+        if isinstance(data, ServiceWrite):
+            links = (
+                ("site_id", data.site_id, owners.site, "site", "sites"),
+                ("contact_id", data.contact_id, owners.person, "personne", "people"),
+            )
+            for column, ref, owner_of, what, name in links:
+                if not ref:
+                    continue
+                owner = owner_of.get(ref)
+                if owner is None and ref in self.ids[name]:
+                    pass  # that row of the other file is wrong, and reported
+                elif owner is None:
+                    self.problem(spec, row, column, missing(what, ref, f"{name}.csv"))
+                elif owner != row.parent:
+                    self.problem(spec, row, column, _NOT_THEIRS[column])
+        if isinstance(data, RelationshipWrite):
+            target = data.target_structure_id
+            if target and target not in owners.structures:
+                self.problem(
+                    spec,
+                    row,
+                    "target_structure_id",
+                    missing("structure", target, "structures.csv"),
+                )
+            person = data.target_person_id
+            if person and person not in owners.person:
+                self.problem(
+                    spec, row, "target_person_id", missing("personne", person, "people.csv")
+                )
+
+    def _refuse_dependants(self) -> None:
+        """When valid rows are kept, a row pointing to a refused row of the files is refused
+        too: files are checked in write order, so refusals cascade."""
         for spec in SPECS[1:]:
             for row in self.rows(spec.name):
-                if row.data is None:
+                if row.values is None:
                     continue
-                bad = False
-                if row.parent and row.parent not in known_structures:
-                    self.problem(
-                        spec,
-                        row,
-                        spec.parent or "",
-                        missing("structure", row.parent, "structures.csv"),
-                    )
-                    bad = True
                 data = row.data
-                if isinstance(data, ServiceWrite) and data.site_id:
-                    owner = site_owner.get(data.site_id)
-                    if owner is None and data.site_id in in_files["sites"]:
-                        pass  # that site's own line is wrong, and reported
-                    elif owner is None:
-                        self.problem(
-                            spec, row, "site_id", missing("site", data.site_id, "sites.csv")
-                        )
-                        bad = True
-                    elif owner != row.parent:
-                        self.problem(
-                            spec, row, "site_id", "Ce site n'appartient pas à la structure."
-                        )
-                        bad = True
-                if isinstance(data, ServiceWrite) and data.contact_id:
-                    owner = person_owner.get(data.contact_id)
-                    if owner is None and data.contact_id in in_files["people"]:
-                        pass  # that person's own line is wrong, and reported
-                    elif owner is None:
-                        self.problem(
-                            spec,
-                            row,
-                            "contact_id",
-                            missing("personne", data.contact_id, "people.csv"),
-                        )
-                        bad = True
-                    elif owner != row.parent:
-                        self.problem(
-                            spec,
-                            row,
-                            "contact_id",
-                            "Cette personne ne travaille pas dans la structure.",
-                        )
-                        bad = True
+                links: list[tuple[str, str, UUID | None]] = [
+                    (spec.parent or "", "structures", row.parent)
+                ]
+                if isinstance(data, ServiceWrite):
+                    links += [("site_id", "sites", data.site_id)]
+                    links += [("contact_id", "people", data.contact_id)]
                 if isinstance(data, RelationshipWrite):
-                    target = data.target_structure_id
-                    if target and target not in known_structures:
+                    links += [("target_structure_id", "structures", data.target_structure_id)]
+                    links += [("target_person_id", "people", data.target_person_id)]
+                for column, name, ref in links:
+                    other = self.ids[name].get(ref) if ref else None
+                    if other is not None and other.values is None and row.values is not None:
                         self.problem(
                             spec,
                             row,
-                            "target_structure_id",
-                            missing("structure", target, "structures.csv"),
+                            column,
+                            f"la ligne {other.line} de {name}.csv, à laquelle elle se "
+                            "rapporte, est refusée",
                         )
-                        bad = True
-                    person = data.target_person_id
-                    if person and person not in person_owner:
-                        self.problem(
-                            spec, row, "target_person_id", missing("personne", person, "people.csv")
-                        )
-                        bad = True
-                if bad:
-                    row.values = None
-        # Services are found by their structure's name: compute it now that names are known.
-        for row in self.rows("services"):
-            if row.values is not None and row.parent in self.structure_names:
-                row.values["search_text"] = _service_text(
-                    row.values, self.structure_names[row.parent]
-                )
 
     # -- writing
 
@@ -940,7 +1227,7 @@ class _Import:
         ]
         async with writing():
             for spec in SPECS:
-                rows = self.rows(spec.name)
+                rows = self.valid(spec.name)
                 changed = [r for r in rows if self._changed(spec, r)]
                 columns = [
                     c._meta.db_column_name
@@ -989,7 +1276,7 @@ class _Import:
     async def _retext_services(self, renamed: list[UUID]) -> None:
         """A structure's name is part of its services' search text (as in
         store.update_structure); services of the files already have the new one."""
-        in_file = self.ids["services"].keys()
+        in_file = {r.id for r in self.valid("services")}
         columns = [c._meta.db_column_name for c in Service._meta.columns]
         for chunk in _chunks(renamed, _CHUNK):
             records = []
@@ -1001,29 +1288,53 @@ class _Import:
             await _insert(Service, columns, records, ["search_text"])
 
 
-async def import_directory(folder: Path) -> str:
+@dataclass
+class ImportResult:
+    """What an import wrote, for the person who ran it."""
+
+    message: str
+    refused: int  # rows refused (only when valid rows are kept)
+    problems: list[str]  # why they were refused (file, line, column, reason)
+    warnings: list[str]  # values read in a way worth checking (file, line, column, what)
+    report: str  # CSV of the refused rows and of those with warnings; '' when none
+
+
+async def import_directory(folder: Path, *, keep_valid: bool = False) -> ImportResult:
     """Import the CSV files of `folder` (any of structures.csv, sites.csv, services.csv,
-    people.csv, relationships.csv): all or nothing; raises CsvImportError with every
-    problem found, before writing anything."""
-    files, problems = _read_folder(folder)
+    people.csv, relationships.csv). All or nothing by default: raises CsvImportError with
+    every problem found, before writing anything. With `keep_valid`, every valid row is
+    written and the refused ones are listed in the report, with their reasons; a problem
+    with a file as a whole (unreadable, unknown column) still refuses everything."""
+    files, problems, warnings = _read_folder(folder)
     if not files and not problems:
         problems.append(
             f"{folder} : aucun fichier à importer (attendus : {', '.join(s.file for s in SPECS)})."
         )
-    importer = _Import(files, problems)
+    whole_files = bool(problems)
+    importer = _Import(files, problems, keep_valid)
+    importer.warnings += warnings
     if files:
         await importer.validate()
-    if problems:
-        raise CsvImportError(sorted(problems, key=_problem_order))
+    if problems and (whole_files or not keep_valid):
+        raise CsvImportError(sorted(problems, key=_problem_order), importer.report(written=False))
     try:
         counts = await importer.write()
     except (sqlite3.Error, _postgres_error()) as error:
         raise CsvImportError(
             [f"La base de données a refusé l'écriture, tout a été annulé : {error}"]
         ) from error
-    return _report(counts)
+    refused = sum(1 for spec in SPECS for row in importer.rows(spec.name) if row.problems)
+    report = importer.report(written=True) if refused or importer.warnings else ""
+    return ImportResult(
+        _report(counts, refused, len(importer.warnings)),
+        refused,
+        sorted(problems, key=_problem_order),
+        sorted(importer.warnings, key=_problem_order),
+        report,
+    )
 
 
+_REPORT_COLUMNS = ("fichier", "ligne", "statut", "motif", "remarques")
 _PROBLEM_PLACE = re.compile(r"^(?P<file>[^,:]+?)(?:, ligne (?P<line>\d+))? :")
 
 
@@ -1045,23 +1356,36 @@ def _postgres_error() -> type[Exception]:
     return asyncpg.PostgresError
 
 
+def _french_number(number: int) -> str:
+    """5 826, the French way (a narrow no-break space between thousands)."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
 def _count(number: int, name: str) -> str:
     singular = {"personnes": "personne", "relations": "relation"}.get(name, name.rstrip("s"))
-    return f"{number} {singular if number == 1 else name}"
+    return f"{_french_number(number)} {singular if number == 1 else name}"
 
 
-def _report(counts: dict[str, tuple[int, int, int]]) -> str:
+def _report(counts: dict[str, tuple[int, int, int]], refused: int = 0, warnings: int = 0) -> str:
     imported = [
         _count(sum(counts[n]), _spec(n).label)
         for n in _FILE_ORDER
         if n in counts and any(counts[n])
     ]
+    notes = [
+        f"{_french_number(refused)} ligne(s) refusée(s)" if refused else "",
+        f"{_french_number(warnings)} remarque(s)" if warnings else "",
+    ]
+    tail = f" ; {', '.join(n for n in notes if n)} (voir le rapport)" if refused or warnings else ""
     if not imported:
-        return "Import terminé : aucune ligne à importer."
+        return f"Import terminé : aucune ligne importée{tail}."
     created, updated, unchanged = (sum(c[i] for c in counts.values()) for i in range(3))
     detail = [
-        f"{created} créée(s)" if created else "",
-        f"{updated} mise(s) à jour" if updated else "",
-        f"{unchanged} inchangée(s)" if unchanged else "",
+        f"{_french_number(created)} créée(s)" if created else "",
+        f"{_french_number(updated)} mise(s) à jour" if updated else "",
+        f"{_french_number(unchanged)} inchangée(s)" if unchanged else "",
     ]
-    return f"Import terminé : {', '.join(imported)} ; lignes {', '.join(d for d in detail if d)}."
+    return (
+        f"Import terminé : {', '.join(imported)} ; lignes {', '.join(d for d in detail if d)}"
+        f"{tail}."
+    )

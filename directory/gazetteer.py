@@ -338,3 +338,26 @@ def load_gazetteer() -> Gazetteer:
     ]
     names = {(row["kind"], row["code"]): row["name"] for row in _read_csv_gz(TERRITORIES_FILE)}
     return Gazetteer(communes, names)
+
+
+FORMER_FILE = DATA_DIR / "former_communes.csv.gz"
+
+
+@dataclass(frozen=True, slots=True)
+class FormerCode:
+    """An INSEE code that is no longer a commune of the gazetteer."""
+
+    code: str
+    kind: str  # "merged": into `target` (named `name`); "com": in the collectivity `name`
+    target: str
+    name: str
+
+
+@functools.cache
+def load_former_codes() -> dict[str, FormerCode]:
+    """Codes of communes merged since (communes nouvelles) and of the overseas
+    collectivities' communes, from scripts/build_former_communes.py."""
+    return {
+        row["code"]: FormerCode(row["code"], row["kind"], row["target"], row["name"])
+        for row in _read_csv_gz(FORMER_FILE)
+    }

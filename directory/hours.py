@@ -5,6 +5,8 @@ itself, so that what we show is what the expression means."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,7 +46,35 @@ def _parse(expression: str) -> opening_hours.OpeningHours | None:
         return None
 
 
-def week_table(expression: str, today: datetime | None = None) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Words:
+    """The words of the week's table and of the state now: French here; the young
+    person's pages give their language's (service/i18n.py)."""
+
+    days: Sequence[str] = tuple(DAYS)
+    time: Callable[[datetime], str] = field(default=lambda moment: _time(moment))
+    closed: str = "fermé"
+    holiday: str = "(jour férié)"
+    all_day: str = "24 h/24"
+    midnight: str = "24 h 00"
+    open: str = "Ouvert"
+    open_until: str = "Ouvert jusqu'à {when}"
+    closed_now: str = "Fermé"
+    closed_opens: str = "Fermé, ouvre {when}"
+    today_at: str = "aujourd'hui à {time}"
+    tomorrow_at: str = "demain à {time}"
+    day_at: str = "{day} à {time}"
+    # One opening, and between two: Arabic isolates each left-to-right time range.
+    span: str = "{start} – {end}"
+    separator: str = ", "
+
+
+FRENCH = Words()
+
+
+def week_table(
+    expression: str, today: datetime | None = None, words: Words = FRENCH
+) -> list[tuple[str, str]]:
     """[("lundi", "9 h 00 – 12 h 00, 14 h 00 – 17 h 00"), ...] for the coming week, public
     holidays included. An opening that runs past midnight is cut at each midnight, so
     "24/7" reads "24 h/24" every day, not Monday alone."""
@@ -65,21 +95,26 @@ def week_table(expression: str, today: datetime | None = None) -> list[tuple[str
         while day_start < end:
             midnight = day_start.replace(hour=0, minute=0) + timedelta(days=1)
             day_end = min(end, midnight)
-            slots[(day_start - monday).days].append(_slot(day_start, day_end, comment))
+            slots[(day_start - monday).days].append(_slot(day_start, day_end, comment, words))
             day_start = day_end
     public = holidays.France(years={monday.year, (monday + timedelta(days=6)).year})
     return [
-        (DAYS[i], (", ".join(s) if s else "fermé") + (" (jour férié)" if day in public else ""))
+        (
+            words.days[i],
+            (words.separator.join(s) if s else words.closed)
+            + (f" {words.holiday}" if day in public else ""),
+        )
         for i, s in enumerate(slots)
         for day in [(monday + timedelta(days=i)).date()]
     ]
 
 
-def _slot(start: datetime, end: datetime, comment: str) -> str:
+def _slot(start: datetime, end: datetime, comment: str, words: Words = FRENCH) -> str:
     if end - start == timedelta(days=1):
-        return comment or "24 h/24"
-    end_text = "24 h 00" if end.date() > start.date() else _time(end)
-    return f"{_time(start)} – {end_text}" + (f" ({comment})" if comment else "")
+        return comment or words.all_day
+    end_text = words.midnight if end.date() > start.date() else words.time(end)
+    span = words.span.format(start=words.time(start), end=end_text)
+    return span + (f" ({comment})" if comment else "")
 
 
 # One rule of a normalised expression: selectors, then times or a state, then a comment.
@@ -191,7 +226,7 @@ def _days(text: str) -> str:
     return parts[0] if parts else ""
 
 
-def status_now(expression: str, now: datetime | None = None) -> str:
+def status_now(expression: str, now: datetime | None = None, words: Words = FRENCH) -> str:
     """« Ouvert jusqu'à 12 h 00 », « Fermé, ouvre lundi à 9 h 00 », or '' when unknown."""
     parsed = _parse(expression)
     if parsed is None:
@@ -200,9 +235,11 @@ def status_now(expression: str, now: datetime | None = None) -> str:
     state, _comment = parsed.state(now)
     change = parsed.next_change(now)
     if state == opening_hours.State.OPEN:
-        return f"Ouvert jusqu'à {_when(change, now)}" if change else "Ouvert"
+        return words.open_until.format(when=_when(change, now, words)) if change else words.open
     if state == opening_hours.State.CLOSED:
-        return f"Fermé, ouvre {_when(change, now, opening=True)}" if change else "Fermé"
+        if change is None:
+            return words.closed_now
+        return words.closed_opens.format(when=_when(change, now, words, opening=True))
     return ""
 
 
@@ -223,9 +260,10 @@ def _time(moment: datetime) -> str:
     return f"{moment.hour} h {moment.minute:02d}"
 
 
-def _when(moment: datetime, now: datetime, opening: bool = False) -> str:
+def _when(moment: datetime, now: datetime, words: Words = FRENCH, opening: bool = False) -> str:
+    time = words.time(moment)
     if moment.date() == now.date():
-        return ("aujourd'hui à " if opening else "") + _time(moment)
+        return words.today_at.format(time=time) if opening else time
     if moment.date() == (now + timedelta(days=1)).date():
-        return f"demain à {_time(moment)}"
-    return f"{DAYS[moment.weekday()]} à {_time(moment)}"
+        return words.tomorrow_at.format(time=time)
+    return words.day_at.format(day=words.days[moment.weekday()], time=time)

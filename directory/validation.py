@@ -4,6 +4,7 @@ field; they run before any write."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 import opening_hours
 import phonenumbers
@@ -38,17 +39,50 @@ def normalise_siret(siret: str) -> str:
     return siret.replace(" ", "")
 
 
-def normalise_phone(phone: str) -> tuple[str, str | None]:
-    """(E.164 number, problem); French numbers may be written the French way."""
+# Overseas départements: their numbers are written in national form (0262…, 0590…) like
+# metropolitan ones, but belong to another country code (+262, +590…).
+OVERSEAS_REGIONS = {"971": "GP", "972": "MQ", "973": "GF", "974": "RE", "976": "YT"}
+_PHONE_HEAD = re.compile(r"^\s*(\+?[\d\s.\-()]*\d)\s*(.*)$", re.DOTALL)
+
+
+def normalise_phone(phone: str, region: str = "FR") -> tuple[str, str | None]:
+    """(E.164 number, problem); French numbers may be written the French way. `region`
+    is where a national number is read first (RE for a site in La Réunion); a national
+    number valid in no other way is read in the overseas départements, when they all
+    agree on what it is (0262… is +262262… in La Réunion as in Mayotte)."""
     if not phone.strip():
         return "", None
     try:
-        parsed = phonenumbers.parse(phone, "FR")
+        parsed = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:
         return phone, "Numéro de téléphone illisible."
     if not phonenumbers.is_valid_number(parsed):
+        overseas = {
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            for number in _parse_all(phone, OVERSEAS_REGIONS.values())
+            if phonenumbers.is_valid_number(number)
+        }
+        if len(overseas) == 1:
+            return overseas.pop(), None
         return phone, "Ce numéro de téléphone n'existe pas."
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
+
+
+def _parse_all(phone: str, regions: Iterable[str]) -> Iterator[phonenumbers.PhoneNumber]:
+    for region in regions:
+        try:
+            yield phonenumbers.parse(phone, region)
+        except phonenumbers.NumberParseException:
+            continue
+
+
+def split_phone_note(text: str) -> tuple[str, str]:
+    """('05 56 12 34 56', 'Numéro vert…') from '05 56 12 34 56 / Numéro vert…': a
+    spreadsheet cell often carries a note after the number."""
+    match = _PHONE_HEAD.match(text)
+    if match is None or not match[2]:
+        return text.strip(), ""
+    return match[1].strip(), match[2].lstrip("/-–,;: ").strip()
 
 
 def display_phone(e164: str) -> str:
@@ -72,6 +106,17 @@ def email_problem(email: str) -> str | None:
     if email and not _EMAIL.match(email):
         return "Adresse électronique invalide."
     return None
+
+
+_BARE_DOMAIN = re.compile(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:[/?#]\S*)?$", re.I)
+
+
+def add_scheme(url: str) -> str:
+    """'https://www.lozere.fr' for 'www.lozere.fr'; anything else unchanged."""
+    text = url.strip()
+    if text and not _URL.match(text) and _BARE_DOMAIN.match(text):
+        return "https://" + text
+    return text
 
 
 def website_problem(url: str) -> str | None:

@@ -32,7 +32,7 @@ from piccolo.engine.postgres import PostgresEngine
 from directory.errors import Conflict, Forbidden, Invalid, NotFound
 from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
-from service import db
+from service import db, i18n
 from service.audit.middleware import AuditMiddleware
 from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
 from service.forms import validation_errors
@@ -57,9 +57,12 @@ def _error(request: Request, status: int, message: str, **extra: object) -> Resp
         return Response({"status_code": status, "detail": message, **extra}, status_code=status)
     # A young person's link shows a plain page: no way into the staff side from there.
     young = request.url.path.startswith("/j/")
+    # A link that opens nothing says so in the browser's language: no referral is known
+    # to tell the young person's own.
+    speech = i18n.jinja_context(i18n.from_browser(request.headers.get("accept-language", "")))
     return Template(
         "young_person_error.html" if young else "error.html",
-        context={"status": status, "message": message, **extra},
+        context={"status": status, "message": message, **extra, **(speech if young else {})},
         status_code=status,
     )
 

@@ -1,5 +1,5 @@
 """The `maillage` command line: serve, migrate, demo, createuser, remind, send-mail, purge,
-gaps, import, export, import-di, export-di."""
+gaps, import, export, export-hsds, import-di, export-di."""
 
 from __future__ import annotations
 
@@ -243,18 +243,43 @@ def gaps(territory: str, domain: str, fmt: str, output: Path | None) -> None:
 
 @main.command(name="import")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def import_(folder: Path) -> None:
-    """Import the directory from CSV files (see README); all or nothing."""
+@click.option(
+    "--keep-valid",
+    is_flag=True,
+    help="Write every valid row and list the refused ones in the report (default: all or nothing).",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the report CSV (refused rows and warnings); "
+    "default with --keep-valid: FOLDER-rapport.csv next to FOLDER.",
+)
+def import_(folder: Path, keep_valid: bool, report: Path | None) -> None:
+    """Import the directory from CSV files (see docs/csv.md); all or nothing by default."""
     from directory.csv_io import CsvImportError, import_directory
 
+    if report is None and keep_valid:
+        report = folder.resolve().parent / f"{folder.resolve().name}-rapport.csv"
     try:
-        report = asyncio.run(import_directory(folder))
+        result = asyncio.run(import_directory(folder, keep_valid=keep_valid))
     except CsvImportError as error:
         click.echo("Import refusé, rien n'a été écrit :", err=True)
         for problem in error.problems:
             click.echo(f"  {problem}", err=True)
+        _write_report(report, error.report)
         sys.exit(1)
-    click.echo(report)
+    click.echo(result.message)
+    if result.warnings:
+        click.echo("Remarques (lignes importées telles que lues ci-dessous) :", err=True)
+        for warning in result.warnings:
+            click.echo(f"  {warning}", err=True)
+    _write_report(report, result.report)
+
+
+def _write_report(path: Path | None, report: str) -> None:
+    if path is not None and report:
+        path.write_text(report, encoding="utf-8", newline="")
+        click.echo(f"Rapport : {path}", err=True)
 
 
 @main.command()
@@ -305,6 +330,51 @@ def export_di(folder: Path) -> None:
     )
     for problem in export.left_out:
         click.echo(f"  laissé de côté : {problem}", err=True)
+
+
+@main.command(name="export-hsds")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--without-contacts",
+    is_flag=True,
+    help="Leave out the people (names, professional e-mails and phones): a file to publish.",
+)
+def export_hsds(folder: Path, without_contacts: bool) -> None:
+    """Export the directory as Open Referral HSDS 3.0: FOLDER/organizations.json, every
+    structure as a fully nested organization (see README)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from directory.hsds import count_organizations, write_organizations
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "organizations.json"
+
+    async def run() -> dict[str, int]:
+        total = await count_organizations()
+        with Progress(transient=True, console=Console(stderr=True)) as progress:
+            task = progress.add_task("Export HSDS", total=total)
+            return await write_organizations(
+                target, not without_contacts, lambda n: progress.update(task, advance=n)
+            )
+
+    found = asyncio.run(run())
+    click.echo(
+        f"Écrit : {target} (HSDS 3.0) — "
+        + ", ".join(f"{found.get(k, 0)} {k}" for k in HSDS_REPORT)
+        + "."
+    )
+
+
+HSDS_REPORT = (
+    "organizations",
+    "locations",
+    "services",
+    "service_at_locations",
+    "service_areas",
+    "schedules",
+    "contacts",
+)
 
 
 if __name__ == "__main__":

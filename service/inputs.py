@@ -114,7 +114,14 @@ def _where(error: msgspec.DecodeError) -> str:
 
 
 async def check_form(request: Request) -> None:
-    form = await request.form()  # cached for the handler: the body is read once
+    try:
+        form = await request.form()  # cached for the handler: the body is read once
+    except UnicodeDecodeError:
+        # Litestar decodes every part that is not a file as UTF-8 text.
+        raise ClientException(
+            detail="Un champ du formulaire n'est pas du texte UTF-8 (envoyez un fichier "
+            "comme fichier, avec un nom de fichier)."
+        ) from None
     errors = {
         (key if NUL not in key else "champ"): NUL_MESSAGE
         for key, value in form.multi_items()

@@ -154,11 +154,12 @@ def build_message(email: Email, sender: str) -> EmailMessage:
     )
     # Notifications are machine-sent: tell out-of-office responders not to answer (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
-    for name, value in email.headers.items():
-        message[name] = value
     # Quoted-printable keeps accents intact through any relay, and long lines within limits.
     message.set_content(email.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(email.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # After the content: setting it clears every Content-* header (Content-Language).
+    for name, value in email.headers.items():
+        message[name] = value
     return message
 
 
@@ -304,6 +305,9 @@ class TemplatedMail:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
+        from service.templating import install_i18n
+
+        install_i18n(self.environment)
 
     def render(self, name: str, to: str, /, **context: Any) -> Email:
         text_template = f"emails/{name}.txt"

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from directory.store import writing
+from service.i18n import jinja_context
 from service.mail import Email, Mailer, MailError, TemplatedMail, mailer_from_settings
 from service.referrals.tables import OutboxMessage
 
@@ -235,8 +236,13 @@ class Courier:
         to = row["recipient"] or context.get(f"{row['audience']}_email", "")
         if not to:
             return None
+        # The young person reads their emails in their language; staff read French.
+        lang = context.get("language", "fr") if row["audience"] == "young_person" else "fr"
+        context.update(jinja_context(lang))
         email = self.templates.render(row["template"], to, base_url=self.base_url, **context)
-        headers = {"X-Maillage-Referral": str(row["referral"])} if row["referral"] else {}
+        headers = {"Content-Language": context["lang"]}
+        if row["referral"]:
+            headers["X-Maillage-Referral"] = str(row["referral"])
         return replace(email, headers=headers, message_id=str(row["id"]))
 
     async def _done(self, row: dict[str, Any], now: datetime, to: str, file: str) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from msgspec import Meta, Struct
@@ -15,6 +17,7 @@ from directory.search import SearchFilters, SearchResults, resolve_need, search
 from directory.tables import SearchRecord, Site
 from directory.vocabulary import PUBLICS, Domain, Level
 from service.accounts.store import Actor
+from service.forms import parse_form
 from service.params import MAX_PAGE, MAX_QUERY_TEXT
 from service.referrals.stats import response_times
 
@@ -106,3 +109,58 @@ async def run_search(
         if hit.structure_id in times:
             hit.response_times = times[hit.structure_id].answer
     return place, results
+
+
+# The page's form fields that carry several values, and its checkboxes.
+_LISTS = ("domains", "publics")
+_CHECKBOXES = ("on_site_only", "unconditional_only")
+
+
+def _page_url(query: Any) -> Callable[[int], str]:
+    """Links to the other pages of the same search: the query as it came, but the page."""
+
+    def url(page: int) -> str:
+        kept = [(k, v) for k, v in query.multi_items() if k != "page"]
+        return "/recherche?" + urlencode([*kept, ("page", page)])
+
+    return url
+
+
+async def page_context(
+    query: Mapping[str, Any],
+    actor: Actor,
+    geocoder: AddressGeocoder | None,
+    radius_km: float,
+    page_size: int,
+) -> tuple[dict[str, Any], int]:
+    """The search page's context and status: the blank form, the results, or the form back
+    with what went wrong (homonyms to pick from, suggestions for an unknown place)."""
+    context: dict[str, Any] = {
+        "actor": actor,
+        "form": query,
+        "errors": {},
+        "candidates": [],
+        "results": None,
+        "place": None,
+        "default_radius": radius_km,
+        "geocoder_enabled": geocoder is not None,
+        "page_url": _page_url(query),
+    }
+    if not (query.get("place") or query.get("commune")):
+        return context, 200
+    try:
+        request = parse_form(query, SearchRequest, lists=_LISTS, checkboxes=_CHECKBOXES)
+        place, results = await run_search(request, actor, geocoder, page_size)
+    except Invalid as error:
+        return {**context, "errors": error.errors}, 400
+    except AmbiguousPlace as error:
+        return {**context, "errors": {"place": str(error)}, "candidates": error.candidates}, 200
+    except UnknownPlace as error:
+        errors = {"place": str(error)}
+        return {
+            **context,
+            "errors": errors,
+            "candidates": error.suggestions,
+            "suggested": True,
+        }, 400
+    return {**context, "results": results, "place": place, "request": request}, 200

@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import jinja2
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
+from markupsafe import Markup
 
 from directory.gazetteer import load_gazetteer
 from directory.hours import LOCAL_TIME, status_now, week_table
@@ -24,6 +28,7 @@ from directory.vocabulary import (
     RelationshipKind,
     StructureStatus,
 )
+from service import i18n
 from service.once import once_input
 from service.referrals.machine import Status
 from service.referrals.schemas import AGE_RANGES
@@ -65,8 +70,44 @@ def km(value: float | None) -> str:
     return f"{value:.1f}".replace(".", ",") + " km"
 
 
+@pass_context
+def week_in(context: Context, expression: str) -> list[tuple[str, str]]:
+    """The week's opening hours in the page's language (French on staff pages)."""
+    return week_table(expression, words=i18n.hours_words(context.get("lang", i18n.DEFAULT)))
+
+
+@pass_context
+def open_now_in(context: Context, expression: str) -> str:
+    """« Ouvert jusqu'à 12 h 00 » in the page's language."""
+    return status_now(expression, words=i18n.hours_words(context.get("lang", i18n.DEFAULT)))
+
+
+def install_i18n(env: jinja2.Environment) -> None:
+    """Jinja's i18n extension, speaking French unless a page passes its language's
+    callables (service.i18n.jinja_context): staff pages never do."""
+    env.add_extension("jinja2.ext.i18n")
+    env.policies["ext.i18n.trimmed"] = True
+    # New style: `_("Bonjour %(name)s", name=…)` and variables escaped in HTML.
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.globals.update(i18n.jinja_context(i18n.DEFAULT))
+    env.globals["LANGUAGES"] = i18n.LANGUAGES
+    env.globals["LANGUAGE_NAMES_FR"] = i18n.LANGUAGE_NAMES_FR
+    env.filters.update(
+        {
+            "when": i18n.when_filter,
+            "day": i18n.day_filter,
+            "t": i18n.translate_filter,
+            "week_in": week_in,
+            # A name or an address inside a sentence keeps its own direction (Arabic pages).
+            "bdi": lambda value: Markup("<bdi>%s</bdi>") % value,
+            "open_now_in": open_now_in,
+        }
+    )
+
+
 def register_template_helpers(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
+    install_i18n(env)
     env.filters.update(
         {
             "phone": display_phone,

@@ -6,6 +6,8 @@ from service.api.audit import AuditController
 from service.api.conventions import ConventionController
 from service.api.data_inclusion import DataInclusionController
 from service.api.directory import DirectoryController
+from service.api.exports import ExportController
+from service.api.imports import ImportController
 from service.api.network import NetworkController
 from service.api.referrals import LinkController, ReferralController, ResponseTimesController
 from service.api.search import SearchController
@@ -15,6 +17,7 @@ api_router = Router(
     path="/api/v1",
     route_handlers=[
         DirectoryController,
+        ImportController,
         SearchController,
         ReferralController,
         LinkController,
@@ -24,6 +27,7 @@ api_router = Router(
         TerritoryController,
         AuditController,
         DataInclusionController,
+        ExportController,
     ],
     tags=["API"],
 )

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Struct
 
 from directory import store
-from directory.gazetteer import load_gazetteer
+from directory.gazetteer import Commune, load_gazetteer
 from directory.geo import AddressGeocoder
 from directory.schemas import (
     STRUCTURE_KINDS,
@@ -54,6 +54,20 @@ class CommuneOut(Struct):
     lat: float
     lon: float
 
+    @classmethod
+    def of(cls, c: Commune) -> CommuneOut:
+        return cls(
+            c.insee,
+            c.name,
+            c.label,
+            list(c.postcodes),
+            c.departement,
+            c.epci,
+            c.population,
+            c.lat,
+            c.lon,
+        )
+
 
 class Term(Struct):
     code: str
@@ -96,20 +110,7 @@ class DirectoryController(Controller):
     async def communes(self, q: QueryText, limit: FromQuery[int] = 10) -> list[CommuneOut]:
         gazetteer = load_gazetteer()
         found = gazetteer.find(q) or gazetteer.suggest(q, limit=limit)
-        return [
-            CommuneOut(
-                c.insee,
-                c.name,
-                c.label,
-                list(c.postcodes),
-                c.departement,
-                c.epci,
-                c.population,
-                c.lat,
-                c.lon,
-            )
-            for c in found[: max(1, min(limit, 50))]
-        ]
+        return [CommuneOut.of(c) for c in found[: max(1, min(limit, 50))]]
 
     @get("/structures", summary="List structures, filtered by words or commune")
     async def list_structures(

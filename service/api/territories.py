@@ -13,10 +13,11 @@ from msgspec import Struct
 from directory.territories import TerritoryRead, all_territories, expand, save
 from directory.territories import get as get_territory
 from service import coverage as cov
+from service import territory_pages as pages
 from service.accounts.store import Actor
 from service.api.directory import Created
 from service.permissions import check_can_edit_conventions
-from service.web.territories import _domain, export_response
+from service.web.territories import export_response
 
 
 class TerritoryIn(Struct, forbid_unknown_fields=True):
@@ -56,32 +57,11 @@ class TerritoryController(Controller):
         without: FromQuery[str] = "",
         without_person: FromQuery[UUID | None] = None,
     ) -> dict[str, Any]:
-        inputs = await cov.load_inputs(territory_id)
-        domains = [_domain(domain)] if domain else None
-        cells = cov.compute(inputs, domains)
-        body: dict[str, Any] = {
-            "cells": cells,
-            "population_summary": cov.summary(cells),
-            "worst_holes": cov.holes(cells),
-            "unmet_searches": await cov.unmet_searches(inputs.territory),
-        }
-        if without or without_person:
-            after = (
-                await cov.fragility_if_person_leaves(inputs, without_person)
-                if without_person
-                else None
-            )
-            body["what_if"] = [
-                {"before": before, "after": after_cell}
-                for before, after_cell in cov.worsened(
-                    inputs, {without} if without else set(), domains, after
-                )
-            ]
-        return body
+        return await pages.coverage_body(territory_id, domain, without, without_person)
 
     @get("/{territory_id:uuid}/export/{fmt:str}", summary="CSV, GeoJSON (QGIS) or SVG map")
     async def export(
         self, territory_id: FromPath[UUID], fmt: FromPath[str], domain: FromQuery[str] = "housing"
     ) -> Response:
         inputs = await cov.load_inputs(territory_id)
-        return export_response(inputs, cov.compute(inputs), fmt, _domain(domain))
+        return export_response(inputs, cov.compute(inputs), fmt, pages.domain_or_housing(domain))

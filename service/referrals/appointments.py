@@ -16,7 +16,7 @@ from piccolo.columns import Column
 from directory.errors import Conflict, Forbidden, Invalid
 from directory.hours import LOCAL_TIME
 from directory.store import writing
-from service import outbox
+from service import i18n, outbox
 from service.referrals import exchange
 from service.referrals.exchange import Rules, Who
 from service.referrals.machine import Party, Status, Transition
@@ -156,8 +156,15 @@ async def erase(referral_ids: list[UUID]) -> None:
         await Appointment.delete().where(Appointment.referral.is_in(referral_ids))
 
 
-def ics(appointment: AppointmentRead, referral_id: UUID, title: str) -> bytes:
-    """An .ics file for the young person's calendar, in Europe/Paris time."""
+def ics(
+    appointment: AppointmentRead, referral_id: UUID, structure_name: str, lang: str = "fr"
+) -> bytes:
+    """An .ics file for the young person's calendar, in Europe/Paris time and in their
+    language."""
+
+    def say(message: str, **values: str) -> str:
+        return i18n.gettext(lang, message).format(**values)
+
     calendar = Calendar()
     calendar.add("prodid", "-//Maillage//Rendez-vous//FR")
     calendar.add("version", "2.0")
@@ -167,14 +174,14 @@ def ics(appointment: AppointmentRead, referral_id: UUID, title: str) -> bytes:
     start = appointment.starts_at.astimezone(LOCAL_TIME)
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(hours=1))
-    event.add("summary", title)
+    event.add("summary", say(i18n.ICS_TITLE, structure=structure_name))
     event.add("location", appointment.place)
     lines = []
     if appointment.ask_for:
-        lines.append(f"Demandez : {appointment.ask_for}")
+        lines.append(say(i18n.ICS_ASK_FOR, name=appointment.ask_for))
     if appointment.bring:
-        lines.append(f"À apporter : {appointment.bring}")
-    lines.append("Aucun papier n'est exigé pour être reçu·e.")
+        lines.append(say(i18n.ICS_BRING, things=appointment.bring))
+    lines.append(say(i18n.ICS_NO_PAPERS))
     event.add("description", "\n".join(lines))
     calendar.add_component(event)
     return calendar.to_ical()
@@ -259,6 +266,7 @@ async def context(referral_id: UUID) -> dict[str, Any]:
         return {"appointment": None}
     return {
         "appointment": {
+            "starts_at": found.starts_at,
             "when": found.when,
             "place": found.place,
             "ask_for": found.ask_for,

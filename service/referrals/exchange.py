@@ -1,6 +1,7 @@
 """The referral exchange: send a referral with the young person's consent, let each party
 act on it through the state machine, keep every step as an event. Domain code: it takes
-plain values, checks the rules, writes in one transaction and raises domain errors."""
+plain values, reads what the rules need, lets the pure rules of service/referrals/decide.py
+check them and build the change set, then writes it in one transaction."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import hashlib
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,25 +22,39 @@ from directory.gazetteer import load_gazetteer
 from directory.hours import local_date
 from directory.store import writing
 from directory.tables import Person, Service, Structure
-from directory.validation import email_problem, normalise_phone
 from service import outbox
 from service.accounts.store import Actor, Role
 from service.accounts.tables import User
 from service.audit import store as audit
-from service.referrals.calendar import add_working_days, shift_for_pause
+from service.referrals.calendar import add_working_days
+from service.referrals.decide import (
+    CONSENT_REQUIRED,
+    RACE_LOST,
+    ActFacts,
+    AlreadyAnswered,
+    Entry,
+    SendChanges,
+    SendFacts,
+    Target,
+    TransitionChanges,
+    Who,
+    birth_year_problem,
+    check_action,
+    send_changes,
+    send_problems,
+    transition_changes,
+)
 from service.referrals.idempotency import Once
 from service.referrals.machine import (
     AWAITING_PARTNER,
     ONCE_ONLY,
     REASON_LABELS,
-    IllegalTransition,
     Party,
     Status,
     Transition,
     allowed,
-    rule_for,
 )
-from service.referrals.notify import announce_referral, announce_transition
+from service.referrals.notify import announce_referral, enqueue
 from service.referrals.phrases import PARTNER_LINK_LABEL, REDIRECTION_LABEL, event_sentence
 from service.referrals.schemas import (
     Action,
@@ -55,24 +70,15 @@ from service.referrals.tables import (
     YoungPerson,
 )
 
+# Re-exported: pages and tests name them through this module.
+__all__ = [
+    "CONSENT_REQUIRED",
+    "AlreadyAnswered",
+    "Who",
+    "birth_year_problem",
+]
+
 READ, CHANGE = audit.Action.READ, audit.Action.CHANGE
-CONSENT_REQUIRED = (
-    "Sans le consentement du jeune, l'orientation ne peut pas partir (libre adhésion)."
-)
-# Missions Locales follow young people from 16 to 25. The margin lets an advisor refer a
-# 15-year-old leaving school or someone still followed after 25, and still catches typos.
-YOUNGEST_AGE, OLDEST_AGE = 14, 35
-
-
-def birth_year_problem(birth_year: int | None, today: date) -> str:
-    """Why a birth year cannot be right this year, or ''. Bounds relative to today, so
-    that the form never starts refusing real young people as years go by."""
-    if birth_year is None:
-        return ""
-    first, last = today.year - OLDEST_AGE, today.year - YOUNGEST_AGE
-    if not first <= birth_year <= last:
-        return f"L'année de naissance doit être comprise entre {first} et {last}."
-    return ""
 
 
 @dataclass(frozen=True)
@@ -83,16 +89,6 @@ class Rules:
     answer_days: int = 10
     partner_link_days: int = 14
     young_person_link_days: int = 90
-
-
-@dataclass(frozen=True)
-class Who:
-    """Who acts: an account, or the holder of a personal link to one referral."""
-
-    party: Party
-    user: Actor | None = None
-    link_referral: UUID | None = None
-    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -253,30 +249,48 @@ async def _terms(
     }
 
 
-async def _check_target(
-    structure_id: UUID, service_id: UUID | None, contact_id: UUID | None, field: str
-) -> dict[str, str]:
-    errors: dict[str, str] = {}
+async def _target(
+    structure_id: UUID, service_id: UUID | None = None, contact_id: UUID | None = None
+) -> Target:
+    """The target's rows the rules look at (decide.target_problems)."""
     structure = await Structure.select(Structure.status).where(Structure.id == structure_id).first()
-    if structure is None:
-        errors[field] = "Structure introuvable."
-    elif structure["status"] != "active":
-        errors[field] = "Cette structure n'est pas active : elle ne reçoit pas d'orientation."
+    service = contact = None
     if service_id is not None:
-        service = await Service.select(Service.structure).where(Service.id == service_id).first()
-        if service is None or service["structure"] != structure_id:
-            errors["to_service_id"] = "Ce service n'appartient pas à la structure choisie."
+        service = (
+            await Service.select(Service.structure, Service.domains)
+            .where(Service.id == service_id)
+            .first()
+        )
     if contact_id is not None:
-        person = (
+        contact = (
             await Person.select(Person.structure, Person.active)
             .where(Person.id == contact_id)
             .first()
         )
-        if person is None or person["structure"] != structure_id:
-            errors["to_contact_id"] = "Cette personne ne travaille pas dans la structure choisie."
-        elif not person["active"]:
-            errors["to_contact_id"] = "Cette personne a quitté la structure."
-    return errors
+    return Target(structure_id, structure, service_id, service, contact_id, contact)
+
+
+async def _send_facts(actor: Actor, data: ReferralCreate, now: datetime, rules: Rules) -> SendFacts:
+    """What the send rules read from the database."""
+    assert actor.structure_id is not None
+    known = None
+    if data.young_person_id is not None:
+        known = (
+            await YoungPerson.select(
+                YoungPerson.id,
+                YoungPerson.referent.structure.as_alias("structure"),
+                YoungPerson.anonymised_at,
+                YoungPerson.channel,
+                YoungPerson.email,
+            )
+            .where(YoungPerson.id == data.young_person_id)
+            .first()
+        )
+    return SendFacts(
+        target=await _target(data.to_structure_id, data.to_service_id, data.to_contact_id),
+        known_young=known,
+        terms=await _terms(actor.structure_id, data.to_structure_id, now, rules),
+    )
 
 
 async def send(
@@ -292,125 +306,52 @@ async def send(
     now = now or _now()
     if actor.structure_id is None:
         raise Forbidden("Votre compte n'est rattaché à aucune structure : il ne peut pas orienter.")
-    errors: dict[str, str] = {}
-    if not data.consent.given:
-        errors["consent"] = CONSENT_REQUIRED
-    if data.to_structure_id == actor.structure_id:
-        errors["to_structure_id"] = "On n'oriente pas vers sa propre structure."
-    errors.update(
-        await _check_target(
-            data.to_structure_id, data.to_service_id, data.to_contact_id, "to_structure_id"
-        )
-    )
-    young: dict[str, Any] | None = None
-    if data.young_person_id is not None:
-        existing = (
-            await YoungPerson.select(
-                YoungPerson.id,
-                YoungPerson.referent.structure.as_alias("structure"),
-                YoungPerson.anonymised_at,
-            )
-            .where(YoungPerson.id == data.young_person_id)
-            .first()
-        )
-        if existing is None or existing["structure"] != actor.structure_id:
-            errors["young_person_id"] = "Jeune introuvable dans votre structure."
-        elif existing["anonymised_at"] is not None:
-            errors["young_person_id"] = "Les données de ce jeune ont été effacées."
-    elif data.young_person is None:
-        errors["young_person"] = "Indiquez au moins le prénom (ou un pseudonyme) et la commune."
-    else:
-        person = data.young_person
-        phone, problem = normalise_phone(person.phone)
-        if problem:
-            errors["phone"] = problem
-        if problem := email_problem(person.email):
-            errors["email"] = problem
-        if problem := birth_year_problem(person.birth_year, local_date(now)):
-            errors["birth_year"] = problem
-        if load_gazetteer().get(person.commune) is None:
-            errors["commune"] = f"Aucune commune n'a le code INSEE {person.commune}."
-        if person.channel == "email" and not person.email:
-            errors["channel"] = "Pour être prévenu·e par courriel, il faut une adresse."
-        if person.channel == "sms" and not person.phone:
-            errors["channel"] = "Pour être prévenu·e par SMS, il faut un numéro."
-        young = {
-            "first_name": person.first_name.strip(),
-            "birth_year": person.birth_year,
-            "age_range": person.age_range,
-            "commune": person.commune,
-            "phone": phone,
-            "email": person.email.strip().lower(),
-            "channel": person.channel,
-        }
+    facts = await _send_facts(actor, data, now, rules)
+    errors = send_problems(actor, data, facts, local_date(now), load_gazetteer())
     if errors:
         raise Invalid(errors)
+    return await _write_send(actor, send_changes(actor, data, facts, now), rules, now, once)
 
+
+async def _write_send(
+    actor: Actor, changes: SendChanges, rules: Rules, now: datetime, once: Once | None
+) -> Sent:
+    """Write a send's change set in one transaction, with its links and the partner's
+    email: a referral never exists without them."""
+    who = Who(Party.ADVISOR, actor, label=actor.name)
     async with writing():
-        if young is not None:
-            row = YoungPerson(referent=actor.user_id, created_at=now, **young)
-            await row.save()
-            young_person_id = row.id
-            channel = young["channel"]
-            has_email = bool(young["email"])
-        else:
-            assert data.young_person_id is not None
-            young_person_id = data.young_person_id
-            known = (
-                await YoungPerson.select(YoungPerson.channel, YoungPerson.email)
-                .where(YoungPerson.id == young_person_id)
-                .first()
-            )
-            if known is None:  # checked above, but gone since: say so rather than crash
-                raise NotFound("Jeune")
-            channel, has_email = known["channel"], bool(known["email"])
-        referral = Referral(
-            young_person=young_person_id,
-            from_structure=actor.structure_id,
-            referent=actor.user_id,
-            to_structure=data.to_structure_id,
-            to_service=data.to_service_id,
-            to_contact=data.to_contact_id,
-            domain=data.domain.value,
-            urgency=data.urgency,
-            message=data.message.strip(),
-            status=Status.SENT.value,
-            version=1,
-            sent_at=now,
-            created_at=now,
-            **await _terms(actor.structure_id, data.to_structure_id, now, rules),
-        )
+        young_person_id = await _young_person_of(actor, changes, now)
+        referral = Referral(young_person=young_person_id, **changes.referral)
         await referral.save()
         await Consent(
-            referral=referral.id,
-            given_at=now,
-            collected_by=actor.user_id,
-            shares=sorted(set(data.consent.shares)),
+            referral=referral.id, given_at=now, collected_by=actor.user_id, shares=changes.shares
         ).save()
-        await _event(
-            referral.id,
-            now,
-            Who(Party.ADVISOR, actor, label=actor.name),
-            Transition.SEND,
-            Status.DRAFT,
-            Status.SENT,
-        )
-        await _audit(Who(Party.ADVISOR, actor, label=actor.name), CHANGE, referral.id, "send", now)
+        await _record(referral.id, now, who, changes.entry)
+        await _audit(who, CHANGE, referral.id, "send", now)
         partner_token = await _new_link(referral.id, Party.PARTNER, rules.partner_link_days, now)
         young_token = None
-        # Email links are sent by Maillage; an SMS link is shown to the advisor to send.
-        if (channel == "email" and has_email) or channel == "sms":
+        if changes.young_link:
             young_token = await _new_link(
                 referral.id, Party.YOUNG_PERSON, rules.young_person_link_days, now
             )
-        # The emails commit with the referral: a referral never exists without them.
-        await announce_referral(
-            referral.id, partner_token, young_token if channel == "email" else None, now
-        )
+        emailed = young_token if changes.email_young_link else None
+        await announce_referral(referral.id, partner_token, emailed, now)
         if once is not None:
             await once.remember(referral.id, partner_token, young_token, now)
     outbox.wake()
     return Sent(referral.id, partner_token, young_token)
+
+
+async def _young_person_of(actor: Actor, changes: SendChanges, now: datetime) -> UUID:
+    """The new young person's id once written, or the known one's, still there."""
+    if changes.young is not None:
+        row = YoungPerson(referent=actor.user_id, created_at=now, **changes.young)
+        await row.save()
+        return row.id
+    assert changes.young_person_id is not None
+    if not await YoungPerson.exists().where(YoungPerson.id == changes.young_person_id):
+        raise NotFound("Jeune")  # checked above, but gone since: say so rather than crash
+    return changes.young_person_id
 
 
 async def send_once(
@@ -467,11 +408,22 @@ async def _event(
     ).save()
 
 
+async def _record(referral_id: UUID, at: datetime, who: Who, entry: Entry) -> None:
+    """Write a change set's history entry."""
+    await _event(
+        referral_id,
+        at,
+        who,
+        entry.transition,
+        entry.from_status,
+        entry.to_status,
+        reason=entry.reason,
+        note=entry.note,
+        private=entry.private,
+    )
+
+
 # ---- Acting ------------------------------------------------------------------------------
-
-
-class AlreadyAnswered(Conflict):
-    """The young person's answer is given once; a second one is refused, kindly."""
 
 
 @dataclass(frozen=True)
@@ -494,135 +446,70 @@ async def act(
     now = now or _now()
     if who.link_referral is not None and who.link_referral != referral_id:
         raise Forbidden("Ce lien ne concerne pas cette orientation.")
+    facts = await _act_facts(referral_id, action, now, rules)
+    rule = check_action(facts, action, who)
+    changes = transition_changes(facts, action, rule, now)
+    return await _write_transition(changes, who, rules, now)
+
+
+async def _act_facts(referral_id: UUID, action: Action, now: datetime, rules: Rules) -> ActFacts:
+    """What the rules of this transition read: the referral, and only what the action
+    needs besides (the path, the young person's answer, the structures it names)."""
     path = [referral_id]
     if action.transition == Transition.WITHDRAW:
         # Consent is withdrawn from the whole path, wherever one stands on it: what is
         # cancelled is the referral still running, the latest of the chain.
         path = await chain(referral_id)
-        referral_id = path[-1]
-    row = await _row(referral_id)
-    status = Status(row["status"])
-    try:
-        rule = rule_for(status, action.transition, who.party)
-    except IllegalTransition as error:
-        raise Conflict(str(error)) from error
-    if rule.once and await _young_answer(referral_id):
-        raise AlreadyAnswered(
-            "Vous avez déjà répondu pour cette orientation : votre réponse est bien "
-            "enregistrée et votre conseiller·ère l'a reçue."
+    row = await _row(path[-1])
+    answered = action.transition in ONCE_ONLY and await _young_answer(row["id"]) is not None
+    redirect, terms = None, {}
+    to = action.redirect_to_structure_id
+    if action.transition == Transition.REDIRECT and to is not None:
+        redirect = await _target(to, action.redirect_to_service_id)
+        terms = await _terms(row["from_structure"], to, now, rules)
+    suggested = None
+    if action.suggested_structure_id is not None:
+        suggested = (
+            await Structure.select(Structure.id, Structure.status)
+            .where(Structure.id == action.suggested_structure_id)
+            .first()
         )
-    if action.expected_version is not None and action.expected_version != row["version"]:
-        raise Conflict(
-            "Cette orientation a changé depuis que vous l'avez ouverte : rechargez la page."
-        )
-    errors: dict[str, str] = {}
-    if rule.needs_reason and action.reason not in rule.reasons:
-        errors["reason"] = "Choisissez une raison dans la liste."
-    if action.reason == "other" and not action.note.strip():
-        errors["note"] = "Précisez la raison dans le message."
-    if action.transition == Transition.REDIRECT:
-        if action.redirect_to_structure_id is None:
-            errors["redirect_to_structure_id"] = "Choisissez la structure vers qui réorienter."
-        elif action.redirect_to_structure_id in (row["to_structure"], row["from_structure"]):
-            errors["redirect_to_structure_id"] = "Choisissez une autre structure."
-        else:
-            errors.update(
-                await _check_target(
-                    action.redirect_to_structure_id,
-                    action.redirect_to_service_id,
-                    None,
-                    "redirect_to_structure_id",
-                )
-            )
-    if errors:
-        raise Invalid(errors)
+    return ActFacts(row, path, answered, redirect, terms, suggested)
 
-    if rule.stays:
-        target = status
-    elif rule.to is None:
-        target = Status(row["held_from"])
-    else:
-        target = rule.to
-    changes: dict[Any, Any] = {Referral.status: target.value, Referral.version: row["version"] + 1}
-    if action.transition == Transition.ACKNOWLEDGE or (
-        action.transition in {Transition.ACCEPT, Transition.DECLINE, Transition.REDIRECT}
-        and row["acknowledged_at"] is None
-    ):
-        changes[Referral.acknowledged_at] = now
-    if action.transition in {Transition.ACCEPT, Transition.DECLINE, Transition.REDIRECT}:
-        changes[Referral.answered_at] = now
-    if action.transition == Transition.DECLINE:
-        changes[Referral.decline_reason] = action.reason
-        changes[Referral.private_note] = action.note.strip()
-    if action.transition == Transition.CLOSE:
-        changes[Referral.outcome] = action.reason
-    if action.transition == Transition.HOLD:
-        changes[Referral.held_from] = status.value
-        changes[Referral.held_since] = now
-    if action.transition == Transition.RESUME:
-        held_since = row["held_since"] or now
-        for column, key in (
-            (Referral.acknowledge_due, "acknowledge_due"),
-            (Referral.answer_due, "answer_due"),
-        ):
-            if row[key] is not None:
-                changes[column] = shift_for_pause(row[key], held_since, now)
-        changes[Referral.held_from] = ""
-        changes[Referral.held_since] = None
-    if not target.is_open:
-        changes[Referral.closed_at] = now
 
-    private = action.transition == Transition.DECLINE
-    note = action.note.strip()
-    if action.transition == Transition.COULD_NOT_GO and action.call_back:
-        note = "Je voudrais être recontacté·e."
-    child_id: UUID | None = None
-    child_token: str | None = None
+async def _write_transition(
+    changes: TransitionChanges, who: Who, rules: Rules, now: datetime
+) -> Done:
+    """Write a transition's change set in one transaction. The update applies only to the
+    version the rules read: of two simultaneous answers, the second finds none and
+    changes nothing. The referent's email commits with the change."""
+    referral_id, entry = changes.referral_id, changes.entry
+    child_id = child_token = None
     async with writing():
         updated = (
-            await Referral.update(changes)
-            .where((Referral.id == referral_id) & (Referral.version == row["version"]))
+            await Referral.update(changes.columns)
+            .where((Referral.id == referral_id) & (Referral.version == changes.version))
             .returning(Referral.id)
         )
         if not updated:
-            raise Conflict(
-                "Quelqu'un d'autre vient d'agir sur cette orientation : rechargez la page "
-                "pour voir où elle en est."
-            )
-        await _event(
-            referral_id,
-            now,
-            who,
-            action.transition,
-            status,
-            target,
-            reason=action.reason,
-            note=note,
-            private=private,
-        )
-        await _audit(who, CHANGE, referral_id, action.transition.value, now)
-        if action.transition == Transition.WITHDRAW:
-            await _erase_shared(path, now)
-        elif target == Status.CANCELLED:
-            # A cancelled referral, even one sent by mistake, is no one's business any more.
+            raise Conflict(RACE_LOST)
+        await _record(referral_id, now, who, entry)
+        await _audit(who, CHANGE, referral_id, entry.transition.value, now)
+        if changes.erase_shared:
+            await _erase_shared(changes.erase_shared, now)
+        elif changes.cancel:
             await _revoke_partner_links([referral_id], now)
             await appointments.erase([referral_id])
-        if action.transition == Transition.REDIRECT:
-            assert action.redirect_to_structure_id is not None
-            child_id, child_token = await _redirect(row, action, now, rules)
+        if changes.child is not None:
+            child_id, child_token = await _redirect(changes.child, entry.note, rules, now)
             await _audit(who, CHANGE, child_id, "send", now)
             await announce_referral(child_id, child_token, None, now)
-        await announce_transition(
-            referral_id,
-            action.transition,
-            target,
-            row["version"] + 1,
-            now,
-            reason=action.reason,
-            call_back=action.call_back,
-        )
+        if changes.mail is not None:
+            await enqueue(changes.mail, now)
     outbox.wake()
-    return Done(referral_id, action.transition, status, target, child_id, child_token)
+    return Done(
+        referral_id, entry.transition, entry.from_status, entry.to_status, child_id, child_token
+    )
 
 
 async def _young_answer(referral_id: UUID) -> dict[str, Any] | None:
@@ -661,47 +548,29 @@ async def _erase_shared(referral_ids: list[UUID], now: datetime) -> None:
 
 
 async def _redirect(
-    parent: dict[str, Any], action: Action, now: datetime, rules: Rules
+    child: dict[str, Any], note: str, rules: Rules, now: datetime
 ) -> tuple[UUID, str]:
-    """The new, linked referral: same young person, same referent, same consent."""
-    assert action.redirect_to_structure_id is not None
-    child = Referral(
-        young_person=parent["young_person"],
-        parent=parent["id"],
-        from_structure=parent["from_structure"],
-        referent=parent["referent"],
-        to_structure=action.redirect_to_structure_id,
-        to_service=action.redirect_to_service_id,
-        domain=parent["domain"],
-        urgency=parent["urgency"],
-        message=parent["message"],
-        status=Status.SENT.value,
-        version=1,
-        sent_at=now,
-        created_at=now,
-        **await _terms(parent["from_structure"], action.redirect_to_structure_id, now, rules),
-    )
-    await child.save()
-    consent = await Consent.select().where(Consent.referral == parent["id"]).first()
+    """Write the redirection's new referral with a copy of the parent's consent, and its
+    partner's link."""
+    referral = Referral(**child)
+    await referral.save()
+    consent = await Consent.select().where(Consent.referral == child["parent"]).first()
     if consent is None:  # every referral is sent with one; never redirect without it
         raise Conflict(CONSENT_REQUIRED)
     await Consent(
-        referral=child.id,
+        referral=referral.id,
         given_at=consent["given_at"],
         collected_by=consent["collected_by"],
         shares=consent["shares"],
     ).save()
-    await _event(
-        child.id,
+    await _record(
+        referral.id,
         now,
         Who(Party.PARTNER, label=REDIRECTION_LABEL),
-        Transition.SEND,
-        Status.DRAFT,
-        Status.SENT,
-        note=action.note.strip(),
+        Entry(Transition.SEND, Status.DRAFT, Status.SENT, note=note),
     )
-    token = await _new_link(child.id, Party.PARTNER, rules.partner_link_days, now)
-    return child.id, token
+    token = await _new_link(referral.id, Party.PARTNER, rules.partner_link_days, now)
+    return referral.id, token
 
 
 async def renew_partner_link(
@@ -744,6 +613,12 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
     now = now or _now()
     if who.link_referral is not None and who.link_referral != referral_id:
         raise Forbidden("Ce lien ne concerne pas cette orientation.")
+    row = await _read_row(referral_id)
+    await _audit(who, READ, referral_id)
+    return referral_view(await _read_facts(row, now), who, now)
+
+
+async def _read_row(referral_id: UUID) -> dict[str, Any]:
     row = (
         await Referral.select(
             *Referral.all_columns(),
@@ -755,35 +630,69 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
             Referral.referent.name.as_alias("referent_name"),
             Referral.referent.email.as_alias("referent_email"),
             Referral.convention.title.as_alias("convention_title"),
+            Referral.suggested_structure.name.as_alias("suggested_name"),
+            Referral.suggested_structure.status.as_alias("suggested_status"),
         )
         .where(Referral.id == referral_id)
         .first()
     )
     if row is None:
         raise NotFound("Orientation")
-    await _audit(who, READ, referral_id)
+    return row
+
+
+@dataclass(frozen=True)
+class ReadFacts:
+    """A referral and what surrounds it, before anyone's view of it is cut out."""
+
+    row: dict[str, Any]
+    young: dict[str, Any]
+    consent: dict[str, Any] | None
+    events: list[dict[str, Any]]
+    children: list[UUID]
+    said: dict[str, Any] | None
+    appointment: Any
+
+
+async def _read_facts(row: dict[str, Any], now: datetime) -> ReadFacts:
+    referral_id = row["id"]
     young = await YoungPerson.select().where(YoungPerson.id == row["young_person"]).first()
     if young is None:  # the foreign key forbids it; say so to the type checker
         raise NotFound("Orientation")
-    consent = await Consent.select().where(Consent.referral == referral_id).first()
-    withdrawn = consent is None or consent["withdrawn_at"] is not None
-    shares = set(consent["shares"] if consent else [])
-    advisor = who.party == Party.ADVISOR
-    # A partner sees what the young person shared only while it works on the referral:
-    # once declined, redirected, closed or cancelled, it no longer needs it.
-    partner_may_see = Status(row["status"]).is_open and not withdrawn
     events = (
         await ReferralEvent.select()
         .where(ReferralEvent.referral == referral_id)
         .order_by(ReferralEvent.at)
     )
     children = await Referral.select(Referral.id).where(Referral.parent == referral_id)
-    said = await _young_answer(referral_id)
+    return ReadFacts(
+        row=row,
+        young=young,
+        consent=await Consent.select().where(Consent.referral == referral_id).first(),
+        events=events,
+        children=[c["id"] for c in children],
+        said=await _young_answer(referral_id),
+        appointment=await appointments.of(referral_id, now),
+    )
+
+
+def referral_view(facts: ReadFacts, who: Who, now: datetime) -> ReferralRead:
+    """Cut `who`'s view out of a referral. A partner sees what the young person shared only
+    while it works on the referral: once declined, redirected, closed or cancelled, it no
+    longer needs it."""
+    row, consent, said, party = facts.row, facts.consent, facts.said, who.party
+    status = Status(row["status"])
+    withdrawn = consent is None or consent["withdrawn_at"] is not None
+    shares = set(consent["shares"] if consent else [])
+    advisor = party == Party.ADVISOR
+    partner_may_see = status.is_open and not withdrawn
+    suggested = row["suggested_status"] == "active" and party != Party.YOUNG_PERSON
     said_words = frozenset({Transition(said["transition"])}) if said else frozenset()
+    contact = (row["contact_first_name"], row["contact_last_name"])
     return ReferralRead(
         id=row["id"],
-        status=Status(row["status"]),
-        status_label=Status(row["status"]).label,
+        status=status,
+        status_label=status.label,
         version=row["version"],
         domain=row["domain"],
         urgency=row["urgency"],
@@ -796,33 +705,34 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
         to_structure_name=row["to_structure_name"],
         to_service_id=row["to_service"],
         to_service_name=row["to_service_name"] or "",
-        to_contact_name=" ".join(
-            n for n in (row["contact_first_name"], row["contact_last_name"]) if n
-        ),
+        to_contact_name=" ".join(n for n in contact if n),
         young_person_id=row["young_person"],
-        young_person=_young_view(young, shares, partner_may_see, who.party),
+        young_person=_young_view(facts.young, shares, partner_may_see, party),
         consent_withdrawn=withdrawn,
         parent_id=row["parent"],
         convention_id=row["convention"],
         convention_title=row["convention_title"] or "",
-        children_ids=[c["id"] for c in children],
+        children_ids=facts.children,
         acknowledge_due=row["acknowledge_due"],
         answer_due=row["answer_due"],
         overdue=is_overdue(row, now),
         sent_at=row["sent_at"],
         closed_at=row["closed_at"],
         outcome=row["outcome"],
-        decline_reason=row["decline_reason"] if who.party != Party.YOUNG_PERSON else "",
+        decline_reason=row["decline_reason"] if party != Party.YOUNG_PERSON else "",
         private_note=row["private_note"] if advisor else "",
-        allowed=allowed(Status(row["status"]), who.party, said_words),
+        suggested_structure_id=row["suggested_structure"] if suggested else None,
+        suggested_structure_name=row["suggested_name"] if suggested else "",
+        allowed=allowed(status, party, said_words),
         events=[
-            _event_view(e, who.party, partner_may_see, row["to_structure_name"]) for e in events
+            _event_view(e, party, partner_may_see, row["to_structure_name"]) for e in facts.events
         ],
-        appointment=await appointments.of(referral_id, now),
+        appointment=facts.appointment,
         young_said=said["transition"] if said else "",
-        young_said_reason=said["reason"] if said and who.party != Party.PARTNER else "",
+        young_said_reason=said["reason"] if said and party != Party.PARTNER else "",
         young_said_at=said["at"] if said else None,
-        young_said_call_back=bool(said and said["note"]) and who.party != Party.PARTNER,
+        young_said_call_back=bool(said and said["note"]) and party != Party.PARTNER,
+        language=row["language"],
     )
 
 

@@ -5,6 +5,7 @@ with what `referral_context` reads at that moment. Keys are unique: nothing goes
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -65,20 +66,45 @@ async def announce_referral(
         )
 
 
-async def announce_transition(
+@dataclass(frozen=True)
+class Mail:
+    """One message to write into the outbox, built before the transaction that writes it."""
+
+    key: str
+    kind: str
+    template: str
+    audience: str
+    referral_id: UUID
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+async def enqueue(mail: Mail, now: datetime) -> None:
+    """Write `mail` into the outbox; call inside the transaction of the change it tells."""
+    await outbox.enqueue(
+        mail.key,
+        mail.kind,
+        mail.template,
+        audience=mail.audience,
+        referral_id=mail.referral_id,
+        context=mail.context,
+        now=now,
+    )
+
+
+def transition_mail(
     referral_id: UUID,
     transition: Transition,
     to_status: Status,
     version: int,
-    now: datetime,
     reason: str = "",
     call_back: bool = False,
-) -> None:
-    """Tell the referent advisor about a partner's or young person's answer. Call inside
-    the transaction of the transition."""
+) -> Mail | None:
+    """The referent advisor's message about a partner's or young person's answer, or None
+    when this transition is not one they hear about at once."""
     if transition not in TELL_ADVISOR:
-        return
-    await outbox.enqueue(
+        return None
+    could_not_go = transition == Transition.COULD_NOT_GO
+    return Mail(
         f"{referral_id}:{transition}:{to_status}:{version}",
         f"update_{transition}",
         "referral_update",
@@ -90,24 +116,30 @@ async def announce_transition(
             "status_label": to_status.label,
             "link": f"/orientations/{referral_id}",
             "young_says": YOUNG_PERSON_SAYS.get(transition.value, ""),
-            "young_reason": REASON_LABELS.get(reason, "")
-            if transition == Transition.COULD_NOT_GO
-            else "",
+            "young_reason": REASON_LABELS.get(reason, "") if could_not_go else "",
             "call_back": call_back,
         },
-        now=now,
     )
 
 
 async def referral_context(referral_id: UUID) -> dict[str, Any]:
     """What the email templates may show, read when the message is sent: names, never the
     young person's contact details except to the young person themselves."""
+    row = await _context_row(referral_id)
+    contact = await _contact(row["to_contact"] or row["service_contact"])
+    from service.referrals.appointments import context as appointment_context
+
+    return {**await appointment_context(referral_id), **mail_context(row, contact)}
+
+
+async def _context_row(referral_id: UUID) -> dict[str, Any]:
     row = (
         await Referral.select(
             Referral.version,
             Referral.status,
             Referral.domain,
             Referral.urgency,
+            Referral.language,
             Referral.decline_reason,
             Referral.private_note,
             Referral.acknowledge_due,
@@ -123,29 +155,37 @@ async def referral_context(referral_id: UUID) -> dict[str, Any]:
             Referral.young_person.channel.as_alias("young_channel"),
             Referral.to_service.name.as_alias("service_name"),
             Referral.to_service.contact.as_alias("service_contact"),
+            Referral.suggested_structure.name.as_alias("suggested_name"),
         )
         .where(Referral.id == referral_id)
         .first()
     )
     if row is None:
         raise LookupError(f"referral {referral_id} not found")
-    contact_id = row["to_contact"] or row["service_contact"]
-    contact = (
+    return row
+
+
+async def _contact(contact_id: UUID | None) -> dict[str, Any] | None:
+    """The partner's named contact, while they still work there."""
+    if not contact_id:
+        return None
+    return (
         await Person.select(Person.first_name, Person.last_name, Person.email)
         .where((Person.id == contact_id) & (Person.active == True))  # noqa: E712
         .first()
-        if contact_id
-        else None
     )
-    from service.referrals.appointments import context as appointment_context
 
+
+def mail_context(row: dict[str, Any], contact: dict[str, Any] | None) -> dict[str, Any]:
+    """The template values: each audience's address, labels instead of codes, French
+    dates."""
     return {
-        **await appointment_context(referral_id),
         "version": row["version"],
         "status": row["status"],
         "domain": row["domain"],
         "domain_label": DOMAIN_LABELS.get(row["domain"], row["domain"]),
         "urgent": row["urgency"] == "urgent",
+        "language": row["language"],
         "to_structure_name": row["to_structure_name"],
         "from_structure_name": row["from_structure_name"],
         "service_name": row["service_name"] or "",
@@ -157,6 +197,7 @@ async def referral_context(referral_id: UUID) -> dict[str, Any]:
         "young_person_email": row["young_email"] if row["young_channel"] == "email" else "",
         "decline_reason": REASON_LABELS.get(row["decline_reason"], ""),
         "private_note": row["private_note"],
+        "suggested_structure_name": row["suggested_name"] or "",
         "acknowledge_due": french_date(row["acknowledge_due"]),
         "answer_due": french_date(row["answer_due"]),
     }

@@ -16,6 +16,7 @@ from service.forms import french
 from service.referrals import exchange
 from service.referrals.machine import DECLINE_REASONS, FAILURE_REASONS, Party, Status
 from service.referrals.schemas import SHAREABLE, ReferralCreate, ReferralRead
+from service.referrals.send_form import LANGUAGE_CHOICES, LANGUAGE_HELP
 
 REORIENTABLE = {Status.DECLINED, Status.EXPIRED, Status.FAILED}
 NOT_REORIENTABLE = (
@@ -39,8 +40,8 @@ async def page_context(
     actor: Actor, referral_id: UUID, structure_id: UUID | None = None
 ) -> dict[str, Any]:
     """What the re-orientation form shows: the young person, the need and message of the
-    first referral, the partner's words, and the structures one can turn to, those the
-    partner's message names first."""
+    first referral, the partner's words, and the structures one can turn to, the one the
+    partner suggested chosen already."""
     referral = await ended_referral(actor, referral_id)
     rows = (
         await Structure.select(Structure.id, Structure.name)
@@ -50,14 +51,14 @@ async def page_context(
         )
         .order_by(Structure.name)
     )
-    note = referral.private_note.casefold()
-    suggested = [r for r in rows if note and r["name"].casefold() in note]
+    suggested = _suggested(referral, rows)
     chosen = structure_id or (suggested[0]["id"] if len(suggested) == 1 else None)
     return {
         "actor": actor,
         "r": referral,
         "structure_options": [(str(row["id"]), row["name"]) for row in rows],
         "suggested": suggested,
+        "suggested_by_partner": referral.suggested_structure_id is not None,
         "why": DECLINE_REASONS.get(referral.decline_reason)
         or FAILURE_REASONS.get(referral.outcome, ""),
         "values": {
@@ -65,11 +66,23 @@ async def page_context(
             "domain": str(referral.domain),
             "message": referral.message,
             "consent": True,
+            "language": referral.language,
             "shares": ["age", "commune", "message"],
         },
         "shareable": SHAREABLE,
+        "languages": LANGUAGE_CHOICES,
+        "language_help": LANGUAGE_HELP,
         "errors": {},
     }
+
+
+def _suggested(referral: ReferralRead, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The structure the partner suggested when declining; for referrals declined without
+    one, those its message names (a free-text note often says "voyez plutôt X")."""
+    if referral.suggested_structure_id is not None:
+        return [r for r in rows if r["id"] == referral.suggested_structure_id]
+    note = referral.private_note.casefold()
+    return [r for r in rows if note and r["name"].casefold() in note]
 
 
 def create_from_form(referral: ReferralRead, form: Any) -> ReferralCreate:
@@ -92,6 +105,7 @@ def create_from_form(referral: ReferralRead, form: Any) -> ReferralCreate:
         "consent": {"given": True, "shares": form.getall("shares", [])},
         "message": str(form.get("message", "")),
         "urgency": form.get("urgency", "normal"),
+        "language": form.get("language") or referral.language,
     }
     try:
         data = msgspec.convert(raw, ReferralCreate, strict=False)

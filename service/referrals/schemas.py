@@ -54,6 +54,11 @@ class ReferralCreate(Struct, forbid_unknown_fields=True):
     to_contact_id: UUID | None = None
     message: Annotated[str, Meta(max_length=4000)] = ""
     urgency: Literal["normal", "urgent"] = "normal"
+    # The young person's language for their page and emails: fr (default), en or ar.
+    language: Annotated[
+        Literal["fr", "en", "ar"],
+        Meta(description="Langue de la page et des courriels du jeune : fr, en ou ar."),
+    ] = "fr"
 
 
 class Action(Struct, forbid_unknown_fields=True):
@@ -64,6 +69,8 @@ class Action(Struct, forbid_unknown_fields=True):
     # For a redirection: the better-placed structure, and optionally its service.
     redirect_to_structure_id: UUID | None = None
     redirect_to_service_id: UUID | None = None
+    # For a decline: a structure the partner suggests to the advisor instead (optional).
+    suggested_structure_id: UUID | None = None
     # The version the actor saw; a stale one means someone else acted first.
     expected_version: int | None = None
     # A young person who could not go asks their advisor to call them back.
@@ -117,6 +124,10 @@ class ReferralRead(Struct):
     outcome: str
     decline_reason: str
     private_note: str
+    # The structure the declining partner suggests, while it is active (not for the young
+    # person: the advisor talks it over with them).
+    suggested_structure_id: UUID | None
+    suggested_structure_name: str
     allowed: list[Transition]
     events: list[EventRead]
     appointment: AppointmentRead | None = None
@@ -125,6 +136,8 @@ class ReferralRead(Struct):
     young_said_reason: str = ""
     young_said_at: datetime | None = None
     young_said_call_back: bool = False
+    # The young person's language (fr, en, ar), chosen by the advisor or by them.
+    language: str = "fr"
 
 
 class Created(Struct):

@@ -34,6 +34,7 @@ FIELD_ORDER = [
     "phone",
     "email",
     "channel",
+    "language",
     "shares",
     "consent",
 ]
@@ -43,6 +44,13 @@ def _in_form_order(errors: dict[str, str]) -> dict[str, str]:
     rank = {name: i for i, name in enumerate(FIELD_ORDER)}
     return dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank))))
 
+
+# The young person's language, in the staff's French (the young person's page names each
+# language in its own words).
+LANGUAGE_CHOICES = [("fr", "Français"), ("en", "Anglais (English)"), ("ar", "Arabe (العربية)")]
+LANGUAGE_HELP = (
+    "Sa page et ses courriels seront dans cette langue ; il pourra en changer sur sa page."
+)
 
 OWN_STRUCTURE = (
     "C'est votre propre structure : choisissez une structure partenaire pour orienter le jeune."
@@ -89,6 +97,7 @@ def referral_form(form: Any, structure_id: str, actor: Actor) -> ReferralCreate:
         "consent": {"given": consent, "shares": form.getall("shares", [])},
         "message": str(form.get("message", "")),
         "urgency": form.get("urgency", "normal"),
+        "language": form.get("language") or "fr",
     }
     for key in ("to_service_id", "to_contact_id"):
         if form.get(key):
@@ -124,6 +133,8 @@ def page_context(
         "errors": errors,
         "domains": [(d.value, d.label) for d in Domain if d.value in offered],
         "age_ranges": AGE_RANGES,
+        "languages": LANGUAGE_CHOICES,
+        "language_help": LANGUAGE_HELP,
         "shareable": SHAREABLE,
     }
 
@@ -142,6 +153,7 @@ async def blank_context(
         "to_service_id": service_id,
         "domain": domain,
         "urgency": "normal",
+        "language": "fr",
         "shares": ["age", "commune", "message"],
         "_once": secrets.token_urlsafe(24),
     }

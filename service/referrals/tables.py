@@ -51,6 +51,8 @@ class Referral(Table):
     convention = ForeignKey(Convention, on_delete=OnDelete.set_null, null=True, default=None)
     domain = Varchar(length=20)
     urgency = Varchar(length=10, default="normal")
+    # The young person's language for their page and emails (service/i18n.py LANGUAGES).
+    language = Varchar(length=5, default="fr")
     message = Text(default="")
     status = Varchar(length=16, default="draft", index=True)
     # Incremented by every transition: an update that finds another version lost a race.
@@ -67,6 +69,10 @@ class Referral(Table):
     decline_reason = Varchar(length=40, default="")
     # Seen by the referent advisor only, never by the young person.
     private_note = Text(default="")
+    # The structure a declining partner suggests instead, offered to the advisor in one click.
+    suggested_structure = ForeignKey(
+        Structure, on_delete=OnDelete.set_null, null=True, default=None
+    )
     created_at = Timestamptz()
 
 

@@ -4,6 +4,7 @@ from service.web.account import AccountController, AccountPages, PasswordResetPa
 from service.web.conventions import ConventionPages
 from service.web.data_inclusion import DataInclusionPages
 from service.web.directory import DirectoryPages
+from service.web.imports import ImportPages
 from service.web.network import NetworkPage
 from service.web.referrals import ReferralPages
 from service.web.search import SearchPage
@@ -14,6 +15,7 @@ web_handlers = [
     AccountPages,
     PasswordResetPages,
     DataInclusionPages,
+    ImportPages,
     DirectoryPages,
     SearchPage,
     ReferralPages,

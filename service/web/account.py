@@ -241,9 +241,7 @@ class PasswordResetPages(Controller):
         return _reset_page(token, valid, {}, 200 if valid else 400)
 
     @post("/mot-de-passe/{token:str}")
-    async def reset(
-        self, token: FromPath[str], request: Request, settings: NamedDependency[Settings]
-    ) -> Template | Redirect:
+    async def reset(self, token: FromPath[str], request: Request) -> Template | Redirect:
         if not await reset_link_is_valid(token):
             return _reset_page(token, False, {}, 400)
         form = await request.form()

@@ -14,18 +14,16 @@ from litestar.response import Redirect, Template
 
 from directory import store
 from directory.errors import Invalid
-from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
 from directory.schemas import (
     PersonWrite,
-    RelationshipWrite,
     ServiceWrite,
     SiteWrite,
     StructureWrite,
 )
-from directory.tables import Person, Structure
+from service import directory_forms as forms
 from service.accounts.store import Actor
-from service.forms import parse_and_check, parse_form, split_codes
+from service.forms import parse_and_check
 from service.params import PageNumber, QueryText
 from service.permissions import check_can_create_structure, check_can_edit
 from service.referrals.stats import response_times
@@ -38,30 +36,6 @@ def _form_page(
         template,
         context={"actor": actor, "values": values, "errors": errors or {}, **extra},
         status_code=400 if errors else 200,
-    )
-
-
-def _commune_code(form: Any) -> dict[str, Any]:
-    """The commune field accepts a name, postcode or code; the site needs the INSEE code."""
-    data = dict(form.items()) if hasattr(form, "items") else dict(form)
-    text = str(data.get("commune", "")).strip()
-    if not text:
-        return data
-    try:
-        data["commune"] = load_gazetteer().resolve(text).insee
-    except AmbiguousPlace as error:
-        raise Invalid({"commune": str(error)}) from error
-    except UnknownPlace as error:
-        if load_gazetteer().get(text) is None:
-            raise Invalid({"commune": str(error)}) from error
-    return data
-
-
-async def _structure_choices(exclude: UUID) -> list[dict[str, Any]]:
-    return (
-        await Structure.select(Structure.id, Structure.name)
-        .where(Structure.id != exclude)
-        .order_by(Structure.name)
     )
 
 
@@ -161,10 +135,7 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         form = await request.form()
         try:
-            data = await parse_and_check(
-                _commune_code(form), SiteWrite, store.validate_site, checkboxes=("walk_in",)
-            )
-            _site_id, notice = await store.create_site(structure_id, data, geocoder)
+            notice = await forms.save_site(structure_id, form, geocoder)
         except Invalid as error:
             return _form_page("site_form.html", actor, form, error.errors, structure=structure)
         return _saved(structure_id, notice)
@@ -193,10 +164,7 @@ class DirectoryPages(Controller):
         site = _child(structure.sites, site_id)
         form = await request.form()
         try:
-            data = await parse_and_check(
-                _commune_code(form), SiteWrite, store.validate_site, checkboxes=("walk_in",)
-            )
-            notice = await store.update_site(site_id, data, geocoder)
+            notice = await forms.save_site(structure_id, form, geocoder, site_id)
         except Invalid as error:
             return _form_page(
                 "site_form.html", actor, form, error.errors, structure=structure, site=site
@@ -221,11 +189,10 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         form = await request.form()
         try:
-            await store.create_service(structure_id, await _service_form(structure_id, form))
+            await forms.save_service(structure_id, form)
         except Invalid as error:
-            return _form_page(
-                "service_form.html", actor, _service_values(form), error.errors, structure=structure
-            )
+            values = forms.service_values(form)
+            return _form_page("service_form.html", actor, values, error.errors, structure=structure)
         return _saved(structure_id)
 
     @get("/{structure_id:uuid}/services/{service_id:uuid}/modifier")
@@ -256,16 +223,11 @@ class DirectoryPages(Controller):
         service = _child(structure.services, service_id)
         form = await request.form()
         try:
-            await store.update_service(service_id, await _service_form(structure_id, form))
+            await forms.save_service(structure_id, form, service_id)
         except Invalid as error:
-            return _form_page(
-                "service_form.html",
-                actor,
-                _service_values(form),
-                error.errors,
-                structure=structure,
-                service=service,
-            )
+            values = forms.service_values(form)
+            extra = {"structure": structure, "service": service}
+            return _form_page("service_form.html", actor, values, error.errors, **extra)
         return _saved(structure_id)
 
     # ---- people --------------------------------------------------------------------------
@@ -286,12 +248,7 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         form = await request.form()
         try:
-            await store.create_person(
-                structure_id,
-                await parse_and_check(
-                    form, PersonWrite, store.validate_person, checkboxes=("active",)
-                ),
-            )
+            await forms.save_person(structure_id, form)
         except Invalid as error:
             return _form_page("person_form.html", actor, form, error.errors, structure=structure)
         return _saved(structure_id)
@@ -322,13 +279,10 @@ class DirectoryPages(Controller):
         person = _child(structure.people, person_id)
         form = await request.form()
         try:
-            await store.update_person(
-                person_id, parse_form(form, PersonWrite, checkboxes=("active",))
-            )
+            await forms.save_person(structure_id, form, person_id)
         except Invalid as error:
-            return _form_page(
-                "person_form.html", actor, form, error.errors, structure=structure, person=person
-            )
+            extra = {"structure": structure, "person": person}
+            return _form_page("person_form.html", actor, form, error.errors, **extra)
         return _saved(structure_id)
 
     # ---- relationships -------------------------------------------------------------------
@@ -347,7 +301,7 @@ class DirectoryPages(Controller):
         check_can_edit(actor, structure_id)
         form = await request.form()
         try:
-            await store.create_relationship(structure_id, _relationship_form(form))
+            await forms.save_relationship(structure_id, form)
         except Invalid as error:
             return await self._relationship_page(structure_id, actor, form, error.errors)
         return _saved(structure_id)
@@ -361,15 +315,7 @@ class DirectoryPages(Controller):
     ) -> Template:
         check_can_edit(actor, structure_id)
         relationship = await _own_relationship(structure_id, relationship_id)
-        values = {
-            "level": relationship.level,
-            "kind": relationship.kind,
-            "since": relationship.since,
-            "note": relationship.note,
-            "target": f"s:{relationship.target_structure}"
-            if relationship.target_structure
-            else f"p:{relationship.target_person}",
-        }
+        values = forms.relationship_values(relationship)
         return await self._relationship_page(structure_id, actor, values, relationship=relationship)
 
     @post("/{structure_id:uuid}/relations/{relationship_id:uuid}/modifier")
@@ -384,7 +330,7 @@ class DirectoryPages(Controller):
         relationship = await _own_relationship(structure_id, relationship_id)
         form = await request.form()
         try:
-            await store.update_relationship(relationship_id, _relationship_form(form))
+            await forms.save_relationship(structure_id, form, relationship_id)
         except Invalid as error:
             return await self._relationship_page(
                 structure_id, actor, form, error.errors, relationship=relationship
@@ -412,21 +358,9 @@ class DirectoryPages(Controller):
         **extra: Any,
     ) -> Template:
         structure = await store.get_structure(structure_id)
-        people = await Person.select(
-            Person.id,
-            Person.first_name,
-            Person.last_name,
-            Person.structure.name.as_alias("structure_name"),
-        ).order_by(Person.last_name)
+        choices = await forms.relationship_choices(structure_id)
         return _form_page(
-            "relationship_form.html",
-            actor,
-            values,
-            errors,
-            structure=structure,
-            structures=await _structure_choices(structure_id),
-            people=people,
-            **extra,
+            "relationship_form.html", actor, values, errors, structure=structure, **choices, **extra
         )
 
 
@@ -452,37 +386,3 @@ async def _own_relationship(structure_id: UUID, relationship_id: UUID) -> Any:
 def _saved(structure_id: UUID, notice: str = "") -> Redirect:
     suffix = f"?notice={notice}" if notice else ""
     return Redirect(f"/structures/{structure_id}{suffix}")
-
-
-def _service_values(form: Any) -> dict[str, Any]:
-    values: dict[str, Any] = dict(form.items())
-    for name in ("domains", "thematiques", "publics"):
-        values[name] = form.getall(name, [])
-    for name in ("on_site", "remote", "unconditional"):
-        values[name] = name in form
-    return values
-
-
-async def _service_form(structure_id: UUID, form: Any) -> ServiceWrite:
-    values = _service_values(form)
-    values["zone"] = split_codes(str(form.get("zone", "")))
-    return await parse_and_check(
-        values,
-        ServiceWrite,
-        lambda data: store.validate_service(structure_id, data),
-        lists=("domains", "thematiques", "publics", "zone"),
-        checkboxes=("on_site", "remote", "unconditional"),
-    )
-
-
-def _relationship_form(form: Any) -> RelationshipWrite:
-    """The target select holds 's:<uuid>' for a structure or 'p:<uuid>' for a person."""
-    values: dict[str, Any] = dict(form.items())
-    target = str(values.pop("target", ""))
-    if target.startswith("s:"):
-        values["target_structure_id"] = target[2:]
-    elif target.startswith("p:"):
-        values["target_person_id"] = target[2:]
-    else:
-        raise Invalid({"target": "Choisissez une structure ou une personne."})
-    return parse_form(values, RelationshipWrite)

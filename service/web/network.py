@@ -13,9 +13,8 @@ from directory.csv_cells import rows_to_csv
 from directory.errors import NotFound
 from directory.vocabulary import Domain, Level
 from graph.export import gexf_bytes, graphml_bytes, node_link, to_csv_rows
-from graph.layout import draw_svg
 from service.accounts.store import Actor
-from service.network import TABLES, NetworkReport, report
+from service.network import TABLES, NetworkReport, page_context, report
 
 
 def _filters(request: Request) -> tuple[list[str], list[str]]:
@@ -67,29 +66,8 @@ class NetworkPage(Controller):
     @get("/")
     async def page(self, request: Request, actor: NamedDependency[Actor]) -> Template:
         levels, domains = _filters(request)
-        result = await report(levels, domains)
-        labels = {b.structure.id for b in result.brokers.ranking[:10]}
-        svg = draw_svg(result.graph, label_ids=labels, title="Réseau des partenaires du territoire")
-        query = request.url.query
-        return Template(
-            "network.html",
-            context={
-                "actor": actor,
-                "r": result,
-                "svg": svg,
-                "levels": levels,
-                "domains": domains,
-                "query": f"?{query}" if query else "",
-                "structures": sorted(
-                    (
-                        (data["name"], result.graph.degree(node))
-                        for node, data in result.graph.nodes(data=True)
-                        if data.get("type") == "structure"
-                    ),
-                    key=lambda item: (-item[1], item[0]),
-                ),
-            },
-        )
+        context = await page_context(levels, domains, request.url.query)
+        return Template("network.html", context={"actor": actor, **context})
 
     @get("/export/{fmt:str}")
     async def export(self, fmt: FromPath[str], request: Request) -> Response:

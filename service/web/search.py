@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
-from directory.errors import Invalid
-from directory.gazetteer import AmbiguousPlace, UnknownPlace
 from directory.geo import AddressGeocoder
 from service.accounts.store import Actor
-from service.forms import parse_form
-from service.searching import SearchRequest, run_search
+from service.searching import page_context
 from service.settings import Settings
-
-LISTS = ("domains", "publics")
-CHECKBOXES = ("on_site_only", "unconditional_only")
 
 
 class SearchPage(Controller):
@@ -31,39 +23,7 @@ class SearchPage(Controller):
         geocoder: NamedDependency[AddressGeocoder | None],
         settings: NamedDependency[Settings],
     ) -> Template:
-        query = request.query_params
-        context: dict = {
-            "actor": actor,
-            "form": query,
-            "errors": {},
-            "candidates": [],
-            "results": None,
-            "place": None,
-            "default_radius": settings.search_radius_km,
-            "geocoder_enabled": geocoder is not None,
-            "page_url": lambda page: (
-                "/recherche?"
-                + urlencode(
-                    [(k, v) for k, v in query.multi_items() if k != "page"] + [("page", page)]
-                )
-            ),
-        }
-        if not (query.get("place") or query.get("commune")):
-            return Template("search.html", context=context)
-        try:
-            search_request = parse_form(query, SearchRequest, lists=LISTS, checkboxes=CHECKBOXES)
-            place, results = await run_search(search_request, actor, geocoder, settings.page_size)
-        except Invalid as error:
-            context["errors"] = error.errors
-            return Template("search.html", context=context, status_code=400)
-        except AmbiguousPlace as error:
-            context["errors"] = {"place": str(error)}
-            context["candidates"] = error.candidates
-            return Template("search.html", context=context)
-        except UnknownPlace as error:
-            context["errors"] = {"place": str(error)}
-            context["candidates"] = error.suggestions
-            context["suggested"] = True
-            return Template("search.html", context=context, status_code=400)
-        context.update({"results": results, "place": place, "request": search_request})
-        return Template("search.html", context=context)
+        context, status = await page_context(
+            request.query_params, actor, geocoder, settings.search_radius_km, settings.page_size
+        )
+        return Template("search.html", context=context, status_code=status)

@@ -263,7 +263,10 @@ def test_header_problems_and_bad_values_are_reported(database_url: str, tmp_path
     problems = result.stderr
     assert "structures.csv, ligne 1 : colonne inconnue « colour »" in problems
     assert "sites.csv, ligne 1 : colonne obligatoire absente « structure_id »" in problems
-    assert "sites.csv, ligne 1 : colonne obligatoire absente « commune »" in problems
+    assert (
+        "sites.csv, ligne 2 : commune : colonne absente du fichier, obligatoire pour créer "
+        "une fiche" in problems
+    )
     assert "people.csv, ligne 2 : id : identifiant invalide « pas-un-uuid »" in problems
     assert "people.csv, ligne 2 : first_name : valeur obligatoire" in problems
     assert "people.csv, ligne 2 : active : « peut-être » : oui ou non attendu" in problems

@@ -321,7 +321,7 @@ def test_templated_mail_renders_subject_text_and_escaped_html():
         rendered.html
     )
     assert "Ce message vous est envoyé par Maillage" in rendered.html
-    assert '<html lang="fr">' in rendered.html
+    assert '<html lang="fr" dir="ltr">' in rendered.html
 
 
 def test_templated_mail_refuses_a_missing_variable():

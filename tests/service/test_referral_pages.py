@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from directory.vocabulary import Domain
 from service.accounts.store import Role
 from service.referrals.tables import Referral, YoungPerson
 from tests import factories as f
@@ -28,7 +29,10 @@ async def _partner():
     await f.site(
         partner, VALENCE, address="12 rue Bouffier", walk_in=True, opening_hours="Mo-Fr 09:00-18:00"
     )
-    service = await f.service(partner, "Écoute et orientation")
+    # Searched for housing, sent to for health: the service lists both needs.
+    service = await f.service(
+        partner, "Écoute et orientation", domains=(Domain.HOUSING, Domain.HEALTH)
+    )
     return partner, service
 
 

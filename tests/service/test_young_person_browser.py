@@ -86,7 +86,7 @@ def test_young_person_journey(database_url, place, browser):  # noqa: F811
         page.check("input[name=call_back]")
         page.click("button:has-text('Envoyer ma réponse')")
         text = page.inner_text("main")
-        assert "Camille Rousset est prévenu·e et va vous recontacter" in text
+        assert "Camille Rousset est prévenu·e et va vous rappeler" in text
         assert "Dites-nous" not in text  # the answer buttons are gone
         _look(page, "320-answered")
         page.go_back()

@@ -102,12 +102,12 @@ def _calls_camille(html: str) -> bool:
     [
         (
             [("decline", {"reason": "no_capacity"})],
-            "Le Relais des Monts ne peut pas vous recevoir ; Camille Rousset va vous recontacter",
+            "Le Relais des Monts ne peut pas vous recevoir. Camille Rousset va vous recontacter",
         ),
-        ([("expire", {})], "Le Relais des Monts n’a pas répondu à temps ; Camille Rousset va"),
+        ([("expire", {})], "Le Relais des Monts n’a pas répondu à temps. Camille Rousset va"),
         (
             [("accept", {}), ("no_show", {})],
-            "le rendez-vous n’a pas eu lieu ; Camille Rousset va vous recontacter",
+            "le rendez-vous n’a pas eu lieu. Camille Rousset va vous recontacter",
         ),
     ],
 )
@@ -186,7 +186,10 @@ async def test_could_not_go_asks_why_tells_what_next_and_is_said_once(client, pl
     await _partner(client, partner, "accept")
     step = await client.get(f"/j/{young}/pas-pu")
     left_open = f.csrf_token(step.text)
-    assert "Un problème de transport" in step.text and "être recontacté·e" in step.text
+    assert (
+        "Un problème de transport" in step.text
+        and "Je voudrais que Camille Rousset me rappelle" in _words(step.text)
+    )
     no_reason = await _answer(client, young, {"transition": "could_not_go"}, "/pas-pu")
     assert no_reason.status_code == 400 and "Choisissez une raison" in no_reason.text
     answered = await _answer(
@@ -197,8 +200,8 @@ async def test_could_not_go_asks_why_tells_what_next_and_is_said_once(client, pl
     )
     assert answered.status_code == 200  # followed the redirect: POST/redirect/GET
     text = _words(answered.text)
-    assert "que vous n’avez pas pu y aller (un problème de transport)" in text
-    assert "Camille Rousset est prévenu·e et va vous recontacter" in text
+    assert "que vous n’avez pas pu y aller. Raison : Un problème de transport." in text
+    assert "Camille Rousset est prévenu·e et va vous rappeler" in text
     assert "comme vous l’avez demandé" in text
     assert "Dites-nous" not in text  # the answer buttons are gone
     # A second answer, from a page left open, is refused and changes nothing.

@@ -1,0 +1,37 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import Varchar
+from piccolo.columns.indexes import IndexMethod
+
+ID = "2026-12-01T00:30:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "The young person's language on each referral"
+
+
+async def forwards():
+    manager = MigrationManager(
+        migration_id=ID, app_name="referrals", description=DESCRIPTION
+    )
+
+    manager.add_column(
+        table_class_name="Referral",
+        tablename="referral",
+        column_name="language",
+        db_column_name="language",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 5,
+            "default": "fr",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    return manager
