@@ -1,33 +1,43 @@
-"""The demo territory, loaded through the real domain code and through the command line, on
-SQLite and PostgreSQL: a plausible Drôme mesh, deterministic, loaded once."""
+"""The demo territory, loaded through the importers a coordinator uses and through the
+command line, on SQLite and PostgreSQL: a plausible Drôme mesh with conventions, dated from
+the loading day, deterministic, loaded once."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 import pytest
 from click.testing import CliRunner
+from data_inclusion.schema import v1
 
+from conventions.tables import Convention, ConventionParty
 from directory.errors import Invalid
 from directory.gazetteer import load_gazetteer
 from directory.schemas import STRUCTURE_KINDS
 from directory.tables import Person, Relationship, Service, ServiceKey, Site, Structure
 from directory.vocabulary import Domain, Level
+from graph.analyses import ONLY_ACTIVE_PERSON, ONLY_CONTACT, ONLY_REFERENT
 from service import cli
 from service.accounts.store import Role, authenticate, create_user
 from service.accounts.tables import User
 from service.demo import (
     ACCOUNTS,
+    DATA,
     EMAIL_DOMAIN,
     FJT_VALENCE,
     ML_VALENCE,
     PASSWORD,
-    build_plan,
+    SOURCE,
     load_demo,
 )
+from service.network import report as network_report
 from service.referrals.tables import (
     AccessLink,
     Consent,
@@ -36,11 +46,14 @@ from service.referrals.tables import (
     ReferralEvent,
     YoungPerson,
 )
+from tests import factories as f
 
 # Reads the clock: .ci/run also runs it at fixed awkward dates.
 pytestmark = pytest.mark.dated
 
 DAY = date(2026, 3, 2)
+PARIS = ZoneInfo("Europe/Paris")
+NOON = datetime(2026, 3, 2, 12, 0, tzinfo=PARIS)
 
 
 async def _counts() -> dict[str, int]:
@@ -50,6 +63,7 @@ async def _counts() -> dict[str, int]:
         "services": await Service.count(),
         "people": await Person.count(),
         "relationships": await Relationship.count(),
+        "conventions": await Convention.count(),
         "users": await User.count(),
     }
 
@@ -139,6 +153,8 @@ async def _erase() -> None:
     for table in (
         *referral_tables,
         User,
+        ConventionParty,
+        Convention,
         Relationship,
         ServiceKey,
         Service,
@@ -149,8 +165,9 @@ async def _erase() -> None:
         await table.delete(force=True)
 
 
-async def test_demo_is_a_plausible_drome_territory(database_url: str) -> None:
-    report = await load_demo(today=DAY)
+async def test_demo_is_a_plausible_drome_territory(database_url: str, time_machine) -> None:
+    time_machine.move_to(NOON)
+    report = await load_demo()
 
     assert not report.already_loaded
     # The demo's referrals are history: no email of theirs waits to go out.
@@ -163,6 +180,7 @@ async def test_demo_is_a_plausible_drome_territory(database_url: str) -> None:
         "services": report.services,
         "people": report.people,
         "relationships": report.relationships,
+        "conventions": report.conventions,
         "users": report.users,
     }
 
@@ -188,10 +206,10 @@ async def test_demo_is_a_plausible_drome_territory(database_url: str) -> None:
     assert sum(bool(s["opening_hours"]) for s in sites) > 0.8 * len(sites)
     assert any(s["walk_in"] for s in sites) and not all(s["walk_in"] for s in sites)
 
-    # 1-3 sites and services, 1-4 people per structure.
+    # 1-3 sites and services, 1-10 people per structure.
     services = await Service.select()
     people = await Person.select()
-    for rows, most in ((sites, 3), (services, 3), (people, 4)):
+    for rows, most in ((sites, 3), (services, 3), (people, 10)):
         per_structure = Counter(r["structure"] for r in rows)
         assert set(per_structure) == {s["id"] for s in structures}
         assert max(per_structure.values()) <= most
@@ -252,7 +270,7 @@ async def test_demo_is_a_plausible_drome_territory(database_url: str) -> None:
     assert all(account.email in text for account in ACCOUNTS)
 
     # A second load writes nothing and says so.
-    again = await load_demo(today=DAY)
+    again = await load_demo()
     assert again.already_loaded
     assert (again.structures, again.people, again.relationships, again.users) == (0, 0, 0, 0)
     assert "déjà chargée" in again.describe()
@@ -263,27 +281,29 @@ async def test_demo_is_a_plausible_drome_territory(database_url: str) -> None:
         "services": report.services,
         "people": report.people,
         "relationships": report.relationships,
+        "conventions": report.conventions,
         "users": report.users,
     }
 
 
-async def test_demo_is_deterministic(database_url: str) -> None:
-    assert build_plan(DAY) == build_plan(DAY)
-    await load_demo(today=DAY)
+async def test_demo_is_deterministic(database_url: str, time_machine) -> None:
+    time_machine.move_to(NOON)
+    await load_demo()
     first = await _snapshot()
     await _erase()
     assert (await _counts())["structures"] == 0
-    await load_demo(today=DAY)
+    await load_demo()
     second = await _snapshot()
     assert second == first
-    assert len(first["structures"]) == len(build_plan(DAY).structures)
+    shipped = json.loads((DATA / "di" / "structures.json").read_text(encoding="utf-8"))
+    assert len(first["structures"]) == len(shipped)
 
 
 async def test_a_failed_load_writes_nothing(database_url: str) -> None:
     # An account that collides with a demo one stops the load at its very end.
     await create_user(ACCOUNTS[-1].email, "Quelqu'un d'autre", "un-autre-mot-de-passe")
     with pytest.raises(Invalid):
-        await load_demo(today=DAY)
+        await load_demo()
     counts = await _counts()
     assert counts == {
         "structures": 0,
@@ -291,6 +311,7 @@ async def test_a_failed_load_writes_nothing(database_url: str) -> None:
         "services": 0,
         "people": 0,
         "relationships": 0,
+        "conventions": 0,
         "users": 1,
     }
 
@@ -312,3 +333,119 @@ def test_cli_demo_loads_once(database_url: str) -> None:
     assert "déjà chargée" in second.output
     assert asyncio.run(_counts()) == counts
     assert asyncio.run(_names()) == names
+
+
+def test_the_shipped_dataset_is_valid_data_inclusion() -> None:
+    """Anyone can read the demo's structures and services with data·inclusion's own
+    models; what data·inclusion cannot carry is in Maillage's CSV files, which refer to
+    the same records."""
+    structures = json.loads((DATA / "di" / "structures.json").read_text(encoding="utf-8"))
+    services = json.loads((DATA / "di" / "services.json").read_text(encoding="utf-8"))
+    for record in structures:
+        assert v1.Structure.model_validate(record).source == SOURCE
+    ids = {record["id"] for record in structures}
+    for record in services:
+        assert v1.Service.model_validate(record).structure_id in ids
+    people = list(csv.DictReader(io.StringIO((DATA / "csv" / "people.csv").read_text())))
+    assert len(people) > 2 * len(structures)
+    manifest = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))
+    assert date.fromisoformat(manifest["reference_date"])
+
+
+async def test_demo_goes_through_the_importers(client, time_machine) -> None:
+    time_machine.move_to(NOON)
+    report = await load_demo()
+
+    # data·inclusion and the CSV import took every record.
+    assert report.refused == 0
+    assert "Structures : " in report.imports and "0 refusée(s)" in report.imports
+    structures = await Structure.select(Structure.name, Structure.source, Structure.kind)
+    assert {s["source"] for s in structures} == {SOURCE}
+    assert {s["kind"] for s in structures} == set(STRUCTURE_KINDS)
+    # What only the CSV files carry reached the records data·inclusion created.
+    sites = await Site.select(Site.name, Site.walk_in)
+    assert sum(bool(s["name"]) for s in sites) >= 20 and any(s["walk_in"] for s in sites)
+    services = await Service.select(Service.contact, Service.site, Service.unconditional)
+    assert all(s["contact"] for s in services) and any(s["site"] for s in services)
+    assert report.describe().count("conventions") == 1
+
+
+async def test_the_network_rests_on_more_than_single_people(client, time_machine) -> None:
+    time_machine.move_to(datetime(2026, 5, 11, 10, 0, tzinfo=PARIS))
+    await load_demo()
+    network = await network_report()
+    partnerships = {
+        (u, v) if u < v else (v, u)
+        for u, v, d in network.graph.edges(data=True)
+        if d["type"] == "relationship" and not d["target_is_person"]
+    }
+    # Several people per structure: most partnerships are held by more than one person.
+    assert len(network.dependencies) < len(partnerships) / 3
+    assert {d.reason for d in network.dependencies} == {
+        ONLY_ACTIVE_PERSON,
+        ONLY_REFERENT,
+        ONLY_CONTACT,
+    }
+    people = await Person.select(Person.structure, Person.active)
+    active = Counter(p["structure"] for p in people if p["active"])
+    assert sum(1 for n in active.values() if n >= 2) > len(active) / 2
+    assert max(active.values()) >= 6
+    # People linked to several relationships.
+    targeted = Counter(
+        r["target_person"] for r in await Relationship.select() if r["target_person"]
+    )
+    assert max(targeted.values()) >= 2
+    # A convention expiring soon shows among the network's warnings.
+    assert network.expiring
+
+
+async def test_conventions_page_shows_every_status(client, time_machine) -> None:
+    time_machine.move_to(NOON)
+    await load_demo()
+    await f.login(client, "coordination@demo.maillage.fr", PASSWORD)
+    page = await client.get("/conventions")
+    assert page.status_code == 200
+    for label in (
+        "En vigueur",
+        "Expire dans moins de 90 jours",
+        "Expirée",
+        "Résiliée",
+        "En préparation",
+    ):
+        assert label in page.text, label
+    assert "Parcours santé mentale des 16-25 ans" in page.text
+    levels = {c["level"] for c in await Convention.select(Convention.level)}
+    assert levels == {level.value for level in Level}
+    referents = await ConventionParty.select(ConventionParty.referent.first_name)
+    assert sum(1 for r in referents if r["referent.first_name"]) >= 10
+
+
+async def _dates() -> tuple[date, date]:
+    """The last verification of the main Mission Locale and the end of a convention."""
+    verified = (
+        await Structure.select(Structure.last_verified_on)
+        .where(Structure.name == ML_VALENCE)
+        .first()
+    )
+    ends = (
+        await Convention.select(Convention.ends_on)
+        .where(Convention.title == "Parcours santé mentale des 16-25 ans")
+        .first()
+    )
+    assert verified is not None and ends is not None
+    return verified["last_verified_on"], ends["ends_on"]
+
+
+async def test_demo_dates_follow_the_loading_day(client, time_machine) -> None:
+    """The demo never looks stale: loaded a year later, every date is a year later, so
+    the convention about to expire is still about to expire."""
+    first_day = datetime(2026, 5, 11, 10, 0, tzinfo=PARIS)
+    time_machine.move_to(first_day)
+    await load_demo()
+    verified, ends = await _dates()
+    assert verified <= first_day.date() < ends <= first_day.date() + timedelta(days=90)
+
+    await _erase()
+    time_machine.move_to(first_day + timedelta(days=365))
+    await load_demo()
+    assert await _dates() == (verified + timedelta(days=365), ends + timedelta(days=365))

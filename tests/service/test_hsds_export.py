@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
 
 import pytest
 from click.testing import CliRunner
@@ -70,7 +69,7 @@ def _location_schedules(orgs: list[dict], structure_id) -> list[dict]:
 async def test_the_demo_exports_as_valid_hsds_through_the_api_and_the_command_line(
     client, database_url, tmp_path
 ):
-    await load_demo(today=date(2026, 3, 2))
+    await load_demo()
     headers = await f.api_client_headers()
 
     from_api = await _export_through_api(client, headers, per_page=40)
