@@ -395,8 +395,12 @@ async def test_the_network_rests_on_more_than_single_people(client, time_machine
         r["target_person"] for r in await Relationship.select() if r["target_person"]
     )
     assert max(targeted.values()) >= 2
-    # A convention expiring soon shows among the network's warnings.
+    # A convention expiring soon shows among the network's warnings, and on the page.
     assert network.expiring
+    await f.login(client, "coordination@demo.maillage.fr", PASSWORD)
+    page = await client.get("/reseau")
+    assert page.status_code == 200
+    assert "Parcours santé mentale des 16-25 ans" in page.text
 
 
 async def test_conventions_page_shows_every_status(client, time_machine) -> None:
