@@ -130,6 +130,15 @@ async def _snapshot() -> dict[str, list]:
     for relationship in relationships:
         relationship["target_person"] = people.get(relationship["target_person"])
     users = await User.select(User.email, User.name, User.role, User.structure.name)
+    conventions = await ConventionParty.select(
+        ConventionParty.convention.title,
+        ConventionParty.convention.level,
+        ConventionParty.convention.signed_on,
+        ConventionParty.convention.ends_on,
+        ConventionParty.convention.terminated_on,
+        ConventionParty.structure.name,
+        ConventionParty.referent.last_name,
+    )
 
     def rows(items: list[dict]) -> list:
         return sorted(repr(sorted(item.items())) for item in items)
@@ -141,6 +150,7 @@ async def _snapshot() -> dict[str, list]:
         "people": rows(persons),
         "relationships": rows(relationships),
         "users": rows(users),
+        "conventions": rows(conventions),
     }
 
 
