@@ -42,6 +42,7 @@ from service.once import OnceMiddleware
 from service.openapi import DocumentedErrors, StrictStructSchemaPlugin
 from service.outbox import MailWorker, courier_from_settings, wake
 from service.settings import ROOT, Settings
+from service.static_urls import static_url
 from service.templating import register_template_helpers
 from service.web.account import TooManyAttempts, too_many_attempts
 
@@ -250,12 +251,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[
                 SwaggerWithoutInlineScript(
                     path="/",
-                    js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-                    css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                    js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+                    css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
                     standalone_preset_js_url=(
-                        "/static/vendor/swagger-ui/swagger-ui-standalone-preset.js"
+                        static_url("vendor/swagger-ui/swagger-ui-standalone-preset.js")
                     ),
-                    favicon="<link rel='icon' href='/static/favicon.svg'>",
+                    favicon=f"<link rel='icon' href='{static_url('favicon.svg')}'>",
                 )
             ],
         ),

@@ -13,6 +13,8 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import Message, Scope
 
+from service.static_urls import cache_control, static_url
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -55,6 +57,10 @@ def add_security_headers(https: bool) -> Callable[[Message, Scope], Awaitable[No
             mutable = MutableScopeHeaders.from_message(message)
             for name, value in headers.items():
                 mutable[name] = value
+            if message["status"] == 200 and (
+                caching := cache_control(scope.get("path", ""), scope.get("query_string", b""))
+            ):
+                mutable["Cache-Control"] = caching
 
     return hook
 
@@ -75,10 +81,10 @@ class SwaggerWithoutInlineScript(SwaggerRenderPlugin):
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <link href="{self.css_url}" rel="stylesheet">
-  <link href="/static/swagger-page.css" rel="stylesheet">
+  <link href="{static_url("swagger-page.css")}" rel="stylesheet">
   <script src="{self.js_url}"></script>
   <script src="{self.standalone_preset_js_url}"></script>
-  <script src="/static/swagger-init.js" defer></script>
+  <script src="{static_url("swagger-init.js")}" defer></script>
 </head>
 <body>
   <div id="swagger-container" data-schema-url="{schema_url}"></div>

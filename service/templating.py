@@ -32,6 +32,7 @@ from service import i18n
 from service.once import once_input
 from service.referrals.machine import Status
 from service.referrals.schemas import AGE_RANGES
+from service.static_urls import static_url
 
 
 def _label(table: dict[Any, str], value: Any) -> str:
@@ -131,6 +132,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
             "lookup": lambda value, mapping: mapping.get(value, value),
         }
     )
+    env.globals["static"] = static_url
     env.globals.update(
         {
             "once_input": once_input,
