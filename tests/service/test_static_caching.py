@@ -42,3 +42,11 @@ async def test_the_api_documentation_links_its_files_by_content_too(client):
     assert docs.status_code == 200
     for src in re.findall(r'(?:src|href)="(/static/[^"]+)"', docs.text):
         assert "?v=" in src, src
+
+
+def test_templates_link_static_files_through_their_digest():
+    """A bare /static/ address in a template would be kept by no browser: use static()."""
+    from service.settings import ROOT
+
+    for template in (ROOT / "templates").rglob("*.html"):
+        assert '"/static/' not in template.read_text(), template.name
