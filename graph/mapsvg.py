@@ -159,6 +159,9 @@ def _marker(x: float, y: float, label: str, klass: str = "marker") -> str:
     )
 
 
+HOVER_STYLE = "<style>a:hover path,a:focus path{stroke:#000000;stroke-width:2}</style>"
+
+
 def draw_map(
     features: Sequence[MapCommune],
     markers: Sequence[MapMarker] = (),
@@ -167,13 +170,15 @@ def draw_map(
     legend: Sequence[tuple[str, str]],
     width: int = 900,
     id_prefix: str = "map",
+    standalone: bool = True,
 ) -> str:
     """The SVG document of a territory's map.
 
     `legend` lists (klass, text) pairs in display order, e.g. `("gap", "Aucun partenaire")`;
     the klass `"marker"` shows the partner-site symbol. `id_prefix` keeps the ids of the
     SVG's own elements unique when a page shows several maps. Communes without a geometry
-    are left out of the drawing (the table beside the map still lists them)."""
+    are left out of the drawing (the table beside the map still lists them). `standalone`
+    False leaves out the SVG's own <style>, for a page whose stylesheet carries it."""
     if width < 200:
         raise ValueError("width: at least 200 pixels")
     drawn = [(feature, _rings(feature.geometry)) for feature in features]
@@ -193,7 +198,9 @@ def draw_map(
     description = " ; ".join(summary) + "."
 
     out = [
-        f'<svg xmlns="{SVG_NS}" role="img" aria-labelledby="{title_id} {desc_id}" '
+        # A group, not an image: each commune is a link to its row in the table, and an
+        # image's children are hidden from assistive technology.
+        f'<svg xmlns="{SVG_NS}" role="group" aria-labelledby="{title_id} {desc_id}" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'font-family="sans-serif" font-size="13">',
         f'<title id="{title_id}">{escape(title)}</title>',
@@ -201,7 +208,8 @@ def draw_map(
         "<defs>",
         *_patterns(id_prefix),
         "</defs>",
-        "<style>a:hover path,a:focus path{stroke:#000000;stroke-width:2}</style>",
+        # Inside a page the stylesheet carries this rule: the page's CSP forbids inline style.
+        *([HOVER_STYLE] if standalone else []),
         f'<text x="{_PADDING}" y="{_TITLE_HEIGHT - 8}" font-size="16" font-weight="bold">'
         f"{escape(title)}</text>",
         '<g class="communes" stroke="#FFFFFF" stroke-width="0.6" stroke-linejoin="round" '

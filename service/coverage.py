@@ -218,7 +218,7 @@ def holes(cells: list[CoverageCell], limit: int = 20) -> list[CoverageCell]:
     return worst_holes(cells, limit)
 
 
-def map_svg(inputs: Inputs, cells: list[CoverageCell], domain: str) -> str:
+def map_svg(inputs: Inputs, cells: list[CoverageCell], domain: str, standalone: bool = True) -> str:
     outlines = outlines_for(c.insee for c in inputs.communes)
     names = {c.insee: c.name for c in inputs.communes}
     features = [
@@ -245,4 +245,5 @@ def map_svg(inputs: Inputs, cells: list[CoverageCell], domain: str) -> str:
         markers,
         title=f"Couverture « {label} » — {inputs.territory.name}",
         legend=LEGEND,
+        standalone=standalone,
     )

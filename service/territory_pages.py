@@ -102,7 +102,7 @@ async def coverage_page_context(
         "cells": [c for c in cells if c.domain == domain],
         "names": {c.insee: c.name for c in inputs.communes},
         "partners": inputs.names,
-        "svg": cov.map_svg(inputs, cells, domain),
+        "svg": cov.map_svg(inputs, cells, domain, standalone=False),
         "summary": seen.summary,
         "holes": seen.holes,
         "unmet": seen.unmet,

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from graph.mapsvg import STYLES, SVG_NS, MapCommune, MapMarker, draw_map
+from graph.mapsvg import HOVER_STYLE, STYLES, SVG_NS, MapCommune, MapMarker, draw_map
 
 NS = {"svg": SVG_NS}
 LEGEND = [
@@ -50,7 +50,7 @@ def test_well_formed_and_accessible():
     svg = render()
     root = ET.fromstring(svg)
     assert root.tag == f"{{{SVG_NS}}}svg"
-    assert root.get("role") == "img"
+    assert root.get("role") == "group"  # its communes are links: an image would hide them
     assert root.find("svg:title", NS).text == "Couverture — santé"
     desc = root.find("svg:desc", NS).text
     assert "4 communes" in desc and "Aucun partenaire : 1" in desc and "Couvert : 2" in desc
@@ -176,3 +176,12 @@ def test_edge_cases():
             title="X",
             legend=[],
         )
+
+
+def test_a_map_inside_a_page_carries_no_inline_style():
+    """The page's Content-Security-Policy blocks inline style; the exported file keeps it."""
+    inside = draw_map(communes(), markers(), title="Couverture", legend=LEGEND, standalone=False)
+    alone = draw_map(communes(), markers(), title="Couverture", legend=LEGEND)
+    assert "<style>" not in inside
+    assert "<style>" in alone
+    assert inside == alone.replace(HOVER_STYLE + "\n", "")
