@@ -1,0 +1,154 @@
+"""Import jobs through HTTP on both engines: the recent imports page, who may read an
+import and its report, and `maillage purge` erasing reports after the retention period
+(explicit moments, never today's date)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from service.accounts.store import Role
+from service.audit.tables import AuditEntry
+from service.cli import main
+from service.import_jobs.purge import purge_reports
+from service.import_jobs.tables import ImportJob
+from tests import factories as f
+from tests.service.test_csv_import_http import messy_files
+from tests.service.test_data_inclusion_page import DATA, _finished, _post
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+STAFF = ("Payet", "Roux", "0692 12 34 56", "j.roux@example.fr")
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+async def _csv_import(client) -> str:
+    """The messy national files through the coordinator's page, valid rows kept."""
+    page = await client.get("/structures/import")
+    once = re.search(r'name="_once" value="([^"]+)"', page.text)
+    assert once
+    form = {"_csrf_token": f.csrf_token(page.text), "_once": once[1], "mode": "valides"}
+    done = await client.post(
+        "/structures/import", data=form, files=messy_files("fichiers"), follow_redirects=False
+    )
+    assert done.status_code in (302, 303), done.text
+    return done.headers["location"]
+
+
+async def _di_import(client) -> str:
+    files = [("files", ("structures.json", (DATA / "structures.json").read_bytes(), "x"))]
+    job = (await _post(client, files)).headers["location"]
+    assert (await _finished(client, job))["status"] == "done"
+    return job
+
+
+async def _stored_jobs() -> str:
+    return "\n".join(str(v) for row in await ImportJob.select() for v in row.values())
+
+
+async def test_recent_imports_are_listed_for_coordinators(client) -> None:
+    await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Mission Locale"))
+    csv_job = await _csv_import(client)
+    di_job = await _di_import(client)
+    listing = await client.get("/structures/imports")
+    assert listing.status_code == 200
+    text = _text(listing.text)
+    assert "Dominique Test Fichiers CSV terminé 9 ligne(s) refusée(s)" in text
+    assert "Dominique Test data·inclusion terminé 4 écrit(s), 0 refusé(s) sur 4" in text
+    assert f'href="{csv_job}"' in listing.text and f'href="{di_job}"' in listing.text
+    # Newest first.
+    assert listing.text.index(di_job) < listing.text.index(csv_job)
+    assert 'href="/structures/imports"' in (await client.get("/structures")).text
+
+
+async def test_only_coordinators_and_the_author_read_a_csv_import(client) -> None:
+    own = await f.structure("Mission Locale")
+    await f.logged_in(client, Role.COORDINATOR, of=own)
+    job = await _csv_import(client)
+    job_id = job.rsplit("/", 1)[1]
+    await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Autre"))
+    assert (await client.get(job)).status_code == 200
+    report = await client.get(f"{job}/rapport.csv")
+    assert report.status_code == 200 and report.content.startswith("\ufeff".encode())
+    assert any(name in report.text for name in STAFF)
+    await f.logged_in(client, Role.ADVISOR, of=own)
+    assert (await client.get(job)).status_code == 403
+    assert (await client.get(f"{job}/rapport.csv")).status_code == 403
+    advisor = await f.api_client_headers(Role.ADVISOR, of=own)
+    api = f"/api/v1/directory/imports/{job_id}"
+    assert (await client.get(api, headers=advisor)).status_code == 403
+    assert (await client.get(f"{api}/report.csv", headers=advisor)).status_code == 403
+    admin = await f.api_client_headers(Role.ADMIN)
+    assert (await client.get(api, headers=admin)).json()["refused"] == 9
+    # A data·inclusion import's id is not a CSV import's.
+    await f.logged_in(client, Role.COORDINATOR, of=own)
+    di_job = (await _di_import(client)).rsplit("/", 1)[1]
+    assert (await client.get(f"/structures/import/{di_job}")).status_code == 404
+
+
+async def _purge(database_url: str, media: Path, *options: str) -> str:
+    """The real command, in a thread: it runs its own event loop, as from a shell."""
+    args = ["--database-url", database_url, "purge", *options]
+    env = {"MAILLAGE_MEDIA_DIR": str(media)}
+    result = await asyncio.to_thread(CliRunner().invoke, main, args, env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.dated
+async def test_purge_erases_import_reports_after_the_retention_period(
+    client, database_url, time_machine, tmp_path
+) -> None:
+    time_machine.move_to(START, tick=False)
+    await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Mission Locale"))
+    csv_job = await _csv_import(client)
+    di_job = await _di_import(client)
+    stored = await _stored_jobs()
+    assert any(name in stored for name in STAFF)
+    # A report folder left by the former storage, written on the same day.
+    legacy = tmp_path / "media" / "imports" / "0b2c"
+    legacy.mkdir(parents=True)
+    (legacy / "rapport.csv").write_text("Payet;0692 12 34 56", encoding="utf-8")
+    os.utime(legacy, (START.timestamp(), START.timestamp()))
+    before = await _stored_jobs()
+
+    early = await _purge(database_url, tmp_path / "media", "--now", "2026-03-31")
+    assert "Comptes rendus d'import lancés avant le 01/03/2026 : 0 effacés" in early
+    dry = await _purge(database_url, tmp_path / "media", "--now", "2026-04-02", "--dry-run")
+    assert "Comptes rendus d'import lancés avant le 03/03/2026 : 2 seraient effacés" in dry
+    assert "Anciens dossiers de rapports d'import (media/imports) : 1 seraient effacés" in dry
+    assert await _stored_jobs() == before and legacy.is_dir()
+    assert await AuditEntry.count().where(AuditEntry.subject_kind == "import") == 0
+
+    output = await _purge(database_url, tmp_path / "media", "--now", "2026-04-02")
+    assert ": 2 effacés" in output and not legacy.exists()
+    stored = await _stored_jobs()
+    assert not [name for name in STAFF if name in stored]
+    for row in await ImportJob.select():
+        assert row["report"] == "" and row["purged_at"] is not None
+        assert "problems" not in json.loads(row["summary"])
+    marks = await AuditEntry.select().where(AuditEntry.subject_kind == "import")
+    assert {m["subject_id"] for m in marks} == {r["id"] for r in await ImportJob.select()}
+    assert {(m["actor_label"], m["detail"]) for m in marks} == {("maillage purge", "purge")}
+
+    # What stays: who, when, what kind, the counts.
+    time_machine.move_to(START + timedelta(days=32), tick=False)
+    await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Autre"))
+    text = _text((await client.get("/structures/imports")).text)
+    assert "Fichiers CSV terminé 9 ligne(s) refusée(s) (détail effacé)" in text
+    assert "data·inclusion terminé 4 écrit(s), 0 refusé(s) sur 4 (détail effacé)" in text
+    assert "a été effacé" in (await client.get(csv_job)).text
+    assert (await client.get(f"{csv_job}/rapport.csv")).status_code == 404
+    di_page = _text((await client.get(di_job)).text)
+    assert "Structures 4 créés" in di_page and "a été effacé le" in di_page
+    again = await purge_reports(30, now=START + timedelta(days=60))
+    assert again.job_ids == []
