@@ -93,8 +93,7 @@ async def run_upload(uploads: list[tuple[str, bytes]], keep_valid: bool, actor: 
         return await _import(job_id, named, keep_valid)
     except Exception as error:
         # The list must say it stopped; the error itself still reaches the server log.
-        message = f"L'import s'est arrêté : {error}"
-        await jobs.finish(job_id, jobs.Status.FAILED, {"message": message})
+        await jobs.fail(job_id, error)
         raise
 
 

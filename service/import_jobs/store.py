@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
+from directory.data_inclusion import Report
 from directory.errors import NotFound
 from directory.store import writing
 from service.accounts.store import Actor
@@ -160,3 +161,17 @@ async def recent(limit: int = RECENT) -> list[Job]:
     """The latest imports, newest first."""
     rows = await ImportJob.select().order_by(ImportJob.started_at, ascending=False).limit(limit)
     return [_job(row) for row in rows]
+
+
+async def finish_data_inclusion(job_id: UUID, report: Report) -> None:
+    """A data·inclusion import's outcome: the counts as summary (what the purge keeps),
+    the refusals and their reasons as the report."""
+    summary = {"structures": vars(report.structures), "services": vars(report.services)}
+    report_json = json.dumps(report.as_dict(), ensure_ascii=False)
+    done = await ImportJob.select(ImportJob.total).where(ImportJob.id == job_id).first()
+    await finish(job_id, Status.DONE, summary, report_json, done=done["total"] if done else None)
+
+
+async def fail(job_id: UUID, error: Exception, done: int | None = None) -> None:
+    """An import stopped by an error: the page and the list say so."""
+    await finish(job_id, Status.FAILED, {"message": f"L'import s'est arrêté : {error}"}, done=done)

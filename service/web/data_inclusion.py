@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from directory.data_inclusion import DiImportError, Raw, Report, import_records, read_bytes
+from directory.data_inclusion import DiImportError, Raw, import_records, read_bytes
 from directory.errors import Invalid, NotFound
 from service.accounts.store import Actor
 from service.api.data_inclusion import MAX_UPLOAD, check_can_import
@@ -26,6 +27,7 @@ from service.import_jobs import store as jobs
 from service.imports import readable_job
 
 PATH = "/structures/import-data-inclusion"
+log = logging.getLogger(__name__)
 # Progress is written to the database at most this often (seconds), heartbeat included.
 PROGRESS_EVERY = 1.0
 
@@ -34,16 +36,14 @@ PROGRESS_EVERY = 1.0
 _TASKS: set[asyncio.Task[None]] = set()
 
 
-def summary_of(report: Report) -> dict[str, Any]:
-    """Counts only: what stays of a report after the purge."""
-    return {"structures": vars(report.structures), "services": vars(report.services)}
-
-
 async def _write_progress(job_id: UUID, state: list[int]) -> None:
     """Writes `state` (done, total) every PROGRESS_EVERY seconds until cancelled."""
     while True:
         await asyncio.sleep(PROGRESS_EVERY)
-        await jobs.progress(job_id, state[0], state[1])
+        try:
+            await jobs.progress(job_id, state[0], state[1])
+        except Exception:  # a missed heartbeat must not stop the import itself
+            log.exception("import %s: progress not written", job_id)
 
 
 async def _run(job_id: UUID, raws: list[Raw]) -> None:
@@ -57,15 +57,13 @@ async def _run(job_id: UUID, raws: list[Raw]) -> None:
         report = await import_records(raws, progress)
     except Exception as error:  # the page must say it stopped, whatever stopped it
         writer.cancel()
-        summary = {"message": f"L'import s'est arrêté : {error}"}
-        await jobs.finish(job_id, jobs.Status.FAILED, summary, done=state[0])
+        await jobs.fail(job_id, error, done=state[0])
         return
     finally:
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer
-    report_json = json.dumps(report.as_dict(), ensure_ascii=False)
-    await jobs.finish(job_id, jobs.Status.DONE, summary_of(report), report_json, done=state[1])
+    await jobs.finish_data_inclusion(job_id, report)
 
 
 async def _uploaded(request: Request[Any, Any, Any]) -> list[Raw]:

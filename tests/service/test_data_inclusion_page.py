@@ -92,7 +92,9 @@ def _check(page, errors: list[str], where: str, width: int) -> None:
 @pytest.fixture
 def coordinator(database_url) -> str:
     async def setup() -> str:
-        _, email = await f.user(Role.COORDINATOR, await f.structure("Mission Locale"))
+        user_id, email = await f.user(Role.COORDINATOR, await f.structure("Mission Locale"))
+        # An import whose server stopped long ago (a moment before any test run).
+        await _running_job(user_id, 5_000, 2_000, datetime(2020, 1, 6, 9, 0, tzinfo=UTC))
         return email
 
     return asyncio.run(setup())
@@ -137,6 +139,15 @@ def test_import_page_in_a_browser(
             page.wait_for_timeout(200)
         assert "valeur inconnue « inconnue »" in page.inner_text("main")
         _check(page, errors, "compte-rendu", width)
+        page.click("text=Imports récents")
+        page.wait_for_url(f"{base}/structures/imports")
+        rows = page.inner_text("tbody")
+        assert "data·inclusion\tterminé\t9 écrit(s), 1 refusé(s) sur 10" in rows, rows
+        assert "06/01/2020 à 10:00" in rows and "interrompu" in rows
+        _check(page, errors, "imports-recents", width)
+        page.click("text=06/01/2020 à 10:00")
+        assert "Import interrompu" in page.inner_text(".error-summary")
+        _check(page, errors, "interrompu", width)
 
 
 async def _running_job(user_id, total: int, done: int, at: datetime) -> UUID:

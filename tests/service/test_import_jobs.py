@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from litestar.testing import AsyncTestClient
 
 from service.accounts.store import Role
+from service.app import create_app
 from service.audit.tables import AuditEntry
 from service.cli import main
 from service.import_jobs.purge import purge_reports
@@ -152,3 +154,17 @@ async def test_purge_erases_import_reports_after_the_retention_period(
     assert "Structures 4 créés" in di_page and "a été effacé le" in di_page
     again = await purge_reports(30, now=START + timedelta(days=60))
     assert again.job_ids == []
+
+
+async def test_another_server_process_shows_the_import(client, settings) -> None:
+    """Started on one app, followed and read on another one sharing the database, as with
+    `maillage serve --workers N`: nothing is kept in the process that ran the import."""
+    await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Mission Locale"))
+    files = [("files", ("structures.json", (DATA / "structures.json").read_bytes(), "x"))]
+    job = (await _post(client, files)).headers["location"]
+    async with AsyncTestClient(create_app(settings), base_url="http://127.0.0.1") as other:
+        await f.logged_in(other, Role.COORDINATOR, of=await f.structure("Autre"))
+        state = await _finished(other, job)
+        assert state == {"done": 4, "total": 4, "finished": True, "status": "done"}
+        text = _text((await other.get(job)).text)
+        assert "Structures 4 créés, 0 mis à jour" in text
