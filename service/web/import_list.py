@@ -43,5 +43,5 @@ class ImportListPage(Controller):
         rows = [(job, job.status(), counts(job), link(job)) for job in await jobs.recent()]
         return Template(
             "import_list.html",
-            context={"actor": actor, "rows": rows, "retention": jobs.RECENT},
+            context={"actor": actor, "rows": rows, "recent": jobs.RECENT},
         )
