@@ -8,9 +8,11 @@ import asyncio
 import json
 import os
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
@@ -22,8 +24,9 @@ from service.cli import main
 from service.import_jobs.purge import purge_reports
 from service.import_jobs.tables import ImportJob
 from tests import factories as f
+from tests.live import running_server
 from tests.service.test_csv_import_http import messy_files
-from tests.service.test_data_inclusion_page import DATA, _finished, _post
+from tests.service.test_data_inclusion_page import DATA, PAGE, _finished, _post
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 STAFF = ("Payet", "Roux", "0692 12 34 56", "j.roux@example.fr")
@@ -168,3 +171,59 @@ async def test_another_server_process_shows_the_import(client, settings) -> None
         assert state == {"done": 4, "total": 4, "finished": True, "status": "done"}
         text = _text((await other.get(job)).text)
         assert "Structures 4 créés, 0 mis à jour" in text
+
+
+def _many_structures(count: int) -> bytes:
+    """A file large enough for several batches, so the import is caught running."""
+    first = json.loads((DATA / "structures.json").read_text())[0]
+    kept = ("source", "nom", "date_maj", "commune", "code_postal", "code_insee", "adresse")
+    records = [{**{k: first[k] for k in kept}, "id": f"dora--s{n}"} for n in range(count)]
+    return json.dumps(records).encode()
+
+
+def _login(http: httpx.Client, email: str) -> None:
+    page = http.get("/login")
+    form = {"email": email, "password": f.PASSWORD, "_csrf_token": f.csrf_token(page.text)}
+    assert http.post("/login", data=form).status_code in (302, 303)
+
+
+def _page_text(http: httpx.Client, job: str) -> str:
+    response = http.get(job)
+    assert response.status_code == 200, response.text
+    return _text(response.text)
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
+def test_an_import_cut_by_a_restart_is_shown_interrupted(database_url, tmp_path) -> None:
+    """A real server stopped mid-import: a server started afterwards shows the progress
+    the first one wrote, still running for a while, then interrupted."""
+    _, email = asyncio.run(f.user(Role.COORDINATOR))
+    with running_server(database_url, at=START) as base, httpx.Client(base_url=base) as http:
+        _login(http, email)
+        page = http.get(PAGE)
+        once = re.search(r'name="_once" value="([^"]+)"', page.text)
+        assert once
+        form = {"_csrf_token": f.csrf_token(page.text), "_once": once[1]}
+        files = {"files": ("grand.json", _many_structures(12_000), "application/json")}
+        started = http.post(PAGE, data=form, files=files)
+        assert started.status_code in (302, 303), started.text[-2000:]
+        job = started.headers["location"]
+        deadline = time.monotonic() + 60
+        while not (state := http.get(f"{job}/progress").json())["done"] > 0:
+            assert time.monotonic() < deadline and not state["finished"], state
+            time.sleep(0.05)
+        assert not state["finished"], state
+    # The server is gone, its import with it; the row says how far it got.
+    written = ImportJob.select().first().run_sync()
+    assert written["status"] == "running" and 0 < written["done"] < 12_000
+    progress = f"{written['done']} enregistrements traités sur 12000"
+    soon = START + timedelta(minutes=2)
+    with running_server(database_url, at=soon) as base, httpx.Client(base_url=base) as http:
+        _login(http, email)
+        assert progress in _page_text(http, job) and "Import en cours" in _page_text(http, job)
+    later = START + timedelta(minutes=10)
+    with running_server(database_url, at=later) as base, httpx.Client(base_url=base) as http:
+        _login(http, email)
+        text = _page_text(http, job)
+        assert "Import interrompu" in text and progress in text
+        assert "interrompu" in _text(http.get("/structures/imports").text)
