@@ -144,6 +144,9 @@ async def test_purge_erases_import_reports_after_the_retention_period(
     marks = await AuditEntry.select().where(AuditEntry.subject_kind == "import")
     assert {m["subject_id"] for m in marks} == {r["id"] for r in await ImportJob.select()}
     assert {(m["actor_label"], m["detail"]) for m in marks} == {("maillage purge", "purge")}
+    admin = await f.api_client_headers(Role.ADMIN)
+    trail = (await client.get("/api/v1/audit?subject_kind=import", headers=admin)).json()
+    assert [(e["action"], e["actor_kind"]) for e in trail] == [("change", "system")] * 2
 
     # What stays: who, when, what kind, the counts.
     time_machine.move_to(START + timedelta(days=32), tick=False)
