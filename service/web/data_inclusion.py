@@ -56,7 +56,7 @@ async def _run(job_id: UUID, raws: list[Raw]) -> None:
     try:
         report = await import_records(raws, progress)
     except Exception as error:  # the page must say it stopped, whatever stopped it
-        writer.cancel()
+        # A progress write racing with this one only touches a running job: no effect.
         await jobs.fail(job_id, error, done=state[0])
         return
     finally:

@@ -165,11 +165,13 @@ async def test_purge_erases_import_reports_after_the_retention_period(
 async def test_another_server_process_shows_the_import(client, settings) -> None:
     """Started on one app, followed and read on another one sharing the database, as with
     `maillage serve --workers N`: nothing is kept in the process that ran the import."""
-    await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Mission Locale"))
-    files = [("files", ("structures.json", (DATA / "structures.json").read_bytes(), "x"))]
-    job = (await _post(client, files)).headers["location"]
+    # Both apps start first: starting an app binds the process's database engine, which
+    # separate server processes do each for themselves.
     async with AsyncTestClient(create_app(settings), base_url="http://127.0.0.1") as other:
         await f.logged_in(other, Role.COORDINATOR, of=await f.structure("Autre"))
+        await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Mission Locale"))
+        files = [("files", ("structures.json", (DATA / "structures.json").read_bytes(), "x"))]
+        job = (await _post(client, files)).headers["location"]
         state = await _finished(other, job)
         assert state == {"done": 4, "total": 4, "finished": True, "status": "done"}
         text = _text((await other.get(job)).text)
