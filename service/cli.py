@@ -181,13 +181,21 @@ def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 @click.option("--dry-run", is_flag=True, help="List what would be erased; erase nothing.")
 @click.pass_context
 def purge(ctx: click.Context, now: datetime | None, dry_run: bool) -> None:
-    """Anonymise young people whose last referral closed more than the retention period ago.
-    Prints what was (or, with --dry-run, would be) erased, without any personal data."""
+    """Anonymise young people whose last referral closed more than the retention period ago,
+    and erase import reports older than theirs. Prints what was (or, with --dry-run, would
+    be) erased, without any personal data."""
+    from service.import_jobs.purge import purge_reports
     from service.referrals.purge import purge as run_purge
 
-    retention = _settings(ctx).retention_months
-    report = asyncio.run(run_purge(retention, now=now, dry_run=dry_run))
+    settings = _settings(ctx)
+    report = asyncio.run(run_purge(settings.retention_months, now=now, dry_run=dry_run))
     click.echo(report.describe())
+    imports = asyncio.run(
+        purge_reports(
+            settings.import_retention_days, now=now, dry_run=dry_run, media_dir=settings.media_dir
+        )
+    )
+    click.echo(imports.describe())
 
 
 @main.command()

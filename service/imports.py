@@ -1,22 +1,24 @@
 """CSV import of the directory from the web (page and API): the uploaded files are put in a
 fresh folder and imported by directory.csv_io, exactly as `maillage import` does; the
-outcome and its report CSV are kept under the media folder, so that the result page (after
-the POST/redirect/GET) and the report download can show them."""
+outcome and its report CSV are kept in the import's job row (service.import_jobs), so that
+the result page (after the POST/redirect/GET) and the report download show them from any
+server process."""
 
 from __future__ import annotations
 
-import json
 import tempfile
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from uuid import UUID
 
+from litestar.response import Response
+
 from directory.csv_io import SPECS, CsvImportError, import_directory
 from directory.errors import Invalid, NotFound
+from service.accounts.store import Actor
+from service.import_jobs import store as jobs
+from service.permissions import check_can_read_import
 
-REPORT = "rapport.csv"
-OUTCOME = "resultat.json"
 _FILES = {spec.file for spec in SPECS}
 
 
@@ -32,16 +34,10 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     refused: int = 0
     has_report: bool = False
+    purged: bool = False  # the retention period is over: messages and report erased
 
 
-def _folder(media_dir: Path, import_id: UUID) -> Path:
-    return media_dir / "imports" / str(import_id)
-
-
-async def run_upload(
-    uploads: list[tuple[str, bytes]], keep_valid: bool, media_dir: Path
-) -> Outcome:
-    """Import the uploaded files, named as in docs/csv.md (structures.csv…)."""
+def _named(uploads: list[tuple[str, bytes]]) -> dict[str, bytes]:
     named: dict[str, bytes] = {}
     for filename, content in uploads:
         name = Path(filename or "").name.lower()
@@ -57,7 +53,10 @@ async def run_upload(
         named[name] = content
     if not named:
         raise Invalid({"files": "Choisissez au moins un fichier CSV."})
-    import_id = uuid.uuid4()
+    return named
+
+
+async def _import(job_id: UUID, named: dict[str, bytes], keep_valid: bool) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="maillage-import-") as tmp:
         for name, content in named.items():
             (Path(tmp) / name).write_bytes(content)
@@ -65,12 +64,12 @@ async def run_upload(
             result = await import_directory(Path(tmp), keep_valid=keep_valid)
         except CsvImportError as error:
             outcome = Outcome(
-                import_id, False, keep_valid, "Import refusé, rien n'a été écrit.", error.problems
+                job_id, False, keep_valid, "Import refusé, rien n'a été écrit.", error.problems
             )
             report = error.report
         else:
             outcome = Outcome(
-                import_id,
+                job_id,
                 True,
                 keep_valid,
                 result.message,
@@ -79,26 +78,68 @@ async def run_upload(
                 refused=result.refused,
             )
             report = result.report
-    folder = _folder(media_dir, import_id)
-    folder.mkdir(parents=True)
-    if report:
-        (folder / REPORT).write_text(report, encoding="utf-8", newline="")
-        outcome.has_report = True
-    data = asdict(outcome) | {"id": str(import_id)}
-    (folder / OUTCOME).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    outcome.has_report = bool(report)
+    summary = asdict(outcome) | {"id": str(job_id)}
+    status = jobs.Status.DONE if outcome.done else jobs.Status.REFUSED
+    await jobs.finish(job_id, status, summary, report or "")
     return outcome
 
 
-def load_outcome(import_id: UUID, media_dir: Path) -> Outcome:
-    path = _folder(media_dir, import_id) / OUTCOME
-    if not path.is_file():
+async def run_upload(uploads: list[tuple[str, bytes]], keep_valid: bool, actor: Actor) -> Outcome:
+    """Import the uploaded files, named as in docs/csv.md (structures.csv…)."""
+    named = _named(uploads)
+    job_id = await jobs.start(jobs.Kind.CSV, actor)
+    try:
+        return await _import(job_id, named, keep_valid)
+    except Exception as error:
+        # The list must say it stopped; the error itself still reaches the server log.
+        await jobs.fail(job_id, error)
+        raise
+
+
+async def readable_job(import_id: UUID, actor: Actor, kind: jobs.Kind) -> jobs.Job:
+    """The job, if `actor` may read it (404 for another kind of import)."""
+    job = await jobs.load(import_id)
+    if job.kind != kind:
         raise NotFound("Import")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return Outcome(**(data | {"id": UUID(data["id"])}))
+    check_can_read_import(actor, job.started_by)
+    return job
 
 
-def report_path(import_id: UUID, media_dir: Path) -> Path:
-    path = _folder(media_dir, import_id) / REPORT
-    if not path.is_file():
+def outcome_of(job: jobs.Job) -> Outcome:
+    """The outcome of a CSV import, from its job row."""
+    data = job.summary
+    if job.status() in (jobs.Status.RUNNING, jobs.Status.INTERRUPTED, jobs.Status.FAILED):
+        message = data.get("message") or f"Import {job.status().label}."
+        return Outcome(job.id, False, False, message, purged=job.purged_at is not None)
+    return Outcome(
+        id=job.id,
+        done=data.get("done", False),
+        keep_valid=data.get("keep_valid", False),
+        message=data.get("message", ""),
+        problems=data.get("problems", []),
+        warnings=data.get("warnings", []),
+        refused=data.get("refused", 0),
+        has_report=job.has_report,
+        purged=job.purged_at is not None,
+    )
+
+
+async def load_outcome(import_id: UUID, actor: Actor) -> Outcome:
+    return outcome_of(await readable_job(import_id, actor, jobs.Kind.CSV))
+
+
+async def load_report(import_id: UUID, actor: Actor) -> str:
+    job = await readable_job(import_id, actor, jobs.Kind.CSV)
+    if not job.report:
         raise NotFound("Rapport d'import")
-    return path
+    return job.report
+
+
+def report_response(import_id: UUID, report: str) -> Response:
+    """The report CSV as a download."""
+    return Response(
+        report,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="rapport-import-{import_id}.csv"'},
+    )

@@ -22,3 +22,12 @@ def check_can_edit(actor: Actor, structure_id: UUID) -> None:
 def check_can_edit_conventions(actor: Actor) -> None:
     if not actor.can_edit_directory:
         raise Forbidden("Seuls les coordinateurs et administrateurs enregistrent les conventions.")
+
+
+def check_can_read_import(actor: Actor, started_by: UUID | None) -> None:
+    """An import's report names partner staff: the account that started it reads it, and
+    coordinators and admins, who keep the whole directory."""
+    if not (actor.can_edit_directory or actor.user_id == started_by):
+        raise Forbidden(
+            "Seuls les coordinateurs, les administrateurs et l'auteur d'un import le lisent."
+        )

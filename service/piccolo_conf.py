@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "conventions.piccolo_app",
         "service.referrals.piccolo_app",
         "service.audit.piccolo_app",
+        "service.import_jobs.piccolo_app",
     ]
 )

@@ -71,6 +71,8 @@ class Settings:
     expire_after_days: int = 30
     # Young people's data is anonymised this many months after their last referral closed.
     retention_months: int = 24
+    # Import reports name partner staff: `maillage purge` erases them after this many days.
+    import_retention_days: int = 30
     # Run the reminders inside the server every N minutes; 0 leaves it to `maillage remind`.
     remind_every_minutes: int = 0
 
@@ -124,6 +126,7 @@ class Settings:
             "young_person_link_days": int(env.get("MAILLAGE_YOUNG_PERSON_LINK_DAYS", "90")),
             "expire_after_days": int(env.get("MAILLAGE_EXPIRE_AFTER_DAYS", "30")),
             "retention_months": int(env.get("MAILLAGE_RETENTION_MONTHS", "24")),
+            "import_retention_days": int(env.get("MAILLAGE_IMPORT_RETENTION_DAYS", "30")),
             "remind_every_minutes": int(env.get("MAILLAGE_REMIND_EVERY_MINUTES", "0")),
         }
         values.update(overrides)

@@ -17,7 +17,8 @@ from service.auth import require_role
 from service.referrals import exchange
 from service.referrals.machine import Party
 
-SUBJECT_KINDS = {"referral", *KINDS.values()}
+# "import": the purge of an import report (service.import_jobs.purge).
+SUBJECT_KINDS = {"referral", "import", *KINDS.values()}
 
 
 class AuditController(Controller):

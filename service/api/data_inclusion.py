@@ -18,6 +18,7 @@ from directory.data_inclusion import (
 )
 from directory.errors import Forbidden, Invalid
 from service.accounts.store import Actor
+from service.import_jobs import store as jobs
 
 # A national file is larger: import it with `maillage import-di` on the server.
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -65,7 +66,14 @@ class DataInclusionController(Controller):
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]
     ) -> dict[str, Any]:
         check_can_import(actor)
-        report = await import_records(await read_request(request))
+        raws = await read_request(request)
+        job_id = await jobs.start(jobs.Kind.DATA_INCLUSION, actor, len(raws))
+        try:
+            report = await import_records(raws)
+        except Exception as error:
+            await jobs.fail(job_id, error)
+            raise
+        await jobs.finish_data_inclusion(job_id, report)
         return report.as_dict()
 
     @get("/exports/data-inclusion", summary="The directory as data·inclusion v1 records")

@@ -13,13 +13,12 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery
-from litestar.response import File, Response
+from litestar.response import Response
 from msgspec import Struct
 
 from directory.errors import Forbidden, Invalid
 from service.accounts.store import Actor
-from service.imports import Outcome, load_outcome, report_path, run_upload
-from service.settings import Settings
+from service.imports import Outcome, load_outcome, load_report, report_response, run_upload
 
 
 class ImportOut(Struct):
@@ -84,7 +83,6 @@ class ImportController(Controller):
         self,
         request: Request,
         actor: NamedDependency[Actor],
-        settings: NamedDependency[Settings],
         data: Annotated[ImportFiles, Body(media_type=RequestEncodingType.MULTI_PART)],
         keep_valid: FromQuery[bool] = False,
     ) -> Response[ImportOut]:
@@ -104,32 +102,16 @@ class ImportController(Controller):
             for field in fields(data)
             if isinstance(upload := getattr(data, field.name), UploadFile)
         ]
-        outcome = await run_upload(uploads, keep_valid, settings.media_dir)
+        outcome = await run_upload(uploads, keep_valid, actor)
         return Response(_out(outcome), status_code=200 if outcome.done else 422)
 
     @get("/imports/{import_id:uuid}", summary="The outcome of an import")
-    async def read(
-        self,
-        import_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        settings: NamedDependency[Settings],
-    ) -> ImportOut:
-        check_can_import(actor)
-        return _out(load_outcome(import_id, settings.media_dir))
+    async def read(self, import_id: FromPath[UUID], actor: NamedDependency[Actor]) -> ImportOut:
+        return _out(await load_outcome(import_id, actor))
 
     @get(
         "/imports/{import_id:uuid}/report.csv",
         summary="An import's report: refused rows and rows with warnings (CSV, semicolons)",
     )
-    async def report(
-        self,
-        import_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        settings: NamedDependency[Settings],
-    ) -> File:
-        check_can_import(actor)
-        return File(
-            path=report_path(import_id, settings.media_dir),
-            filename=f"rapport-import-{import_id}.csv",
-            media_type="text/csv; charset=utf-8",
-        )
+    async def report(self, import_id: FromPath[UUID], actor: NamedDependency[Actor]) -> Response:
+        return report_response(import_id, await load_report(import_id, actor))

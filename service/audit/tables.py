@@ -17,7 +17,7 @@ class AuditEntry(Table, tablename="audit_entry"):
     # The account's name, or the kind of personal link ("Le jeune"): never a young person's.
     actor_label = Varchar(length=200, default="")
     action = Varchar(length=10)  # read | change
-    # referral | structure | site | service | person | relationship
+    # referral | structure | site | service | person | relationship | import
     subject_kind = Varchar(length=20, index=True)
     subject_id = UUID(null=True, default=None, index=True)
     # A code (a transition, or the route's shape with its ids left out), never free text.

@@ -4,6 +4,7 @@ from service.web.account import AccountController, AccountPages, PasswordResetPa
 from service.web.conventions import ConventionPages
 from service.web.data_inclusion import DataInclusionPages
 from service.web.directory import DirectoryPages
+from service.web.import_list import ImportListPage
 from service.web.imports import ImportPages
 from service.web.network import NetworkPage
 from service.web.referrals import ReferralPages
@@ -16,6 +17,7 @@ web_handlers = [
     PasswordResetPages,
     DataInclusionPages,
     ImportPages,
+    ImportListPage,
     DirectoryPages,
     SearchPage,
     ReferralPages,

@@ -1,55 +1,69 @@
 """The coordinators' page to import data·inclusion files. The import runs in the
 background; the page shows its progress (a <progress> bar that a small script refreshes,
-or a link to reload without script) and then the report."""
+or a link to reload without script) and then the report. Progress and report live in the
+import's job row (service.import_jobs), so any server process shows them, after a restart
+too."""
 
 from __future__ import annotations
 
 import asyncio
-import secrets
-from dataclasses import dataclass, field
+import contextlib
+import json
+import logging
 from typing import Any
+from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from directory.data_inclusion import DiImportError, Raw, Report, import_records, read_bytes
-from directory.errors import Invalid
+from directory.data_inclusion import DiImportError, Raw, import_records, read_bytes
+from directory.errors import Invalid, NotFound
 from service.accounts.store import Actor
 from service.api.data_inclusion import MAX_UPLOAD, check_can_import
+from service.import_jobs import store as jobs
+from service.imports import readable_job
 
 PATH = "/structures/import-data-inclusion"
+log = logging.getLogger(__name__)
+# Progress is written to the database at most this often (seconds), heartbeat included.
+PROGRESS_EVERY = 1.0
+
+# The tasks of this process's running imports: only so that they are not garbage
+# collected mid-way. Their state is in the database.
+_TASKS: set[asyncio.Task[None]] = set()
 
 
-@dataclass
-class Job:
-    """One import running in this server process."""
-
-    owner: str
-    total: int
-    done: int = 0
-    report: Report | None = None
-    failure: str = ""
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
+async def _write_progress(job_id: UUID, state: list[int]) -> None:
+    """Writes `state` (done, total) every PROGRESS_EVERY seconds until cancelled."""
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY)
+        try:
+            await jobs.progress(job_id, state[0], state[1])
+        except Exception:  # a missed heartbeat must not stop the import itself
+            log.exception("import %s: progress not written", job_id)
 
 
-# Imports started by this process, by their key. Kept for the life of the process: a
-# coordinator reads the report after the import; a restart forgets them, and the records
-# already imported stay imported.
-JOBS: dict[str, Job] = {}
+async def _run(job_id: UUID, raws: list[Raw]) -> None:
+    state = [0, len(raws)]
 
-
-async def _run(job: Job, raws: list[Raw]) -> None:
     def progress(done: int, total: int) -> None:
-        job.done, job.total = done, total
+        state[0], state[1] = done, total
 
+    writer = asyncio.create_task(_write_progress(job_id, state))
     try:
-        job.report = await import_records(raws, progress)
+        report = await import_records(raws, progress)
     except Exception as error:  # the page must say it stopped, whatever stopped it
-        job.failure = f"L'import s'est arrêté : {error}"
+        # A progress write racing with this one only touches a running job: no effect.
+        await jobs.fail(job_id, error, done=state[0])
+        return
+    finally:
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+    await jobs.finish_data_inclusion(job_id, report)
 
 
 async def _uploaded(request: Request[Any, Any, Any]) -> list[Raw]:
@@ -66,11 +80,17 @@ async def _uploaded(request: Request[Any, Any, Any]) -> list[Raw]:
     return raws
 
 
-def _job(job_id: str, actor: Actor) -> Job:
-    job = JOBS.get(job_id)
-    if job is None or job.owner != str(actor.user_id):
-        raise NotFoundException("Import introuvable.")
-    return job
+async def _job(job_id: str, actor: Actor) -> jobs.Job:
+    try:
+        key = UUID(job_id)
+    except ValueError:
+        raise NotFound("Import") from None
+    return await readable_job(key, actor, jobs.Kind.DATA_INCLUSION)
+
+
+def _context(actor: Actor, job: jobs.Job) -> dict[str, Any]:
+    report = json.loads(job.report) if job.report else None
+    return {"actor": actor, "job": job, "status": job.status(), "report": report, "errors": {}}
 
 
 class DataInclusionPages(Controller):
@@ -92,19 +112,20 @@ class DataInclusionPages(Controller):
         except Invalid as error:
             context = {"actor": actor, "errors": error.errors}
             return Template("data_inclusion_import.html", context=context, status_code=400)
-        job_id = secrets.token_urlsafe(12)
-        job = JOBS[job_id] = Job(str(actor.user_id), len(raws))
-        job.task = asyncio.create_task(_run(job, raws))
+        job_id = await jobs.start(jobs.Kind.DATA_INCLUSION, actor, len(raws))
+        task = asyncio.create_task(_run(job_id, raws))
+        _TASKS.add(task)
+        task.add_done_callback(_TASKS.discard)
         return Redirect(f"{PATH}/{job_id}")
 
     @get("/{job_id:str}")
     async def show(self, job_id: FromPath[str], actor: NamedDependency[Actor]) -> Template:
-        job = _job(job_id, actor)
-        context = {"actor": actor, "job": job, "job_id": job_id, "errors": {}}
-        return Template("data_inclusion_import.html", context=context)
+        job = await _job(job_id, actor)
+        return Template("data_inclusion_import.html", context=_context(actor, job))
 
     @get("/{job_id:str}/progress")
     async def progress(self, job_id: FromPath[str], actor: NamedDependency[Actor]) -> dict:
-        job = _job(job_id, actor)
-        finished = job.report is not None or bool(job.failure)
-        return {"done": job.done, "total": job.total, "finished": finished}
+        job = await _job(job_id, actor)
+        status = job.status()
+        finished = status != jobs.Status.RUNNING
+        return {"done": job.done, "total": job.total, "finished": finished, "status": status}

@@ -10,13 +10,12 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import File, Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from directory.errors import Invalid
 from service.accounts.store import Actor
 from service.api.imports import check_can_import
-from service.imports import load_outcome, report_path, run_upload
-from service.settings import Settings
+from service.imports import load_outcome, load_report, report_response, run_upload
 
 MODES = {"tout": False, "valides": True}
 SHOWN = 50  # problems and warnings listed on the page; the report has them all
@@ -40,9 +39,7 @@ class ImportPages(Controller):
         return _form(actor, {}, {})
 
     @post("/")
-    async def upload(
-        self, request: Request, actor: NamedDependency[Actor], settings: NamedDependency[Settings]
-    ) -> Template | Redirect:
+    async def upload(self, request: Request, actor: NamedDependency[Actor]) -> Template | Redirect:
         check_can_import(actor)
         form = await request.form()
         mode = str(form.get("mode", ""))
@@ -56,38 +53,17 @@ class ImportPages(Controller):
             return _form(actor, {"mode": mode}, errors)
         uploads = [(f.filename, await f.read()) for f in files]
         try:
-            outcome = await run_upload(uploads, MODES[mode], settings.media_dir)
+            outcome = await run_upload(uploads, MODES[mode], actor)
         except Invalid as error:
             return _form(actor, {"mode": mode}, {"fichiers": error.errors["files"]})
         return Redirect(f"/structures/import/{outcome.id}")
 
     @get("/{import_id:uuid}")
-    async def outcome(
-        self,
-        import_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        settings: NamedDependency[Settings],
-    ) -> Template:
-        check_can_import(actor)
-        return Template(
-            "import_result.html",
-            context={
-                "actor": actor,
-                "o": load_outcome(import_id, settings.media_dir),
-                "shown": SHOWN,
-            },
-        )
+    async def outcome(self, import_id: FromPath[UUID], actor: NamedDependency[Actor]) -> Template:
+        outcome = await load_outcome(import_id, actor)
+        context = {"actor": actor, "o": outcome, "shown": SHOWN}
+        return Template("import_result.html", context=context)
 
     @get("/{import_id:uuid}/rapport.csv")
-    async def report(
-        self,
-        import_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        settings: NamedDependency[Settings],
-    ) -> File:
-        check_can_import(actor)
-        return File(
-            path=report_path(import_id, settings.media_dir),
-            filename=f"rapport-import-{import_id}.csv",
-            media_type="text/csv; charset=utf-8",
-        )
+    async def report(self, import_id: FromPath[UUID], actor: NamedDependency[Actor]) -> Response:
+        return report_response(import_id, await load_report(import_id, actor))

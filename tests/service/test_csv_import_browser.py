@@ -37,6 +37,7 @@ def test_import_page_in_a_browser(
     tmp_path,
     monkeypatch,
 ):
+    # Reports are in the database: an empty media folder changes nothing.
     monkeypatch.setenv("MAILLAGE_MEDIA_DIR", str(tmp_path / "media"))
     SHOTS.mkdir(parents=True, exist_ok=True)
 

@@ -24,7 +24,8 @@ MESSY = Path(__file__).parent.parent / "directory" / "data" / "messy"
 
 @pytest.fixture
 async def http(settings: Settings, tmp_path: Path) -> AsyncIterator[AsyncTestClient]:
-    """The app, keeping import reports in a folder of this test."""
+    """The app with an empty media folder: import reports are kept in the database, so
+    nothing of an import may depend on files there."""
     app = create_app(dataclasses.replace(settings, media_dir=tmp_path / "media"))
     async with AsyncTestClient(app, base_url="http://127.0.0.1") as client:
         yield client
@@ -159,3 +160,21 @@ async def test_the_page_is_for_coordinators(http: AsyncTestClient) -> None:
     await f.logged_in(http, Role.ADVISOR)
     page = await http.get("/structures/import")
     assert page.status_code == 403
+
+
+async def test_the_outcome_and_report_are_in_the_database_not_the_media_folder(
+    http: AsyncTestClient, settings: Settings, tmp_path: Path
+) -> None:
+    """Read by another app with another media folder, as another server would."""
+    headers = await f.api_client_headers(Role.COORDINATOR)
+    response = await http.post(
+        "/api/v1/directory/import?keep_valid=true", files=messy_files(None), headers=headers
+    )
+    body = response.json()
+    assert not (tmp_path / "media" / "imports").exists()
+    other_app = create_app(dataclasses.replace(settings, media_dir=tmp_path / "elsewhere"))
+    async with AsyncTestClient(other_app, base_url="http://127.0.0.1") as other:
+        again = await other.get(f"/api/v1/directory/imports/{body['id']}", headers=headers)
+        assert again.json()["refused"] == 9
+        report = await other.get(body["report_url"], headers=headers)
+        assert report_lines(report.content)[("sites.csv", "7")]["statut"] == "refusée"

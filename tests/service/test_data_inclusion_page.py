@@ -7,12 +7,17 @@ import asyncio
 import json
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID, uuid4
 
 import pytest
 
 from directory.tables import Service, Structure
-from service.accounts.store import Role
+from service.accounts.store import Actor, Role
+from service.accounts.tables import User
+from service.import_jobs import store as jobs
+from service.import_jobs.tables import ImportJob
 from tests import factories as f
 from tests.live import running_server
 from tests.service.test_account_browser import AXE, WIDTHS, _is_error
@@ -47,12 +52,8 @@ async def test_coordinator_imports_files_and_reads_the_report(client) -> None:
     started = await _post(client, files)
     assert started.status_code in (302, 303), (started.status_code, started.text[-3000:])
     job = started.headers["location"]
-    for _ in range(100):
-        state = (await client.get(f"{job}/progress")).json()
-        if state["finished"]:
-            break
-        await asyncio.sleep(0.1)
-    assert state == {"done": 10, "total": 10, "finished": True}
+    state = await _finished(client, job)
+    assert state == {"done": 10, "total": 10, "finished": True, "status": "done"}
     report = await client.get(job)
     assert report.status_code == 200
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", report.text))
@@ -91,7 +92,9 @@ def _check(page, errors: list[str], where: str, width: int) -> None:
 @pytest.fixture
 def coordinator(database_url) -> str:
     async def setup() -> str:
-        _, email = await f.user(Role.COORDINATOR, await f.structure("Mission Locale"))
+        user_id, email = await f.user(Role.COORDINATOR, await f.structure("Mission Locale"))
+        # An import whose server stopped long ago (a moment before any test run).
+        await _running_job(user_id, 5_000, 2_000, datetime(2020, 1, 6, 9, 0, tzinfo=UTC))
         return email
 
     return asyncio.run(setup())
@@ -136,45 +139,114 @@ def test_import_page_in_a_browser(
             page.wait_for_timeout(200)
         assert "valeur inconnue « inconnue »" in page.inner_text("main")
         _check(page, errors, "compte-rendu", width)
+        page.click("text=Imports récents")
+        page.wait_for_url(f"{base}/structures/imports")
+        rows = re.sub(r"\s+", " ", page.inner_text("tbody"))
+        assert "data·inclusion terminé 9 écrit(s), 1 refusé(s) sur 10" in rows, rows
+        assert "06/01/2020 à 10:00" in rows and "interrompu" in rows
+        _check(page, errors, "imports-recents", width)
+        page.click("text=06/01/2020 à 10:00")
+        assert "Import interrompu" in page.inner_text(".error-summary")
+        _check(page, errors, "interrompu", width)
 
 
-async def test_a_running_import_shows_its_progress_and_a_way_to_reload(client) -> None:
+async def _running_job(user_id, total: int, done: int, at: datetime) -> UUID:
+    """An import that a server process started at `at` and is still running, as its row
+    says: the page reads nothing else, whichever process answers."""
+    actor = Actor(user_id, "Dominique Test", "d@exemple.fr", Role.COORDINATOR, None)
+    job_id = await jobs.start(jobs.Kind.DATA_INCLUSION, actor, total, now=at)
+    await jobs.progress(job_id, done, total, now=at + timedelta(seconds=30))
+    return job_id
+
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.dated
+async def test_a_running_import_shows_its_progress_and_a_way_to_reload(
+    client, time_machine
+) -> None:
     """What the page shows while the import runs, with or without its script."""
-    from service.web.data_inclusion import JOBS, Job
-
+    time_machine.move_to(START, tick=False)
     user_id = await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Mission Locale"))
-    JOBS["en-cours"] = Job(str(user_id), total=300_000, done=42_000)
-    try:
-        page = await client.get(f"{PAGE}/en-cours")
-        assert page.status_code == 200
-        assert '<progress id="progress-bar" max="300000" value="42000">' in page.text
-        assert "42000 enregistrements traités sur 300000" in page.text
-        assert f'<a href="{PAGE}/en-cours">Actualiser la page</a>' in page.text
-        assert re.search(
-            r"<script src=\"/static/import-progress.js\?v=\w+\" defer></script>", page.text
-        )
-        state = (await client.get(f"{PAGE}/en-cours/progress")).json()
-        assert state == {"done": 42000, "total": 300000, "finished": False}
-        other = await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Autre"))
-        assert other != user_id
-        assert (await client.get(f"{PAGE}/en-cours")).status_code == 404
-    finally:
-        del JOBS["en-cours"]
+    job_id = await _running_job(user_id, 300_000, 42_000, START)
+    time_machine.move_to(START + timedelta(minutes=2), tick=False)
+    page = await client.get(f"{PAGE}/{job_id}")
+    assert page.status_code == 200
+    assert '<progress id="progress-bar" max="300000" value="42000">' in page.text
+    assert "42000 enregistrements traités sur 300000" in page.text
+    assert f'<a href="{PAGE}/{job_id}">Actualiser la page</a>' in page.text
+    assert re.search(
+        r"<script src=\"/static/import-progress.js\?v=\w+\" defer></script>", page.text
+    )
+    state = (await client.get(f"{PAGE}/{job_id}/progress")).json()
+    assert state == {"done": 42000, "total": 300000, "finished": False, "status": "running"}
+
+
+@pytest.mark.dated
+async def test_an_import_stopped_by_a_restart_is_shown_interrupted(client, time_machine) -> None:
+    """No heartbeat for longer than STALE_AFTER: the server process that ran it is gone."""
+    time_machine.move_to(START, tick=False)
+    user_id = await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Mission Locale"))
+    job_id = await _running_job(user_id, 300_000, 42_000, START)
+    silent = START + timedelta(seconds=30) + jobs.STALE_AFTER
+    time_machine.move_to(silent - timedelta(seconds=1), tick=False)
+    assert (await client.get(f"{PAGE}/{job_id}/progress")).json()["status"] == "running"
+    time_machine.move_to(silent + timedelta(seconds=1), tick=False)
+    state = (await client.get(f"{PAGE}/{job_id}/progress")).json()
+    assert state == {"done": 42000, "total": 300000, "finished": True, "status": "interrupted"}
+    page = await client.get(f"{PAGE}/{job_id}")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))
+    assert "Import interrompu : le serveur s'est arrêté pendant l'import" in text
+    assert "42000 enregistrements traités sur 300000" in text
+    assert "progress-bar" not in page.text
+    listing = await client.get("/structures/imports")
+    assert "interrompu" in listing.text and "en cours" not in listing.text
+
+
+async def test_who_may_read_an_import(client) -> None:
+    """The account that started it and every coordinator or admin; nobody else."""
+    own = await f.structure("Mission Locale")
+    files = [("files", ("structures.json", (DATA / "structures.json").read_bytes(), "x"))]
+    starter = await f.logged_in(client, Role.COORDINATOR, of=own)
+    job = (await _post(client, files)).headers["location"]
+    await _finished(client, job)
+    await f.logged_in(client, Role.ADMIN)
+    assert (await client.get(job)).status_code == 200
+    await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Autre"))
+    assert (await client.get(job)).status_code == 200
+    assert (await client.get(f"{job}/progress")).status_code == 200
+    await f.logged_in(client, Role.ADVISOR, of=own)
+    assert (await client.get(job)).status_code == 403
+    assert (await client.get(f"{job}/progress")).status_code == 403
+    assert (await client.get("/structures/imports")).status_code == 403
+    # A coordinator who became an advisor still reads the import they started.
+    await User.update({User.role: Role.ADVISOR.value}).where(User.id == starter)
+    row = await User.select(User.email).where(User.id == starter).first()
+    await f.login(client, row["email"])
+    assert (await client.get(job)).status_code == 200
+    assert (await client.get(f"{PAGE}/{uuid4()}")).status_code == 404
+    assert (await client.get(f"{PAGE}/inconnu")).status_code == 404
+
+
+async def _finished(client, job: str) -> dict:
+    for _ in range(200):
+        state = (await client.get(f"{job}/progress")).json()
+        if state["finished"]:
+            return state
+        await asyncio.sleep(0.1)
+    raise AssertionError(state)
 
 
 async def test_the_import_form_sent_twice_starts_one_import(client) -> None:
-    from service.web.data_inclusion import JOBS
     from tests.service.test_form_once import _twice
 
     await f.logged_in(client, Role.COORDINATOR, of=await f.structure("Mission Locale"))
-    before = set(JOBS)
     files = {"files": ("structures.json", (DATA / "structures.json").read_bytes())}
     first, again = await _twice(client, PAGE, PAGE, {}, files)
     assert first.status_code in (302, 303), first.text
     assert again.headers["location"] == first.headers["location"]
-    started = set(JOBS) - before
-    assert len(started) == 1
-    [job] = [JOBS[k] for k in started]
-    assert job.task is not None
-    await job.task
-    assert job.report is not None and job.report.structures.created == 4
+    assert await ImportJob.count() == 1
+    state = await _finished(client, first.headers["location"])
+    assert state["status"] == "done"
+    assert await Structure.count() == 5
