@@ -22,3 +22,8 @@ def check_can_edit(actor: Actor, structure_id: UUID) -> None:
 def check_can_edit_conventions(actor: Actor) -> None:
     if not actor.can_edit_directory:
         raise Forbidden("Seuls les coordinateurs et administrateurs enregistrent les conventions.")
+
+
+def check_can_review_duplicates(actor: Actor) -> None:
+    if not actor.can_edit_directory:
+        raise Forbidden("Seuls les coordinateurs et administrateurs examinent les doublons.")

@@ -32,10 +32,13 @@ from service.referrals.stats import response_times
 def _form_page(
     template: str, actor: Actor, values: Any, errors: dict[str, str] | None = None, **extra: Any
 ) -> Template:
+    # 409 when likely duplicates wait for a confirmation: a 4xx gives the one-time key
+    # back, and nothing was written.
+    status = 400 if errors else 409 if extra.get("duplicates") else 200
     return Template(
         template,
         context={"actor": actor, "values": values, "errors": errors or {}, **extra},
-        status_code=400 if errors else 200,
+        status_code=status,
     )
 
 
@@ -82,11 +85,11 @@ class DirectoryPages(Controller):
         check_can_create_structure(actor)
         form = await request.form()
         try:
-            structure_id = await store.create_structure(
-                await parse_and_check(form, StructureWrite, store.validate_structure)
-            )
+            structure_id = await forms.create_structure(form)
         except Invalid as error:
             return _form_page("structure_form.html", actor, form, error.errors)
+        except forms.LikelyDuplicate as found:
+            return _form_page("structure_form.html", actor, form, duplicates=found.candidates)
         return Redirect(f"/structures/{structure_id}")
 
     @get("/{structure_id:uuid}/modifier")
