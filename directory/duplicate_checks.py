@@ -129,9 +129,9 @@ async def review(page: int = 1, page_size: int = 20) -> PairPage:
     return PairPage(items=items, total=len(pairs), page=page, page_size=page_size)
 
 
-async def import_warnings(rows: Sequence[tuple[Record, str]]) -> list[str]:
-    """One French warning per likely duplicate of an imported row, with the existing
-    structures and within the file. A row whose key is a stored structure's id updates it:
+async def import_warnings(rows: Sequence[tuple[Record, str]]) -> list[tuple[str, str]]:
+    """Likely duplicates of imported rows, with the stored structures and within the file,
+    as (row key, French warning). A row whose key is a stored structure's id updates it:
     not a duplicate. `rows` pairs each record with where it stands ("ligne 4")."""
     if not rows:
         return []
@@ -146,7 +146,10 @@ async def import_warnings(rows: Sequence[tuple[Record, str]]) -> list[str]:
         else:
             other = f"« {names[pair.right]} », déjà dans l'annuaire"
         warnings.append(
-            f"{where[pair.left]} : doublon probable — « {names[pair.left]} » ressemble à "
-            f"{other} ({evidence}). Importé quand même ; vérifiez sur la page des doublons."
+            (
+                pair.left,
+                f"doublon probable : « {names[pair.left]} » ressemble à {other} ({evidence}) ; "
+                "importé quand même, à vérifier sur la page des doublons",
+            )
         )
     return warnings

@@ -86,6 +86,8 @@ SHARED_IDENTIFIER = 4
 # Blocks larger than this are not compared pairwise: a generic word ("association") in a
 # big city; duplicates there share a rarer word or an identifier too.
 MAX_BLOCK = 150
+# A single record is compared with a whole block: larger ones are affordable.
+MATCH_BLOCK = 5000
 # Name words a record is blocked on: its rarest ones, which a duplicate shares too.
 RARE_WORDS = 2
 
@@ -202,10 +204,16 @@ class Matcher:
         """Every likely duplicate pair of the index, best first."""
         seen: set[tuple[int, int]] = set()
         found: list[Pair] = []
-        for members in self._blocks.values():
-            if len(members) < 2 or len(members) > MAX_BLOCK:
+        for key, members in self._blocks.items():
+            if len(members) < 2:
                 continue
-            for i, j in combinations(members, 2):
+            if key.startswith("n:"):
+                candidates = self._placeless_pairs(members)
+            elif len(members) <= MAX_BLOCK:
+                candidates = combinations(members, 2)
+            else:
+                continue
+            for i, j in candidates:
                 if (i, j) in seen:
                     continue
                 seen.add((i, j))
@@ -213,6 +221,17 @@ class Matcher:
                 if pair is not None:
                     found.append(pair)
         return _best_first(found)
+
+    def _placeless_pairs(self, members: list[int]) -> Iterator[tuple[int, int]]:
+        """In a block of the whole country, only pairs where one side has no place (a
+        record typed without a site yet): the others meet in their communes' blocks."""
+        if len(members) > MATCH_BLOCK:
+            return
+        placeless = [i for i in members if not self._items[i].record.communes]
+        for i in placeless:
+            for j in members:
+                if i != j:
+                    yield (min(i, j), max(i, j))
 
     def matches(self, record: Record) -> list[Pair]:
         """The indexed records `record` likely duplicates, best first (record on the left)."""
@@ -222,10 +241,13 @@ class Matcher:
         found: list[Pair] = []
         for key in probe.keys:
             members = self._blocks.get(key, ())
-            if len(members) > MAX_BLOCK and not key.startswith("i:"):
+            if len(members) > MATCH_BLOCK and not key.startswith("i:"):
                 continue
             for index in members:
-                if index in seen or self._items[index].record.key == record.key:
+                item = self._items[index]
+                if index in seen or item.record.key == record.key:
+                    continue
+                if key.startswith("n:") and record.communes and item.record.communes:
                     continue
                 seen.add(index)
                 pair = self._judge(probe, self._items[index])
@@ -387,8 +409,7 @@ def _keys(item: _Prepared, rare: list[str]) -> Iterator[str]:
             column = math.floor(lon / _CELL_LON + shift_lon)
             places.append(f"g{shift_lat}{shift_lon}:{row}:{column}")
     for stem in stems:
-        if not places:
-            yield f"x:{stem}"
+        yield f"n:{stem}"
         for place in places:
             yield f"{place}:{stem}"
 

@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from directory import store
+from directory.duplicate_checks import review
 from directory.errors import Invalid
 from directory.geo import AddressGeocoder
 from directory.schemas import (
@@ -25,7 +26,11 @@ from service import directory_forms as forms
 from service.accounts.store import Actor
 from service.forms import parse_and_check
 from service.params import PageNumber, QueryText
-from service.permissions import check_can_create_structure, check_can_edit
+from service.permissions import (
+    check_can_create_structure,
+    check_can_edit,
+    check_can_review_duplicates,
+)
 from service.referrals.stats import response_times
 
 
@@ -70,6 +75,12 @@ class DirectoryPages(Controller):
                 "sites_by_id": {site.id: site for site in structure.sites},
             },
         )
+
+    @get("/doublons")
+    async def duplicates(self, actor: NamedDependency[Actor], page: PageNumber = 1) -> Template:
+        check_can_review_duplicates(actor)
+        pairs = await review(page, 20)
+        return Template("duplicates.html", context={"actor": actor, "pairs": pairs})
 
     # ---- structures ----------------------------------------------------------------------
 
