@@ -98,7 +98,7 @@ class Builder:
         self.hard: set[frozenset[str]] = set()
         self.names: set[tuple[str, str]] = set()
         self.counter = 0
-        self.homonym_names: set[str] = set()
+        self.homonym_names: set[frozenset[str]] = set()
 
     def commune(self) -> Commune:
         return self.rng.choices(self.communes, cum_weights=self.weights)[0]
@@ -205,10 +205,10 @@ class Builder:
         """The same name, no place in it, in two communes more than 20 km apart."""
         rng = self.rng
         name = ""
-        while not name or name in self.homonym_names:
+        while not name or _words(name) in self.homonym_names:
             kind = rng.choice(["Association", "Atelier", "Collectif", "Maison"])
             name = f"{kind} {' '.join(rng.sample(ASSOCIATION_WORDS, 2))}"
-        self.homonym_names.add(name)
+        self.homonym_names.add(_words(name))
         a = self.commune()
         b = self.commune()
         while distance_km((a.lat, a.lon), (b.lat, b.lon)) < 20:

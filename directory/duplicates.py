@@ -316,7 +316,8 @@ class Matcher:
     def _judge(self, a: _Prepared, b: _Prepared) -> Pair | None:
         ids = self._identifiers(a, b)
         strong = sum(1 for s in ids if s.strength == 1.0)
-        cutoff = 60 if strong else 75
+        siret = any(s.kind == "siret" for s in ids)
+        cutoff = 0 if siret or strong >= 2 else 60 if strong else 75
         name = max(
             fuzz.token_sort_ratio(a.name, b.name, score_cutoff=cutoff),
             fuzz.token_set_ratio(a.name, b.name, score_cutoff=cutoff + 6) - 6,
@@ -328,7 +329,7 @@ class Matcher:
         distinct = _distinct_words(a.tokens, b.tokens) or (
             place in ("near", "far") and bool(a.place_words - b.tokens or b.place_words - a.tokens)
         )
-        if not _likely(name, distinct, place, strong, same_address):
+        if not _likely(name, distinct, place, strong, same_address, siret):
             return None
         signals = [Signal("name", round(name / 100, 2), f"noms semblables à {name:.0f} %")]
         signals.extend(ids)
@@ -342,10 +343,14 @@ class Matcher:
         return Pair(a.record.key, b.record.key, round(min(score, 1.0), 3), tuple(signals))
 
 
-def _likely(name: float, distinct: bool, place: str, strong: int, same_address: bool) -> bool:
+def _likely(
+    name: float, distinct: bool, place: str, strong: int, same_address: bool, siret: bool
+) -> bool:
     """The decision: a name alone is enough only close by and without a word of its own on
-    each side; identifiers make up for a looser name."""
-    if strong >= 2 and name >= 60:
+    each side; identifiers make up for a looser name. A SIRET names one establishment: the
+    same one is a duplicate whatever the names, unless the names and places differ, which
+    is an antenna registered under its head office's SIRET."""
+    if strong >= 2 or (siret and not (distinct and place in ("near", "far"))):
         return True
     if strong >= 1 and place != "far" and (name >= 80 or (not distinct and name >= 60)):
         return True

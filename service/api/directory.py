@@ -165,7 +165,7 @@ class DirectoryController(Controller):
         return Response(Created(await store.create_structure(data)), status_code=201)
 
     @get(
-        "/duplicates",
+        "/directory/duplicates",
         summary="Likely duplicate structures across the directory, best first (coordinators)",
     )
     async def duplicates(
