@@ -174,5 +174,7 @@ async def test_the_import_form_sent_twice_starts_one_import(client) -> None:
     assert len(started) == 1
     [job] = [JOBS[k] for k in started]
     assert job.task is not None
-    await job.task
+    # The task runs on the app's event loop, not this one: wait for it, do not await it.
+    while not job.task.done():
+        await asyncio.sleep(0.05)
     assert job.report is not None and job.report.structures.created == 4
