@@ -116,10 +116,24 @@ async def candidates_for(data: StructureWrite) -> list[Candidate]:
     return [Candidate(_brief(existing[p.right]), p.score, _evidence(p)) for p in pairs[:10]]
 
 
+_REVIEWED: dict[int, list[Pair]] = {}
+
+
+def _all_pairs(records: list[Record]) -> list[Pair]:
+    """The directory's pairs, computed again only when a record has changed: paging
+    through the review page does not run the matcher on every page."""
+    fingerprint = hash(tuple(sorted(records, key=lambda r: r.key)))
+    if fingerprint not in _REVIEWED:
+        _REVIEWED.clear()
+        _REVIEWED[fingerprint] = find_duplicates(records)
+    return _REVIEWED[fingerprint]
+
+
 async def review(page: int = 1, page_size: int = 20) -> PairPage:
     """Likely duplicate pairs across the directory, best first, one page of them."""
-    records = {r.key: r for r in await stored_records()}
-    pairs = find_duplicates(records.values())
+    stored = await stored_records()
+    records = {r.key: r for r in stored}
+    pairs = _all_pairs(stored)
     page = max(page, 1)
     shown = pairs[(page - 1) * page_size : page * page_size]
     items = [
