@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.search_national import (  # noqa: E402
     ASSOCIATION_WORDS,
+    LAST_NAMES,
     PROFILES,
     STREETS,
     _cumulative,
@@ -207,7 +208,8 @@ class Builder:
         name = ""
         while not name or _words(name) in self.homonym_names:
             kind = rng.choice(["Association", "Atelier", "Collectif", "Maison"])
-            name = f"{kind} {' '.join(rng.sample(ASSOCIATION_WORDS, 2))}"
+            words = " ".join(rng.sample(ASSOCIATION_WORDS, 2))
+            name = f"{kind} {words} {rng.choice(LAST_NAMES)}"
         self.homonym_names.add(_words(name))
         a = self.commune()
         b = self.commune()

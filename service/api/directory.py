@@ -77,10 +77,12 @@ class CommuneOut(Struct):
 
 
 class LikelyDuplicates(Struct):
-    """The answer when a new structure looks like existing ones: nothing was created."""
+    """The answer when a new structure looks like existing ones: nothing was created. An
+    error body (status_code, detail) with the candidates."""
 
     detail: str
     candidates: list[Candidate]
+    status_code: int = 409
 
 
 class Term(Struct):

@@ -82,6 +82,7 @@ async def test_the_api_answers_409_with_candidates_unless_confirmed(client):
     assert refused.status_code == 409, refused.text
     [candidate] = refused.json()["candidates"]
     assert candidate["structure"]["id"] == existing
+    assert refused.json()["status_code"] == 409 and refused.json()["detail"]
     assert {e["kind"] for e in candidate["evidence"]} >= {"siret", "phone"}
     assert await _named("Permanence jeunes") == 0
 
