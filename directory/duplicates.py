@@ -86,6 +86,8 @@ SHARED_IDENTIFIER = 4
 # Blocks larger than this are not compared pairwise: a generic word ("association") in a
 # big city; duplicates there share a rarer word or an identifier too.
 MAX_BLOCK = 150
+# Within one commune, where most duplicates are, larger blocks are still compared.
+MAX_COMMUNE_BLOCK = 400
 # A single record is compared with a whole block: larger ones are affordable.
 MATCH_BLOCK = 5000
 # Name words a record is blocked on: its rarest ones, which a duplicate shares too.
@@ -209,7 +211,7 @@ class Matcher:
                 continue
             if key.startswith("n:"):
                 candidates = self._placeless_pairs(members)
-            elif len(members) <= MAX_BLOCK:
+            elif len(members) <= (MAX_COMMUNE_BLOCK if key.startswith("c:") else MAX_BLOCK):
                 candidates = combinations(members, 2)
             else:
                 continue

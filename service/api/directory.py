@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import Struct
 
 from directory import store
@@ -74,6 +75,15 @@ class CommuneOut(Struct):
             c.lat,
             c.lon,
         )
+
+
+ConfirmDuplicate = Annotated[
+    bool,
+    QueryParameter(
+        description="true: create the structure even though it looks like existing ones "
+        "(the 409 answer lists them)."
+    ),
+]
 
 
 class LikelyDuplicates(Struct):
@@ -156,7 +166,7 @@ class DirectoryController(Controller):
         self,
         data: JSONBody[StructureWrite],
         actor: NamedDependency[Actor],
-        confirm_duplicate: FromQuery[bool] = False,
+        confirm_duplicate: ConfirmDuplicate = False,
     ) -> Response[Created | LikelyDuplicates]:
         check_can_create_structure(actor)
         if errors := store.validate_structure(data):

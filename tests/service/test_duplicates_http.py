@@ -95,7 +95,8 @@ async def test_the_api_answers_409_with_candidates_unless_confirmed(client):
     schema = (await client.get("/api/schema/openapi.json", headers=headers)).json()
     create = schema["paths"]["/api/v1/structures"]["post"]
     assert "409" in create["responses"]
-    assert any(p["name"] == "confirm_duplicate" for p in create["parameters"])
+    [confirm] = [p for p in create["parameters"] if p["name"] == "confirm_duplicate"]
+    assert confirm["in"] == "query" and "true" in confirm["description"]
 
 
 async def test_an_invalid_structure_is_refused_before_any_duplicate_check(client):
