@@ -36,6 +36,8 @@ from piccolo.columns import Varchar
 from piccolo.table import Table
 
 from directory.csv_cells import neutralise, restore
+from directory.duplicate_checks import import_warnings
+from directory.duplicates import Record
 from directory.gazetteer import _distance_km, load_former_codes, load_gazetteer
 from directory.schemas import (
     PersonWrite,
@@ -1315,6 +1317,9 @@ async def import_directory(folder: Path, *, keep_valid: bool = False) -> ImportR
     importer.warnings += warnings
     if files:
         await importer.validate()
+        for key, message in await import_warnings(_structure_records(importer)):
+            row = importer.ids["structures"][UUID(key)]
+            importer.warn(STRUCTURES, row, "name", message)
     if problems and (whole_files or not keep_valid):
         raise CsvImportError(sorted(problems, key=_problem_order), importer.report(written=False))
     try:
@@ -1332,6 +1337,28 @@ async def import_directory(folder: Path, *, keep_valid: bool = False) -> ImportR
         sorted(importer.warnings, key=_problem_order),
         report,
     )
+
+
+def _structure_records(importer: _Import) -> list[tuple[Record, str]]:
+    """The file's valid structures, with their sites' communes, for duplicate detection."""
+    sites: dict[UUID | None, list[dict[str, Any]]] = {}
+    for site in importer.valid("sites"):
+        sites.setdefault(site.parent, []).append(site.values or {})
+    records = []
+    for row in importer.valid("structures"):
+        values, own = row.values or {}, sites.get(row.id, [])
+        record = Record(
+            key=str(row.id),
+            name=values.get("name", ""),
+            siret=values.get("siret", ""),
+            phone=values.get("phone", ""),
+            email=values.get("email", ""),
+            website=values.get("website", ""),
+            communes=tuple(dict.fromkeys(s["commune"] for s in own if s.get("commune"))),
+            addresses=tuple(s["address"] for s in own if s.get("address")),
+        )
+        records.append((record, f"ligne {row.line}"))
+    return records
 
 
 _REPORT_COLUMNS = ("fichier", "ligne", "statut", "motif", "remarques")

@@ -34,6 +34,8 @@ from data_inclusion.schema import v1
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table
 
+from directory.duplicate_checks import import_warnings
+from directory.duplicates import Record
 from directory.gazetteer import Gazetteer, load_gazetteer
 from directory.geo import cell_of
 from directory.store import service_keys, writing
@@ -107,6 +109,9 @@ class Report:
     structures: Counts = field(default_factory=Counts)
     services: Counts = field(default_factory=Counts)
     refusals: list[Refusal] = field(default_factory=list)
+    # Likely duplicates of imported structures ("file, ligne 4 : doublon probable …"):
+    # imported all the same, for a coordinator to check.
+    warnings: list[str] = field(default_factory=list)
 
     def refuse(self, refusal: Refusal) -> None:
         counts = self.structures if refusal.kind == "structure" else self.services
@@ -122,6 +127,7 @@ class Report:
             "refused_not_listed": self.structures.refused
             + self.services.refused
             - len(self.refusals),
+            "warnings": self.warnings,
         }
 
     def summary(self) -> str:
@@ -142,6 +148,9 @@ class Report:
         hidden = self.structures.refused + self.services.refused - len(self.refusals)
         if hidden:
             lines.append(f"  … et {hidden} autre(s) refus non listé(s).")
+        lines += [f"  remarque : {w}" for w in self.warnings[:MAX_REFUSALS_LISTED]]
+        if len(self.warnings) > MAX_REFUSALS_LISTED:
+            lines.append(f"  … et {len(self.warnings) - MAX_REFUSALS_LISTED} autre(s) remarque(s).")
         return "\n".join(lines)
 
 
@@ -751,6 +760,28 @@ def _database_errors() -> tuple[type[Exception], ...]:
     return (sqlite3.Error, asyncpg.PostgresError)
 
 
+def _duplicate_record(plan: Planned) -> tuple[Record, str]:
+    """A planned structure as the duplicate matcher sees it, and where it stands."""
+    row, site = plan.rows[Structure], plan.rows.get(Site) or {}
+    where = "ligne" if plan.raw.file.endswith(".csv") else "élément"
+    record = Record(
+        key=str(row["id"]),
+        name=row["name"],
+        siret=row["siret"],
+        phone=row["phone"],
+        email=row["email"],
+        website=row["website"],
+        communes=(site["commune"],) if site.get("commune") else (),
+        addresses=(site["address"],) if site.get("address") else (),
+    )
+    return record, f"{plan.raw.file}, {where} {plan.raw.record}"
+
+
+async def _duplicate_warnings(imported: list[tuple[Record, str]]) -> list[str]:
+    places = {record.key: place for record, place in imported}
+    return [f"{places[key]} : {message}" for key, message in await import_warnings(imported)]
+
+
 class _Importer:
     def __init__(self, progress: Progress | None) -> None:
         self.report = Report()
@@ -784,9 +815,13 @@ class _Importer:
         structures = [r for r in raws if not r.is_service]
         services = [r for r in raws if r.is_service]
         self.total = len(raws)
+        imported: list[tuple[Record, str]] = []
         for batch in _chunks(structures, BATCH):
-            await self._commit(self._structures(batch), self.report.structures)
+            planned = self._structures(batch)
+            imported += [_duplicate_record(plan) for plan in planned]
+            await self._commit(planned, self.report.structures)
             self._advance(len(batch))
+        self.report.warnings += await _duplicate_warnings(imported)
         for batch in _chunks(services, BATCH):
             await self._commit(await self._services(batch), self.report.services)
             self._advance(len(batch))

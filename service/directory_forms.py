@@ -8,12 +8,42 @@ from typing import Any
 from uuid import UUID
 
 from directory import store
+from directory.duplicate_checks import Candidate, candidates_for
 from directory.errors import Invalid
 from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
-from directory.schemas import PersonWrite, RelationshipWrite, ServiceWrite, SiteWrite
+from directory.schemas import (
+    PersonWrite,
+    RelationshipWrite,
+    ServiceWrite,
+    SiteWrite,
+    StructureWrite,
+)
 from directory.tables import Person, Structure
 from service.forms import parse_and_check, parse_form, split_codes
+
+# The structure form's checkbox that creates a structure despite likely duplicates.
+CONFIRM_DUPLICATE = "confirm_duplicate"
+
+
+class LikelyDuplicate(Exception):
+    """The structure looks like existing ones; nothing was written."""
+
+    def __init__(self, candidates: list[Candidate]) -> None:
+        self.candidates = candidates
+        super().__init__(f"{len(candidates)} doublon(s) probable(s)")
+
+
+async def create_structure(form: Any) -> UUID:
+    """A new structure from the form, unless it likely duplicates existing ones and the
+    user has not confirmed (LikelyDuplicate)."""
+    values = {k: v for k, v in form.items() if k != CONFIRM_DUPLICATE}
+    data = await parse_and_check(values, StructureWrite, store.validate_structure)
+    if form.get(CONFIRM_DUPLICATE) != "oui":
+        candidates = await candidates_for(data)
+        if candidates:
+            raise LikelyDuplicate(candidates)
+    return await store.create_structure(data)
 
 
 def commune_code(form: Any) -> dict[str, Any]:

@@ -31,3 +31,8 @@ def check_can_read_import(actor: Actor, started_by: UUID | None) -> None:
         raise Forbidden(
             "Seuls les coordinateurs, les administrateurs et l'auteur d'un import le lisent."
         )
+
+
+def check_can_review_duplicates(actor: Actor) -> None:
+    if not actor.can_edit_directory:
+        raise Forbidden("Seuls les coordinateurs et administrateurs examinent les doublons.")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import Struct
 
 from directory import store
+from directory.duplicate_checks import Candidate, PairPage, candidates_for, review
+from directory.errors import Invalid
 from directory.gazetteer import Commune, load_gazetteer
 from directory.geo import AddressGeocoder
 from directory.schemas import (
@@ -35,7 +39,11 @@ from directory.vocabulary import (
 )
 from service.accounts.store import Actor
 from service.params import PageNumber, QueryText
-from service.permissions import check_can_create_structure, check_can_edit
+from service.permissions import (
+    check_can_create_structure,
+    check_can_edit,
+    check_can_review_duplicates,
+)
 
 
 class Created(Struct):
@@ -67,6 +75,24 @@ class CommuneOut(Struct):
             c.lat,
             c.lon,
         )
+
+
+ConfirmDuplicate = Annotated[
+    bool,
+    QueryParameter(
+        description="true: create the structure even though it looks like existing ones "
+        "(the 409 answer lists them)."
+    ),
+]
+
+
+class LikelyDuplicates(Struct):
+    """The answer when a new structure looks like existing ones: nothing was created. An
+    error body (status_code, detail) with the candidates."""
+
+    detail: str
+    candidates: list[Candidate]
+    status_code: int = 409
 
 
 class Term(Struct):
@@ -122,12 +148,46 @@ class DirectoryController(Controller):
     ) -> Page:
         return await store.list_structures(q, page, max(1, min(page_size, 100)), commune)
 
-    @post("/structures", summary="Create a structure (coordinators, admins)")
+    @post(
+        "/structures",
+        summary="Create a structure (coordinators, admins)",
+        description="Before creating, looks for likely duplicates (same SIRET, phone, e-mail "
+        "or website, similar name): if there are, answers 409 with them and creates nothing. "
+        "Send again with confirm_duplicate=true to create it anyway.",
+        responses={
+            409: ResponseSpec(
+                data_container=LikelyDuplicates,
+                description="Doublons probables : rien n'a été créé.",
+                generate_examples=False,
+            )
+        },
+    )
     async def create_structure(
-        self, data: JSONBody[StructureWrite], actor: NamedDependency[Actor]
-    ) -> Created:
+        self,
+        data: JSONBody[StructureWrite],
+        actor: NamedDependency[Actor],
+        confirm_duplicate: ConfirmDuplicate = False,
+    ) -> Response[Created | LikelyDuplicates]:
         check_can_create_structure(actor)
-        return Created(await store.create_structure(data))
+        if errors := store.validate_structure(data):
+            raise Invalid(errors)
+        if not confirm_duplicate and (candidates := await candidates_for(data)):
+            message = "Cette structure existe peut-être déjà (confirm_duplicate=true : la créer)."
+            return Response(LikelyDuplicates(message, candidates), status_code=409)
+        return Response(Created(await store.create_structure(data)), status_code=201)
+
+    @get(
+        "/directory/duplicates",
+        summary="Likely duplicate structures across the directory, best first (coordinators)",
+    )
+    async def duplicates(
+        self,
+        actor: NamedDependency[Actor],
+        page: PageNumber = 1,
+        page_size: FromQuery[int] = 20,
+    ) -> PairPage:
+        check_can_review_duplicates(actor)
+        return await review(page, max(1, min(page_size, 100)))
 
     @get(
         "/structures/{structure_id:uuid}",

@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from directory import store
+from directory.duplicate_checks import review
 from directory.errors import Invalid
 from directory.geo import AddressGeocoder
 from directory.schemas import (
@@ -25,17 +26,24 @@ from service import directory_forms as forms
 from service.accounts.store import Actor
 from service.forms import parse_and_check
 from service.params import PageNumber, QueryText
-from service.permissions import check_can_create_structure, check_can_edit
+from service.permissions import (
+    check_can_create_structure,
+    check_can_edit,
+    check_can_review_duplicates,
+)
 from service.referrals.stats import response_times
 
 
 def _form_page(
     template: str, actor: Actor, values: Any, errors: dict[str, str] | None = None, **extra: Any
 ) -> Template:
+    # 409 when likely duplicates wait for a confirmation: a 4xx gives the one-time key
+    # back, and nothing was written.
+    status = 400 if errors else 409 if extra.get("duplicates") else 200
     return Template(
         template,
         context={"actor": actor, "values": values, "errors": errors or {}, **extra},
-        status_code=400 if errors else 200,
+        status_code=status,
     )
 
 
@@ -68,6 +76,12 @@ class DirectoryPages(Controller):
             },
         )
 
+    @get("/doublons")
+    async def duplicates(self, actor: NamedDependency[Actor], page: PageNumber = 1) -> Template:
+        check_can_review_duplicates(actor)
+        pairs = await review(page, 20)
+        return Template("duplicates.html", context={"actor": actor, "pairs": pairs})
+
     # ---- structures ----------------------------------------------------------------------
 
     @get("/nouvelle")
@@ -82,11 +96,11 @@ class DirectoryPages(Controller):
         check_can_create_structure(actor)
         form = await request.form()
         try:
-            structure_id = await store.create_structure(
-                await parse_and_check(form, StructureWrite, store.validate_structure)
-            )
+            structure_id = await forms.create_structure(form)
         except Invalid as error:
             return _form_page("structure_form.html", actor, form, error.errors)
+        except forms.LikelyDuplicate as found:
+            return _form_page("structure_form.html", actor, form, duplicates=found.candidates)
         return Redirect(f"/structures/{structure_id}")
 
     @get("/{structure_id:uuid}/modifier")

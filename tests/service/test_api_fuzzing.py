@@ -130,9 +130,13 @@ async def test_the_schema_documents_errors_and_refused_fields(client):
             if status.startswith("4")
         }
 
-    assert documented("/api/v1/structures", "post") == dict.fromkeys(
-        ["400", "401", "403", "404", "409", "413", "429"], error_body
-    )
+    # A likely duplicate is a 409 that also lists the candidates (docs/duplicates.md).
+    assert documented("/api/v1/structures", "post") == {
+        **dict.fromkeys(["400", "401", "403", "404", "413", "429"], error_body),
+        "409": {"$ref": "#/components/schemas/LikelyDuplicates"},
+    }
+    likely = document["components"]["schemas"]["LikelyDuplicates"]
+    assert {"detail", "candidates"} <= set(likely["required"])
     assert documented("/api/v1/search", "get") == dict.fromkeys(
         ["400", "401", "403", "404", "429"], error_body
     )

@@ -5,7 +5,6 @@ cannot lock a user out of the address they usually sign in from."""
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -89,7 +88,9 @@ async def test_unknown_account_is_not_answered_faster(client):
             response = await _attempt(client, target, WRONG, f"203.0.113.{i}")
             times.append(time.perf_counter() - started)
             assert response.status_code == 400
-    assert statistics.median(ghost) > 0.5 * statistics.median(known)
+    # The fastest of each is the one least slowed by whatever else the machine was doing:
+    # on a busy machine, medians wandered below half with nothing wrong in the code.
+    assert min(ghost) > 0.5 * min(known)
 
 
 async def test_lockout_ends_by_itself(client):
