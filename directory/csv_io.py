@@ -1347,17 +1347,7 @@ def _structure_records(importer: _Import) -> list[tuple[Record, str]]:
     records = []
     for row in importer.valid("structures"):
         values, own = row.values or {}, sites.get(row.id, [])
-        record = Record(
-            key=str(row.id),
-            name=values.get("name", ""),
-            siret=values.get("siret", ""),
-            phone=values.get("phone", ""),
-            email=values.get("email", ""),
-            website=values.get("website", ""),
-            communes=tuple(dict.fromkeys(s["commune"] for s in own if s.get("commune"))),
-            addresses=tuple(s["address"] for s in own if s.get("address")),
-        )
-        records.append((record, f"ligne {row.line}"))
+        records.append((Record.of(str(row.id), values, own), f"ligne {row.line}"))
     return records
 
 

@@ -764,16 +764,7 @@ def _duplicate_record(plan: Planned) -> tuple[Record, str]:
     """A planned structure as the duplicate matcher sees it, and where it stands."""
     row, site = plan.rows[Structure], plan.rows.get(Site) or {}
     where = "ligne" if plan.raw.file.endswith(".csv") else "élément"
-    record = Record(
-        key=str(row["id"]),
-        name=row["name"],
-        siret=row["siret"],
-        phone=row["phone"],
-        email=row["email"],
-        website=row["website"],
-        communes=(site["commune"],) if site.get("commune") else (),
-        addresses=(site["address"],) if site.get("address") else (),
-    )
+    record = Record.of(str(row["id"]), row, [site])
     return record, f"{plan.raw.file}, {where} {plan.raw.record}"
 
 

@@ -5,8 +5,10 @@ API, the importers and the review page."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
+import msgspec
 from msgspec import Struct
 
 from directory.duplicates import Pair, Record, duplicates_of, find_duplicates
@@ -54,13 +56,9 @@ class PairPage(Struct):
 
 async def stored_records() -> list[Record]:
     """Every structure as the matcher sees it, with its sites' communes and addresses."""
-    communes: dict[str, list[str]] = {}
-    addresses: dict[str, list[str]] = {}
+    sites: dict[UUID, list[dict[str, Any]]] = {}
     for site in await Site.select(Site.structure, Site.commune, Site.address):
-        key = str(site["structure"])
-        communes.setdefault(key, []).append(site["commune"])
-        if site["address"]:
-            addresses.setdefault(key, []).append(site["address"])
+        sites.setdefault(site["structure"], []).append(site)
     rows = await Structure.select(
         Structure.id,
         Structure.name,
@@ -69,31 +67,12 @@ async def stored_records() -> list[Record]:
         Structure.email,
         Structure.website,
     )
-    return [
-        Record(
-            key=str(row["id"]),
-            name=row["name"],
-            siret=row["siret"],
-            phone=row["phone"],
-            email=row["email"],
-            website=row["website"],
-            communes=tuple(dict.fromkeys(communes.get(str(row["id"]), []))),
-            addresses=tuple(addresses.get(str(row["id"]), [])),
-        )
-        for row in rows
-    ]
+    return [Record.of(str(row["id"]), row, sites.get(row["id"], [])) for row in rows]
 
 
 def record_of(data: StructureWrite, key: str = NEW) -> Record:
     """A structure about to be written, as the matcher sees it (no site yet)."""
-    return Record(
-        key=key,
-        name=data.name,
-        siret=data.siret,
-        phone=data.phone,
-        email=data.email,
-        website=data.website,
-    )
+    return Record.of(key, msgspec.structs.asdict(data))
 
 
 def _brief(record: Record) -> StructureBrief:

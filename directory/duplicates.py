@@ -19,9 +19,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
@@ -109,6 +110,24 @@ class Record:
     website: str = ""
     communes: tuple[str, ...] = ()
     addresses: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls, key: str, values: Mapping[str, Any], sites: Iterable[Mapping[str, Any]] = ()
+    ) -> Record:
+        """A structure's row (a database row, a file's values) and its sites' rows: the
+        one shape every caller, from the form to both importers, already holds."""
+        sites = list(sites)
+        return cls(
+            key=key,
+            name=values.get("name") or "",
+            siret=values.get("siret") or "",
+            phone=values.get("phone") or "",
+            email=values.get("email") or "",
+            website=values.get("website") or "",
+            communes=tuple(dict.fromkeys(s["commune"] for s in sites if s.get("commune"))),
+            addresses=tuple(s["address"] for s in sites if s.get("address")),
+        )
 
 
 @dataclass(frozen=True, slots=True)

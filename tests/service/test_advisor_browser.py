@@ -16,7 +16,10 @@ from service.accounts.store import Role
 from tests import factories as f
 from tests.live import running_server
 from tests.service.test_account_browser import _axe_violations, _is_error
-from tests.service.test_browser import browser  # noqa: F401 - fixture
+from tests.service.test_browser import (
+    browser,  # noqa: F401 - fixture
+    sign_in,
+)
 
 pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 
@@ -64,11 +67,7 @@ def test_advisor_searches_sends_sees_the_decline_and_reorients(
             assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), step
             assert not errors, (step, errors)
 
-        page.goto(f"{base}/login")
-        page.fill("#email", advisor)
-        page.fill("#password", f.PASSWORD)
-        page.press("#password", "Enter")
-        page.wait_for_url(f"{base}/recherche")
+        sign_in(page, base, advisor)
 
         # 1. Search: one's own structure is marked and offers no referral.
         page.goto(f"{base}/recherche?commune={VALENCE}&need=emploi")

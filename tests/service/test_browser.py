@@ -40,6 +40,15 @@ def browser():
         launched.close()
 
 
+def sign_in(page, base: str, email: str, password: str = f.PASSWORD) -> None:
+    """Through the login form, as a person would; staff land on the search page."""
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.press("#password", "Enter")
+    page.wait_for_url(f"{base}/recherche")
+
+
 async def _territory() -> str:
     mission_locale = await f.structure("Mission Locale Valence")
     structure_id = await f.structure("Foyer Jeunes Travailleurs du Rhône")

@@ -12,7 +12,10 @@ import pytest
 from service.accounts.store import Role
 from tests import factories as f
 from tests.live import running_server
-from tests.service.test_browser import browser  # noqa: F401 - fixture
+from tests.service.test_browser import (
+    browser,  # noqa: F401 - fixture
+    sign_in,
+)
 
 pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 
@@ -39,11 +42,7 @@ def test_advisor_sends_from_the_form_on_a_phone_and_lands_on_the_referral(
     partner, email = territory
     with running_server(database_url) as base:
         page = browser.new_page(viewport={"width": 375, "height": 800})
-        page.goto(f"{base}/login")
-        page.fill("#email", email)
-        page.fill("#password", f.PASSWORD)
-        page.press("#password", "Enter")
-        page.wait_for_url(f"{base}/recherche")
+        sign_in(page, base, email)
 
         page.goto(f"{base}/orientations/nouvelle?structure={partner}")
         page.select_option("#domain", "housing")

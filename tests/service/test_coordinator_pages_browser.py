@@ -14,7 +14,10 @@ import pytest
 from service.demo import load_demo
 from tests.live import running_server
 from tests.service.test_account_browser import WIDTHS, _check, _is_error
-from tests.service.test_browser import browser  # noqa: F401 - fixture
+from tests.service.test_browser import (
+    browser,  # noqa: F401 - fixture
+    sign_in,
+)
 
 pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 SHOTS = Path(__file__).parent.parent / "screenshots" / "test_coordinator_pages"
@@ -45,11 +48,7 @@ def test_coordinator_pages_fit_the_screen_and_pass_axe(
         page = browser.new_page(viewport={"width": width, "height": 900})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if _is_error(m) else None)
-        page.goto(f"{base}/login")
-        page.fill("#email", COORDINATOR)
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        sign_in(page, base, COORDINATOR, PASSWORD)
 
         visits = [("annuaire", "/structures")]
         page.goto(f"{base}/structures")

@@ -15,7 +15,10 @@ from service.accounts.store import Role
 from tests import factories as f
 from tests.live import running_server
 from tests.service.test_account_browser import WIDTHS, _check, _is_error
-from tests.service.test_browser import browser  # noqa: F401 - fixture
+from tests.service.test_browser import (
+    browser,  # noqa: F401 - fixture
+    sign_in,
+)
 
 pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 MESSY = Path(__file__).parent.parent / "directory" / "data" / "messy"
@@ -48,11 +51,7 @@ def test_import_page_in_a_browser(
         page = browser.new_page(viewport={"width": width, "height": 900}, accept_downloads=True)
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if _is_error(m) else None)
-        page.goto(f"{base}/login")
-        page.fill("#email", coordinator)
-        page.fill("#password", f.PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/recherche")
+        sign_in(page, base, coordinator)
 
         page.goto(f"{base}/structures")
         page.click("text=Importer des fichiers CSV")

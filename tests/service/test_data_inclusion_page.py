@@ -21,7 +21,10 @@ from service.import_jobs.tables import ImportJob
 from tests import factories as f
 from tests.live import running_server
 from tests.service.test_account_browser import AXE, WIDTHS, _is_error
-from tests.service.test_browser import browser  # noqa: F401 - fixture
+from tests.service.test_browser import (
+    browser,  # noqa: F401 - fixture
+    sign_in,
+)
 
 DATA = Path(__file__).parent.parent / "directory" / "data" / "data_inclusion"
 PAGE = "/structures/import-data-inclusion"
@@ -116,11 +119,7 @@ def test_import_page_in_a_browser(
         page = browser.new_page(viewport={"width": width, "height": 900})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if _is_error(m) else None)
-        page.goto(f"{base}/login")
-        page.fill("#email", address)
-        page.fill("#password", f.PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/recherche")
+        sign_in(page, base, address)
         page.goto(f"{base}/structures")
         page.click("text=Importer des données data·inclusion")
         page.wait_for_url(f"{base}{PAGE}")

@@ -14,7 +14,10 @@ from service.accounts.store import Role
 from tests import factories as f
 from tests.live import running_server
 from tests.service.test_account_browser import WIDTHS, _check
-from tests.service.test_browser import browser  # noqa: F401 - fixture
+from tests.service.test_browser import (
+    browser,  # noqa: F401 - fixture
+    sign_in,
+)
 
 pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 SHOTS = Path(__file__).parent.parent / "screenshots" / "test_duplicates_in_a_browser"
@@ -53,11 +56,7 @@ def test_duplicates_in_a_browser(database_url, coordinator, browser, width):  # 
         page = browser.new_page(viewport={"width": width, "height": 900})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if _is_error(m) else None)
-        page.goto(f"{base}/login")
-        page.fill("#email", coordinator)
-        page.fill("#password", f.PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/recherche")
+        sign_in(page, base, coordinator)
 
         page.goto(f"{base}/structures/nouvelle")
         page.fill("#name", "ML de Valence Drôme des Collines")

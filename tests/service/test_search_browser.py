@@ -16,7 +16,10 @@ from service.accounts.store import Role
 from tests import factories as f
 from tests.live import running_server
 from tests.service.test_account_browser import WIDTHS, _check, _is_error
-from tests.service.test_browser import browser  # noqa: F401 - fixture
+from tests.service.test_browser import (
+    browser,  # noqa: F401 - fixture
+    sign_in,
+)
 
 pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 SHOTS = Path(__file__).parent.parent / "screenshots"
@@ -71,11 +74,7 @@ def test_search_says_no_partner_is_near_die(
         page = browser.new_page(viewport={"width": width, "height": 900})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if _is_error(m) else None)
-        page.goto(f"{base}/login")
-        page.fill("#email", advisor_in_die)
-        page.fill("#password", f.PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/recherche")
+        sign_in(page, base, advisor_in_die)
 
         page.fill("#need", "santé mentale")
         page.fill("#place", "Die")

@@ -17,7 +17,10 @@ from service.referrals.schemas import ReferralCreate
 from tests import factories as f
 from tests.live import running_server
 from tests.service.test_account_browser import _axe_violations, _is_error
-from tests.service.test_browser import browser  # noqa: F401 - fixture
+from tests.service.test_browser import (
+    browser,  # noqa: F401 - fixture
+    sign_in,
+)
 
 pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 
@@ -99,11 +102,7 @@ def test_partner_suggests_a_structure_and_the_advisor_orients_there_in_one_click
         # 2. The advisor sees the suggestion and follows it in one click.
         page = browser.new_page(viewport={"width": width, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if _is_error(m) else None)
-        page.goto(f"{base}/login")
-        page.fill("#email", advisor)
-        page.fill("#password", f.PASSWORD)
-        page.press("#password", "Enter")
-        page.wait_for_url(f"{base}/recherche")
+        sign_in(page, base, advisor)
         page.goto(f"{base}/orientations")
         page.click("table a:has-text('Yanis')")
         button = page.locator("a.button:has-text('Orienter vers Résidence sociale du Rhône')")
