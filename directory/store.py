@@ -16,6 +16,7 @@ from piccolo.columns import Column
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from directory.errors import Invalid, NotFound
+from directory.freshness import Freshness, freshness
 from directory.gazetteer import Gazetteer, load_gazetteer
 from directory.geo import AddressGeocoder, Located, cell_of, commune_centre
 from directory.schemas import (
@@ -44,6 +45,7 @@ from directory.validation import (
     website_problem,
     zone_problem,
 )
+from directory.verification import Verifier
 from directory.vocabulary import (
     DOMAIN_LABELS,
     NETWORKS,
@@ -129,27 +131,29 @@ def _check_structure(data: StructureWrite) -> tuple[dict[str, Any], dict[str, st
         "email": data.email.strip().lower(),
         "phone": phone,
         "status": data.status.value,
-        "last_verified_on": data.last_verified_on,
         "search_text": fold(" ".join([name, data.description, NETWORKS.get(data.network, "")])),
     }
     return values, errors
 
 
-async def create_structure(data: StructureWrite) -> UUID:
+async def create_structure(data: StructureWrite, *, by: Verifier) -> UUID:
+    """A new structure, verified by `by` as it is written."""
     values, errors = _check_structure(data)
     if errors:
         raise Invalid(errors)
-    row = Structure(**values)
+    row = Structure(**values, **by.stamp())
     await row.save()
     return row.id
 
 
-async def update_structure(structure_id: UUID, data: StructureWrite) -> None:
+async def update_structure(structure_id: UUID, data: StructureWrite, *, by: Verifier) -> None:
+    """Saving a structure is vouching for it: `by` becomes its last verifier."""
     await _structure_row(structure_id)
     values, errors = _check_structure(data)
     if errors:
         raise Invalid(errors)
     values["updated_at"] = _now()
+    values |= by.stamp()
     async with writing():
         await Structure.update(_columns(values)).where(Structure.id == structure_id)
         # The structure's name is part of each service's searchable text.
@@ -157,6 +161,22 @@ async def update_structure(structure_id: UUID, data: StructureWrite) -> None:
             await Service.update(
                 {Service.search_text: _service_text(service, values["name"])}
             ).where(Service.id == service.id)
+
+
+async def confirm_structure(structure_id: UUID, *, by: Verifier) -> None:
+    """The record is right as it is: only its verification changes."""
+    await _structure_row(structure_id)
+    await Structure.update(_columns(by.stamp())).where(Structure.id == structure_id)
+
+
+async def confirm_service(service_id: UUID, *, by: Verifier) -> None:
+    await get_service(service_id)
+    await Service.update(_columns(by.stamp())).where(Service.id == service_id)
+
+
+def freshness_of(row: Structure | Service) -> Freshness:
+    """The record's freshness as seen now."""
+    return freshness(row.verified_at, row.verified_by, _now())
 
 
 async def _structure_row(structure_id: UUID) -> Structure:
@@ -234,7 +254,10 @@ async def get_structure(structure_id: UUID) -> StructureRead:
         email=row.email,
         phone=row.phone,
         status=StructureStatus(row.status),
-        last_verified_on=row.last_verified_on,
+        verified_at=row.verified_at,
+        verified_by_kind=row.verified_by_kind,
+        verified_by=row.verified_by,
+        freshness=freshness_of(row),
         sites=[site_read(s) for s in sites],
         services=[service_read(s) for s in services],
         people=[person_read(p) for p in people],
@@ -363,6 +386,10 @@ def service_read(row: Service) -> ServiceRead:
         unconditional=row.unconditional,
         site_id=row.site,
         contact_id=row.contact,
+        verified_at=row.verified_at,
+        verified_by_kind=row.verified_by_kind,
+        verified_by=row.verified_by,
+        freshness=freshness_of(row),
     )
 
 
@@ -456,11 +483,12 @@ async def _write_keys(service_id: UUID, values: dict[str, Any]) -> None:
         await ServiceKey.insert(*[ServiceKey(service=service_id, key=k) for k in keys])
 
 
-async def create_service(structure_id: UUID, data: ServiceWrite) -> UUID:
+async def create_service(structure_id: UUID, data: ServiceWrite, *, by: Verifier) -> UUID:
     structure = await _structure_row(structure_id)
     values, errors = await _check_service(structure_id, data)
     if errors:
         raise Invalid(errors)
+    values |= by.stamp()
     values["search_text"] = _service_text(values, structure.name)
     async with writing():
         row = Service(structure=structure_id, **values)
@@ -469,12 +497,13 @@ async def create_service(structure_id: UUID, data: ServiceWrite) -> UUID:
     return row.id
 
 
-async def update_service(service_id: UUID, data: ServiceWrite) -> None:
+async def update_service(service_id: UUID, data: ServiceWrite, *, by: Verifier) -> None:
     current = await get_service(service_id)
     structure = await _structure_row(current.structure)
     values, errors = await _check_service(current.structure, data)
     if errors:
         raise Invalid(errors)
+    values |= by.stamp()
     values["search_text"] = _service_text(values, structure.name)
     async with writing():
         await Service.update(_columns(values)).where(Service.id == service_id)

@@ -18,6 +18,7 @@ from directory.schemas import (
     SiteWrite,
     StructureWrite,
 )
+from directory.verification import Verifier
 from directory.vocabulary import Domain, Level
 from service.accounts.store import Role, create_api_token, create_user
 
@@ -25,9 +26,14 @@ _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
 
 
-async def structure(name: str | None = None, **fields: object) -> UUID:
+# Who the factories' records are saved by, unless a test says otherwise.
+SAVED_BY = Verifier("coordinator", "Coordination des tests")
+
+
+async def structure(name: str | None = None, by: Verifier = SAVED_BY, **fields: object) -> UUID:
     return await store.create_structure(
-        msgspec.convert({"name": name or f"Structure {next(_counter)}", **fields}, StructureWrite)
+        msgspec.convert({"name": name or f"Structure {next(_counter)}", **fields}, StructureWrite),
+        by=by,
     )
 
 
@@ -43,6 +49,7 @@ async def service(
     structure_id: UUID,
     name: str | None = None,
     domains: tuple[Domain, ...] = (Domain.HOUSING,),
+    by: Verifier = SAVED_BY,
     **fields: object,
 ) -> UUID:
     return await store.create_service(
@@ -51,6 +58,7 @@ async def service(
             {"name": name or f"Service {next(_counter)}", "domains": list(domains), **fields},
             ServiceWrite,
         ),
+        by=by,
     )
 
 

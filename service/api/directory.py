@@ -38,6 +38,7 @@ from directory.vocabulary import (
     THEMATIQUES,
 )
 from service.accounts.store import Actor
+from service.directory_forms import verifier
 from service.params import PageNumber, QueryText
 from service.permissions import (
     check_can_create_structure,
@@ -174,7 +175,9 @@ class DirectoryController(Controller):
         if not confirm_duplicate and (candidates := await candidates_for(data)):
             message = "Cette structure existe peut-être déjà (confirm_duplicate=true : la créer)."
             return Response(LikelyDuplicates(message, candidates), status_code=409)
-        return Response(Created(await store.create_structure(data)), status_code=201)
+        return Response(
+            Created(await store.create_structure(data, by=verifier(actor))), status_code=201
+        )
 
     @get(
         "/directory/duplicates",
@@ -204,7 +207,7 @@ class DirectoryController(Controller):
         actor: NamedDependency[Actor],
     ) -> StructureRead:
         check_can_edit(actor, structure_id)
-        await store.update_structure(structure_id, data)
+        await store.update_structure(structure_id, data, by=verifier(actor))
         return await store.get_structure(structure_id)
 
     @post("/structures/{structure_id:uuid}/sites", summary="Add a site")
@@ -243,7 +246,7 @@ class DirectoryController(Controller):
         actor: NamedDependency[Actor],
     ) -> Created:
         check_can_edit(actor, structure_id)
-        return Created(await store.create_service(structure_id, data))
+        return Created(await store.create_service(structure_id, data, by=verifier(actor)))
 
     @get("/services/{service_id:uuid}", summary="A service")
     async def get_service(self, service_id: FromPath[UUID]) -> ServiceRead:
@@ -257,7 +260,7 @@ class DirectoryController(Controller):
         actor: NamedDependency[Actor],
     ) -> ServiceRead:
         check_can_edit(actor, (await store.get_service(service_id)).structure)
-        await store.update_service(service_id, data)
+        await store.update_service(service_id, data, by=verifier(actor))
         return store.service_read(await store.get_service(service_id))
 
     @post("/structures/{structure_id:uuid}/people", summary="Add a person")

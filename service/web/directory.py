@@ -27,6 +27,7 @@ from service.accounts.store import Actor
 from service.forms import parse_and_check
 from service.params import PageNumber, QueryText
 from service.permissions import (
+    check_can_confirm,
     check_can_create_structure,
     check_can_edit,
     check_can_review_duplicates,
@@ -96,7 +97,7 @@ class DirectoryPages(Controller):
         check_can_create_structure(actor)
         form = await request.form()
         try:
-            structure_id = await forms.create_structure(form)
+            structure_id = await forms.create_structure(form, actor)
         except Invalid as error:
             return _form_page("structure_form.html", actor, form, error.errors)
         except forms.LikelyDuplicate as found:
@@ -119,13 +120,21 @@ class DirectoryPages(Controller):
         check_can_edit(actor, structure_id)
         form = await request.form()
         try:
-            await store.update_structure(
-                structure_id, await parse_and_check(form, StructureWrite, store.validate_structure)
-            )
+            data = await parse_and_check(form, StructureWrite, store.validate_structure)
+            await store.update_structure(structure_id, data, by=forms.verifier(actor))
         except Invalid as error:
             structure = await store.get_structure(structure_id)
             return _form_page("structure_form.html", actor, form, error.errors, structure=structure)
         return Redirect(f"/structures/{structure_id}")
+
+    @post("/{structure_id:uuid}/confirmer")
+    async def confirm_structure(
+        self, structure_id: FromPath[UUID], actor: NamedDependency[Actor]
+    ) -> Redirect:
+        """One click: the record is right as it is, only its verification changes."""
+        check_can_confirm(actor)
+        await store.confirm_structure(structure_id, by=forms.verifier(actor))
+        return _saved(structure_id, "Merci : la fiche est confirmée à jour.")
 
     # ---- sites ---------------------------------------------------------------------------
 
@@ -203,7 +212,7 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         form = await request.form()
         try:
-            await forms.save_service(structure_id, form)
+            await forms.save_service(structure_id, form, actor)
         except Invalid as error:
             values = forms.service_values(form)
             return _form_page("service_form.html", actor, values, error.errors, structure=structure)
@@ -237,7 +246,7 @@ class DirectoryPages(Controller):
         service = _child(structure.services, service_id)
         form = await request.form()
         try:
-            await forms.save_service(structure_id, form, service_id)
+            await forms.save_service(structure_id, form, actor, service_id)
         except Invalid as error:
             values = forms.service_values(form)
             extra = {"structure": structure, "service": service}
