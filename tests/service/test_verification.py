@@ -185,3 +185,30 @@ async def test_freshness_is_shown_in_search_results_and_stale_ones_stay(
     hits = found.json()["results"]["items"]
     levels = {h["service_name"]: h["freshness"]["level"] for h in hits}
     assert levels == {"Écoute et orientation": "perimee", "Accompagnement vers l'emploi": "fraiche"}
+
+
+async def test_the_migration_turns_typed_dates_into_legacy_verifications(client) -> None:
+    import importlib
+
+    migration = importlib.import_module(
+        "directory.piccolo_migrations.directory_2026_12_01t02_01_00_000000"
+    )
+    typed = await f.structure("Foyer Typé")
+    never = await f.structure("Foyer Jamais")
+    engine = Structure._meta.db
+    # The column as it was before the migration dropped it.
+    await engine.run_ddl("ALTER TABLE structure ADD COLUMN last_verified_on DATE")
+    try:
+        await engine.run_ddl(
+            f"UPDATE structure SET last_verified_on = '2025-03-14' WHERE id = '{typed}'"
+        )
+        await engine.run_ddl(f"UPDATE structure SET verified_at = NULL WHERE id = '{never}'")
+        await migration.typed_dates_to_verified_at()
+    finally:
+        await engine.run_ddl("ALTER TABLE structure DROP COLUMN last_verified_on")
+    assert await _verification(Structure, typed) == (
+        datetime(2025, 3, 14, tzinfo=UTC),
+        "legacy",
+        "date saisie à la main",
+    )
+    assert (await _verification(Structure, never))[0] is None
