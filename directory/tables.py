@@ -160,3 +160,20 @@ class Territory(Table):
     communes = Array(base_column=Varchar(length=5))
     reach_km = Text(default="{}")
     created_at = Timestamptz()
+
+
+class DirectoryChange(Table, tablename="directory_change"):
+    """One change to the directory (directory.history): what record, when, who, and each
+    field changed as JSON {field: [before, after]}. Written in the transaction of the
+    change itself, so the history cannot miss one."""
+
+    id = UUID(primary_key=True)
+    record_kind = Varchar(length=20)  # structure, site, service, person, relationship
+    record_id = UUID(index=True)
+    # The structure the record belongs to, for the structure page's history.
+    structure = UUID(index=True)
+    action = Varchar(length=12)  # create, update, delete, confirm, restore
+    at = Timestamptz(index=True)
+    actor_kind = Varchar(length=20, default="")
+    actor_label = Varchar(length=300, default="")
+    changes = Text(default="{}")

@@ -105,16 +105,20 @@ def _relationship_form(form: Any) -> RelationshipWrite:
 
 
 async def save_site(
-    structure_id: UUID, form: Any, geocoder: AddressGeocoder | None, site_id: UUID | None = None
+    structure_id: UUID,
+    form: Any,
+    geocoder: AddressGeocoder | None,
+    site_id: UUID | None = None,
+    by: Verifier | None = None,
 ) -> str:
     """A new site, or `site_id` changed; returns the store's notice about its location."""
     data = await parse_and_check(
         commune_code(form), SiteWrite, store.validate_site, checkboxes=("walk_in",)
     )
     if site_id is None:
-        _site_id, notice = await store.create_site(structure_id, data, geocoder)
+        _site_id, notice = await store.create_site(structure_id, data, geocoder, by)
         return notice
-    return await store.update_site(site_id, data, geocoder)
+    return await store.update_site(site_id, data, geocoder, by)
 
 
 async def save_service(
@@ -128,26 +132,32 @@ async def save_service(
         await store.update_service(service_id, data, by=verifier(actor))
 
 
-async def save_person(structure_id: UUID, form: Any, person_id: UUID | None = None) -> None:
+async def save_person(
+    structure_id: UUID, form: Any, person_id: UUID | None = None, by: Verifier | None = None
+) -> None:
     """A new person (checked against the structure's people), or `person_id` changed."""
     if person_id is None:
         data = await parse_and_check(
             form, PersonWrite, store.validate_person, checkboxes=("active",)
         )
-        await store.create_person(structure_id, data)
+        await store.create_person(structure_id, data, by)
     else:
-        await store.update_person(person_id, parse_form(form, PersonWrite, checkboxes=("active",)))
+        data = parse_form(form, PersonWrite, checkboxes=("active",))
+        await store.update_person(person_id, data, by)
 
 
 async def save_relationship(
-    structure_id: UUID, form: Any, relationship_id: UUID | None = None
+    structure_id: UUID,
+    form: Any,
+    relationship_id: UUID | None = None,
+    by: Verifier | None = None,
 ) -> None:
     """A new relationship of the structure, or `relationship_id` changed."""
     data = _relationship_form(form)
     if relationship_id is None:
-        await store.create_relationship(structure_id, data)
+        await store.create_relationship(structure_id, data, by)
     else:
-        await store.update_relationship(relationship_id, data)
+        await store.update_relationship(relationship_id, data, by)
 
 
 def relationship_values(relationship: Any) -> dict[str, Any]:

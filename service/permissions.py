@@ -41,6 +41,14 @@ def check_can_confirm(actor: Actor) -> None:
         )
 
 
+def check_can_restore(actor: Actor) -> None:
+    """Going back to an earlier version undoes someone's work: the coordination decides."""
+    if not actor.can_edit_directory:
+        raise Forbidden(
+            "Seuls les coordinateurs et administrateurs restaurent une version antérieure."
+        )
+
+
 def check_can_review_duplicates(actor: Actor) -> None:
     if not actor.can_edit_directory:
         raise Forbidden("Seuls les coordinateurs et administrateurs examinent les doublons.")

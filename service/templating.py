@@ -12,10 +12,12 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup
 
 from directory.gazetteer import load_gazetteer
+from directory.history import FIELD_LABELS
 from directory.hours import LOCAL_TIME, status_now, week_table
 from directory.hours import describe as describe_hours
 from directory.schemas import STRUCTURE_KINDS
 from directory.validation import display_phone
+from directory.verification import KINDS as VERIFIER_KINDS
 from directory.vocabulary import (
     DOMAIN_LABELS,
     LEVEL_LABELS,
@@ -58,6 +60,17 @@ def date_fr(moment: datetime | None) -> str:
 
 def datetime_fr(moment: datetime | None) -> str:
     return moment.astimezone(LOCAL_TIME).strftime("%d/%m/%Y à %H:%M") if moment else ""
+
+
+def change_value(value: object) -> str:
+    """A value of the directory's history, as a reader says it."""
+    if value is None or value == "" or value == []:
+        return "(vide)"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def commune_name(insee: str) -> str:
@@ -130,12 +143,15 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
             "datetime_fr": datetime_fr,
             "commune": commune_name,
             "lookup": lambda value, mapping: mapping.get(value, value),
+            "change_value": change_value,
         }
     )
     env.globals["static"] = static_url
     env.globals.update(
         {
             "once_input": once_input,
+            "FIELD_LABELS": FIELD_LABELS,
+            "VERIFIER_KINDS": VERIFIER_KINDS,
             "DOMAINS": [(d.value, d.label) for d in Domain],
             "LEVELS": [(lv.value, lv.label) for lv in Level],
             "THEMATIQUES": THEMATIQUES,
