@@ -109,12 +109,20 @@ def differences(before: dict[str, Any] | None, after: dict[str, Any] | None) -> 
     """{field: [before, after]} for every tracked field that differs; an update compares
     the fields it wrote, a creation or deletion every field of the record."""
     old, new = before or {}, after or {}
+    # A new or deleted record lists its filled fields only: "(vide) → (vide)" says nothing.
+    whole = before is None or after is None
     found = {}
     for field in sorted((new.keys() if after is not None else old.keys()) - _UNTRACKED):
         a, b = _plain(old.get(field)), _plain(new.get(field))
+        if _empty(a, whole) and _empty(b, whole):
+            continue
         if a != b:
             found[field] = [a, b]
     return found
+
+
+def _empty(value: Any, whole: bool) -> bool:
+    return value is None or value == "" or value == [] or (whole and value is False)
 
 
 async def record(

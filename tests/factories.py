@@ -41,6 +41,7 @@ async def site(structure_id: UUID, commune: str = "26362", **fields: object) -> 
     site_id, _notice = await store.create_site(
         structure_id,
         SiteWrite(commune=commune, **fields),  # type: ignore[arg-type]
+        by=SAVED_BY,
     )
     return site_id
 
@@ -69,6 +70,7 @@ async def person(
     return await store.create_person(
         structure_id,
         msgspec.convert({"first_name": first_name, "last_name": last_name, **fields}, PersonWrite),
+        SAVED_BY,
     )
 
 
@@ -78,6 +80,7 @@ async def relationship(
     return await store.create_relationship(
         source,
         RelationshipWrite(level=level, target_structure_id=target, **fields),  # type: ignore[arg-type]
+        SAVED_BY,
     )
 
 
