@@ -5,6 +5,7 @@ page, stale records included. On SQLite and PostgreSQL, through HTTP."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -212,3 +213,28 @@ async def test_the_migration_turns_typed_dates_into_legacy_verifications(client)
         "date saisie à la main",
     )
     assert (await _verification(Structure, never))[0] is None
+
+
+async def test_partner_sees_and_confirms_its_record_from_its_personal_link(
+    client, time_machine
+) -> None:
+    from tests.service.test_referral_pages import _partner, _send_by_form
+
+    time_machine.move_to(MOMENT, tick=True)
+    mission_locale = await f.structure("Mission Locale")
+    partner, service = await _partner()
+    time_machine.move_to(MOMENT + timedelta(days=250), tick=True)
+    await f.logged_in(client, Role.ADVISOR, of=mission_locale)
+    sent = await _send_by_form(client, partner, service)
+    path = re.search(r"https?://[^/<]+(/p/[^<]+)</code>", sent.text).group(1)
+    client.cookies.clear()  # the partner has no account
+
+    page = await client.get(path)
+    assert "Votre fiche dans l’annuaire" in page.text
+    assert "Fiche à revoir" in page.text and "vérifiée il y a 8 mois" in page.text
+    done = await client.post(f"{path}/fiche-a-jour", data={"_csrf_token": f.csrf_token(page.text)})
+    assert done.status_code == 200
+    assert "votre fiche est confirmée à jour" in done.text and "Fiche fraîche" in done.text
+    at, kind, by = await _verification(Structure, partner)
+    assert (kind, by) == ("partner_link", "Point Accueil Écoute Jeunes (par son lien personnel)")
+    assert at > MOMENT + timedelta(days=250)
