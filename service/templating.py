@@ -62,15 +62,33 @@ def datetime_fr(moment: datetime | None) -> str:
     return moment.astimezone(LOCAL_TIME).strftime("%d/%m/%Y à %H:%M") if moment else ""
 
 
-def change_value(value: object) -> str:
-    """A value of the directory's history, as a reader says it."""
+def _change_labels() -> dict[str, dict[str, str]]:
+    """Codes the history shows by their French label, per field."""
+    return {
+        # A structure's kind or a relationship's: their codes do not overlap.
+        "kind": {**{k.value: k.label for k in RelationshipKind}, **STRUCTURE_KINDS},
+        "network": NETWORKS,
+        "status": {s.value: s.label for s in StructureStatus},
+        "domains": {d.value: lbl for d, lbl in DOMAIN_LABELS.items()},
+        "thematiques": THEMATIQUES,
+        "publics": PUBLICS,
+        "preferred_channel": {c.value: c.label for c in Channel},
+        "level": {lv.value: lbl for lv, lbl in LEVEL_LABELS.items()},
+    }
+
+
+def change_value(value: object, field: str = "") -> str:
+    """A value of the directory's history, as a reader says it: codes by their label."""
     if value is None or value == "" or value == []:
         return "(vide)"
     if isinstance(value, bool):
         return "oui" if value else "non"
+    labels = _change_labels().get(field, {})
+    if field == "commune" and isinstance(value, str):
+        return commune_name(value)
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
+    return labels.get(str(value), str(value))
 
 
 def commune_name(insee: str) -> str:

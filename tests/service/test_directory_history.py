@@ -127,7 +127,7 @@ async def test_structure_page_shows_the_history_newest_first(client) -> None:
     page = (await client.get(f"/structures/{structure_id}")).text
     assert "Historique des modifications" in page
     assert "Nadia Belkacem a modifié la structure" in page
-    assert "Type : « association » → « housing »" in page
+    assert "Type : « Association » → « Bailleur, résidence, hébergement »" in page
     assert page.index("Nadia Belkacem a modifié") < page.index("a créé la structure")
     assert "Revenir à cet état" in page
 
