@@ -54,10 +54,13 @@ import httpx  # noqa: E402
 from directory import store  # noqa: E402
 from directory.gazetteer import load_gazetteer  # noqa: E402
 from directory.schemas import PersonWrite, ServiceWrite, SiteWrite, StructureWrite  # noqa: E402
+from directory.verification import Verifier  # noqa: E402
 from directory.vocabulary import Domain  # noqa: E402
 from service import db  # noqa: E402
 from service.accounts.store import Role, create_api_token, create_user  # noqa: E402
 from service.referrals.tables import OutboxMessage, Referral, ReferralEvent  # noqa: E402
+
+_SEEDED = Verifier("import", "jeu d'essai du banc de mesure")
 
 DEFAULT_PG_ADMIN_URL = os.environ.get(
     "MAILLAGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -177,7 +180,8 @@ async def set_up(missions_locales: int, partners: int) -> Territory:
                 kind="public-service",
                 network="mission-locale",
                 email=f"contact@ml-{i + 1}.exemple.fr",
-            )
+            ),
+            by=_SEEDED,
         )
         await store.create_site(structure_id, SiteWrite(commune=commune.insee, name="Siège"))
         advisors.append(
@@ -192,7 +196,8 @@ async def set_up(missions_locales: int, partners: int) -> Territory:
                 name=f"{label} {commune.name} {i + 1}",
                 kind=kind,
                 email=f"accueil@partenaire-{i + 1}.exemple.fr",
-            )
+            ),
+            by=_SEEDED,
         )
         await store.create_site(
             structure_id,
@@ -214,6 +219,7 @@ async def set_up(missions_locales: int, partners: int) -> Territory:
                 publics=["jeunes"],
                 contact_id=contact_id,
             ),
+            by=_SEEDED,
         )
         token = await _user(
             f"partenaire.{i + 1}@partenaire-{i + 1}.exemple.fr", "Référent·e", structure_id

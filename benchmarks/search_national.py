@@ -223,11 +223,13 @@ class Generator:
                 "email": f"contact@structure-{self.counter}.exemple.fr",
                 "phone": f"+33{rng.randint(1, 5)}{rng.randint(10000000, 99999999)}",
                 "status": status,
-                "last_verified_on": (
-                    date(2025, 1, 1) + timedelta(days=rng.randint(0, 400))
+                "verified_at": (
+                    datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=rng.randint(0, 400))
                     if rng.random() < 0.7
                     else None
                 ),
+                "verified_by_kind": "import",
+                "verified_by": "jeu d'essai national",
                 # As directory.store._check_structure writes it.
                 "search_text": fold(" ".join([name, description, NETWORKS.get(network, "")])),
                 "created_at": created,

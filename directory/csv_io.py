@@ -65,6 +65,7 @@ from directory.tables import (
     Structure,
 )
 from directory.validation import OVERSEAS_REGIONS, add_scheme, normalise_phone, split_phone_note
+from directory.verification import VERIFICATION_COLUMNS, csv_import
 from directory.vocabulary import Domain
 
 LIST_SEPARATOR = "|"
@@ -126,7 +127,9 @@ STRUCTURES = _Spec(
         "email",
         "phone",
         "status",
-        "last_verified_on",
+        "verified_at",
+        "verified_by_kind",
+        "verified_by",
         "created_at",
         "updated_at",
     ),
@@ -1216,7 +1219,9 @@ class _Import:
         assert row.values is not None
         if row.old is None:
             return True
-        return any(row.old.get(k) != v for k, v in row.values.items())
+        return any(
+            row.old.get(k) != v for k, v in row.values.items() if k not in VERIFICATION_COLUMNS
+        )
 
     async def write(self) -> dict[str, tuple[int, int, int]]:
         """Everything in one transaction; returns (created, updated, unchanged) per file."""
@@ -1246,6 +1251,8 @@ class _Import:
                     if spec is STRUCTURES and row.old is not None:
                         values["created_at"] = row.old["created_at"]
                         values["updated_at"] = now
+                    if spec in (STRUCTURES, SERVICES):
+                        values |= csv_import(spec.file).stamp()
                     records.append(tuple(values[c] for c in columns))
                 update = [c for c in columns if c not in {"id", "created_at"}]
                 await _insert(spec.table, columns, records, update)

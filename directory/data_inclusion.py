@@ -42,6 +42,7 @@ from directory.store import service_keys, writing
 from directory.tables import Person, Service, ServiceKey, Site, Structure
 from directory.text import fold
 from directory.validation import normalise_phone
+from directory.verification import VERIFICATION_COLUMNS, data_inclusion_import
 from directory.vocabulary import DOMAIN_LABELS, NETWORKS, THEMATIQUE_DOMAINS, THEMATIQUES, Domain
 
 # Fixed namespace of Maillage's data·inclusion row ids (uuid5): never change it, or a
@@ -518,7 +519,7 @@ def _plan_structure(model: v1.Structure, gazetteer: Gazetteer, now: datetime, ra
         "email": _fit(original["courriel"], 254),
         "phone": _phone(model.telephone),
         "status": "active",
-        "last_verified_on": model.date_maj,
+        **data_inclusion_import(model.source, model.date_maj).stamp(),
         "search_text": _joined_fold(
             [fold(name), fold(description), _folded(NETWORKS.get(network, ""))]
         ),
@@ -624,6 +625,7 @@ def _plan_service(
         "source": model.source,
         "source_id": model.id,
         "source_date": model.date_maj,
+        **data_inclusion_import(model.source, model.date_maj).stamp(),
     }
     service["search_text"] = _search_text(service, structure["name"])
     derived = service_fields(service, structure, site, contact, gazetteer)
@@ -637,7 +639,7 @@ def _plan_service(
 
 _CHUNK = 500
 _WRITE_ORDER: tuple[type[Table], ...] = (Structure, Site, Person, Service)
-_NOT_COMPARED = {"created_at", "updated_at"}
+_NOT_COMPARED = {"created_at", "updated_at", *VERIFICATION_COLUMNS}
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

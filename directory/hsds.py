@@ -374,8 +374,8 @@ def _service(
         service["fees_description"] = row["fees"]
     if eligibility := _eligibility(row):
         service["eligibility_description"] = eligibility
-    if structure["last_verified_on"] is not None:
-        service["assured_date"] = structure["last_verified_on"].isoformat()
+    if structure["verified_at"] is not None:
+        service["assured_date"] = structure["verified_at"].date().isoformat()
     at = [s for s in sites if row["site"] in (None, s["id"])] if row["on_site"] else []
     service["service_at_locations"] = [
         {"id": derived_id("service_at_location", service_id, s["id"]), "service_id": service_id}

@@ -3,6 +3,7 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from directory.tables import (
+    DirectoryChange,
     Person,
     Relationship,
     SearchRecord,
@@ -27,6 +28,7 @@ APP_CONFIG = AppConfig(
         Relationship,
         SearchRecord,
         Territory,
+        DirectoryChange,
     ],
     migration_dependencies=[],
     commands=[],

@@ -3,12 +3,13 @@ the API, the forms and the CSV import alike."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
 from msgspec import Meta, Struct
 
+from directory.freshness import Freshness
 from directory.vocabulary import Channel, Domain, Level, RelationshipKind, StructureStatus
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -45,7 +46,6 @@ class StructureWrite(Struct, forbid_unknown_fields=True):
     email: Email = ""
     phone: Phone = ""
     status: StructureStatus = StructureStatus.ACTIVE
-    last_verified_on: date | None = None
 
 
 class SiteWrite(Struct, forbid_unknown_fields=True):
@@ -142,6 +142,11 @@ class ServiceRead(Struct):
     unconditional: bool
     site_id: UUID | None
     contact_id: UUID | None
+    # Last verification; freshness is computed from it when the record is read.
+    verified_at: datetime | None = None
+    verified_by_kind: str = ""
+    verified_by: str = ""
+    freshness: Freshness | None = None
 
 
 class RelationshipRead(Struct):
@@ -177,7 +182,10 @@ class StructureRead(Struct):
     email: str
     phone: str
     status: StructureStatus
-    last_verified_on: date | None
+    verified_at: datetime | None
+    verified_by_kind: str
+    verified_by: str
+    freshness: Freshness
     sites: list[SiteRead]
     services: list[ServiceRead]
     people: list[ContactRead]

@@ -7,11 +7,13 @@ remote services are listed apart."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from msgspec import Struct
 
+from directory.freshness import Freshness, freshness
 from directory.gazetteer import Commune, load_gazetteer
 from directory.geo import MAX_RADIUS_KM, bounding_box, cells_around, distance_km
 from directory.hours import status_now
@@ -179,6 +181,9 @@ class SearchHit(Struct):
     # The domain a referral to this service is for, from the need typed: it pre-selects the
     # referral form's domain ('' when the need names none of the service's domains).
     referral_domain: str = ""
+    # When the service was last verified (or its structure, if the service never was), and
+    # what that means for the adviser: shown with every hit, stale ones included.
+    freshness: Freshness | None = None
 
 
 class SearchResults(Struct):
@@ -435,9 +440,13 @@ async def _hydrate(
     structure_ids = list({s["structure"] for s in services.values()})
     structures = {
         s["id"]: s
-        for s in await Structure.select(Structure.id, Structure.name, Structure.network).where(
-            Structure.id.is_in(structure_ids)
-        )
+        for s in await Structure.select(
+            Structure.id,
+            Structure.name,
+            Structure.network,
+            Structure.verified_at,
+            Structure.verified_by,
+        ).where(Structure.id.is_in(structure_ids))
     }
     site_ids = [found["site_id"] for _, found in chosen if found["site_id"] is not None]
     sites = (
@@ -456,6 +465,7 @@ async def _hydrate(
         first_person.setdefault(person["structure"], person)
 
     gazetteer = load_gazetteer()
+    now = datetime.now(UTC)
     hits = []
     for service_id, found in chosen:
         service = services[service_id]
@@ -496,9 +506,15 @@ async def _hydrate(
                     LEVEL_LABELS[Level(v)]
                     for v in sorted(partner_levels.get(structure["id"], set()))
                 ],
+                freshness=_freshness(service, structure, now),
             )
         )
     return hits
+
+
+def _freshness(service: dict[str, Any], structure: dict[str, Any], now: datetime) -> Freshness:
+    verified = service if service["verified_at"] is not None else structure
+    return freshness(verified["verified_at"], verified["verified_by"], now)
 
 
 def _contact(person: dict[str, Any]) -> ContactOut:

@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from piccolo.columns import Column
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from directory import history
 from directory.errors import Invalid, NotFound
+from directory.freshness import Freshness, freshness
 from directory.gazetteer import Gazetteer, load_gazetteer
 from directory.geo import AddressGeocoder, Located, cell_of, commune_centre
 from directory.schemas import (
@@ -44,6 +47,7 @@ from directory.validation import (
     website_problem,
     zone_problem,
 )
+from directory.verification import Verifier
 from directory.vocabulary import (
     DOMAIN_LABELS,
     NETWORKS,
@@ -129,34 +133,61 @@ def _check_structure(data: StructureWrite) -> tuple[dict[str, Any], dict[str, st
         "email": data.email.strip().lower(),
         "phone": phone,
         "status": data.status.value,
-        "last_verified_on": data.last_verified_on,
         "search_text": fold(" ".join([name, data.description, NETWORKS.get(data.network, "")])),
     }
     return values, errors
 
 
-async def create_structure(data: StructureWrite) -> UUID:
+async def create_structure(data: StructureWrite, *, by: Verifier) -> UUID:
+    """A new structure, verified by `by` as it is written."""
     values, errors = _check_structure(data)
     if errors:
         raise Invalid(errors)
-    row = Structure(**values)
-    await row.save()
+    row = Structure(**values, **by.stamp())
+    async with writing():
+        await row.save()
+        await history.record("structure", row.id, row.id, "create", None, values, by)
     return row.id
 
 
-async def update_structure(structure_id: UUID, data: StructureWrite) -> None:
+async def update_structure(
+    structure_id: UUID, data: StructureWrite, *, by: Verifier, action: str = "update"
+) -> None:
+    """Saving a structure is vouching for it: `by` becomes its last verifier. `action`
+    says how the history tells it (an update, or a restore)."""
     await _structure_row(structure_id)
     values, errors = _check_structure(data)
     if errors:
         raise Invalid(errors)
     values["updated_at"] = _now()
+    values |= by.stamp()
     async with writing():
+        before = await Structure.select().where(Structure.id == structure_id).first()
         await Structure.update(_columns(values)).where(Structure.id == structure_id)
+        await history.record("structure", structure_id, structure_id, action, before, values, by)
         # The structure's name is part of each service's searchable text.
         for service in await Service.objects().where(Service.structure == structure_id):
             await Service.update(
                 {Service.search_text: _service_text(service, values["name"])}
             ).where(Service.id == service.id)
+
+
+async def confirm_structure(structure_id: UUID, *, by: Verifier) -> None:
+    """The record is right as it is: only its verification changes."""
+    await _structure_row(structure_id)
+    async with writing():
+        await Structure.update(_columns(by.stamp())).where(Structure.id == structure_id)
+        await history.record("structure", structure_id, structure_id, "confirm", None, None, by)
+
+
+async def confirm_service(service_id: UUID, *, by: Verifier) -> None:
+    await get_service(service_id)
+    await Service.update(_columns(by.stamp())).where(Service.id == service_id)
+
+
+def freshness_of(row: Structure | Service) -> Freshness:
+    """The record's freshness as seen now."""
+    return freshness(row.verified_at, row.verified_by, _now())
 
 
 async def _structure_row(structure_id: UUID) -> Structure:
@@ -234,7 +265,10 @@ async def get_structure(structure_id: UUID) -> StructureRead:
         email=row.email,
         phone=row.phone,
         status=StructureStatus(row.status),
-        last_verified_on=row.last_verified_on,
+        verified_at=row.verified_at,
+        verified_by_kind=row.verified_by_kind,
+        verified_by=row.verified_by,
+        freshness=freshness_of(row),
         sites=[site_read(s) for s in sites],
         services=[service_read(s) for s in services],
         people=[person_read(p) for p in people],
@@ -313,7 +347,10 @@ async def _check_site(
 
 
 async def create_site(
-    structure_id: UUID, data: SiteWrite, geocoder: AddressGeocoder | None = None
+    structure_id: UUID,
+    data: SiteWrite,
+    geocoder: AddressGeocoder | None = None,
+    by: Verifier | None = None,
 ) -> tuple[UUID, str]:
     """Returns the new site's id and a notice for the user (e.g. address not found)."""
     await _structure_row(structure_id)
@@ -321,18 +358,26 @@ async def create_site(
     if errors:
         raise Invalid(errors)
     row = Site(structure=structure_id, **values)
-    await row.save()
+    async with writing():
+        await row.save()
+        await history.record("site", row.id, structure_id, "create", None, values, by)
     return row.id, notice
 
 
 async def update_site(
-    site_id: UUID, data: SiteWrite, geocoder: AddressGeocoder | None = None
+    site_id: UUID,
+    data: SiteWrite,
+    geocoder: AddressGeocoder | None = None,
+    by: Verifier | None = None,
 ) -> str:
-    await get_site(site_id)
+    current = await get_site(site_id)
     values, errors, notice = await _check_site(data, load_gazetteer(), geocoder)
     if errors:
         raise Invalid(errors)
-    await Site.update(_columns(values)).where(Site.id == site_id)
+    async with writing():
+        before = await Site.select().where(Site.id == site_id).first()
+        await Site.update(_columns(values)).where(Site.id == site_id)
+        await history.record("site", site_id, current.structure, "update", before, values, by)
     return notice
 
 
@@ -363,6 +408,10 @@ def service_read(row: Service) -> ServiceRead:
         unconditional=row.unconditional,
         site_id=row.site,
         contact_id=row.contact,
+        verified_at=row.verified_at,
+        verified_by_kind=row.verified_by_kind,
+        verified_by=row.verified_by,
+        freshness=freshness_of(row),
     )
 
 
@@ -456,29 +505,36 @@ async def _write_keys(service_id: UUID, values: dict[str, Any]) -> None:
         await ServiceKey.insert(*[ServiceKey(service=service_id, key=k) for k in keys])
 
 
-async def create_service(structure_id: UUID, data: ServiceWrite) -> UUID:
+async def create_service(structure_id: UUID, data: ServiceWrite, *, by: Verifier) -> UUID:
     structure = await _structure_row(structure_id)
     values, errors = await _check_service(structure_id, data)
     if errors:
         raise Invalid(errors)
+    values |= by.stamp()
     values["search_text"] = _service_text(values, structure.name)
     async with writing():
         row = Service(structure=structure_id, **values)
         await row.save()
         await _write_keys(row.id, values)
+        await history.record("service", row.id, structure_id, "create", None, values, by)
     return row.id
 
 
-async def update_service(service_id: UUID, data: ServiceWrite) -> None:
+async def update_service(
+    service_id: UUID, data: ServiceWrite, *, by: Verifier, action: str = "update"
+) -> None:
     current = await get_service(service_id)
     structure = await _structure_row(current.structure)
     values, errors = await _check_service(current.structure, data)
     if errors:
         raise Invalid(errors)
+    values |= by.stamp()
     values["search_text"] = _service_text(values, structure.name)
     async with writing():
+        before = await Service.select().where(Service.id == service_id).first()
         await Service.update(_columns(values)).where(Service.id == service_id)
         await _write_keys(service_id, values)
+        await history.record("service", service_id, current.structure, action, before, values, by)
 
 
 async def get_service(service_id: UUID) -> Service:
@@ -535,22 +591,27 @@ def _check_person(data: PersonWrite) -> tuple[dict[str, Any], dict[str, str]]:
     return values, errors
 
 
-async def create_person(structure_id: UUID, data: PersonWrite) -> UUID:
+async def create_person(structure_id: UUID, data: PersonWrite, by: Verifier | None = None) -> UUID:
     await _structure_row(structure_id)
     values, errors = _check_person(data)
     if errors:
         raise Invalid(errors)
     row = Person(structure=structure_id, **values)
-    await row.save()
+    async with writing():
+        await row.save()
+        await history.record("person", row.id, structure_id, "create", None, values, by)
     return row.id
 
 
-async def update_person(person_id: UUID, data: PersonWrite) -> None:
-    await get_person(person_id)
+async def update_person(person_id: UUID, data: PersonWrite, by: Verifier | None = None) -> None:
+    current = await get_person(person_id)
     values, errors = _check_person(data)
     if errors:
         raise Invalid(errors)
-    await Person.update(_columns(values)).where(Person.id == person_id)
+    async with writing():
+        before = await Person.select().where(Person.id == person_id).first()
+        await Person.update(_columns(values)).where(Person.id == person_id)
+        await history.record("person", person_id, current.structure, "update", before, values, by)
 
 
 async def get_person(person_id: UUID) -> Person:
@@ -589,23 +650,39 @@ async def _check_relationship(source_id: UUID, data: RelationshipWrite) -> dict[
     }
 
 
-async def create_relationship(source_id: UUID, data: RelationshipWrite) -> UUID:
+async def create_relationship(
+    source_id: UUID, data: RelationshipWrite, by: Verifier | None = None
+) -> UUID:
     await _structure_row(source_id)
     values = await _check_relationship(source_id, data)
     row = Relationship(source=source_id, **values)
-    await row.save()
+    async with writing():
+        await row.save()
+        await history.record("relationship", row.id, source_id, "create", None, values, by)
     return row.id
 
 
-async def update_relationship(relationship_id: UUID, data: RelationshipWrite) -> None:
+async def update_relationship(
+    relationship_id: UUID, data: RelationshipWrite, by: Verifier | None = None
+) -> None:
     current = await get_relationship(relationship_id)
     values = await _check_relationship(current.source, data)
-    await Relationship.update(_columns(values)).where(Relationship.id == relationship_id)
+    async with writing():
+        before = await Relationship.select().where(Relationship.id == relationship_id).first()
+        await Relationship.update(_columns(values)).where(Relationship.id == relationship_id)
+        await history.record(
+            "relationship", relationship_id, current.source, "update", before, values, by
+        )
 
 
-async def delete_relationship(relationship_id: UUID) -> None:
-    await get_relationship(relationship_id)
-    await Relationship.delete().where(Relationship.id == relationship_id)
+async def delete_relationship(relationship_id: UUID, by: Verifier | None = None) -> None:
+    current = await get_relationship(relationship_id)
+    async with writing():
+        before = await Relationship.select().where(Relationship.id == relationship_id).first()
+        await Relationship.delete().where(Relationship.id == relationship_id)
+        await history.record(
+            "relationship", relationship_id, current.source, "delete", before, None, by
+        )
 
 
 async def get_relationship(relationship_id: UUID) -> Relationship:
@@ -663,3 +740,36 @@ async def validate_service(structure_id: UUID, data: ServiceWrite) -> dict[str, 
 
 def validate_person(data: PersonWrite) -> dict[str, str]:
     return _check_person(data)[1]
+
+
+# ---- History -----------------------------------------------------------------------------
+
+
+async def restore(structure_id: UUID, change_id: UUID, *, by: Verifier) -> None:
+    """Put a structure or one of its services back as it was right after `change_id`: a new
+    change, recorded as a restore, through the same checks as any save."""
+    change = await history.get_change(change_id)
+    if change is None or change["structure"] != structure_id:
+        raise NotFound("Modification")
+    if change["record_kind"] == "structure":
+        current = await Structure.select().where(Structure.id == structure_id).first()
+        fields = {f: f for f in StructureWrite.__struct_fields__}
+        schema: type[StructureWrite] | type[ServiceWrite] = StructureWrite
+    elif change["record_kind"] == "service":
+        current = await Service.select().where(Service.id == change["record_id"]).first()
+        fields = {f: f for f in ServiceWrite.__struct_fields__}
+        fields |= {"site_id": "site", "contact_id": "contact"}
+        schema = ServiceWrite
+    else:
+        raise Invalid({"change": "Seules une structure ou un de ses services se restaurent."})
+    if current is None:
+        raise NotFound("Service")
+    state = await history.state_after(change, current)
+    try:
+        data = msgspec.convert({f: state[c] for f, c in fields.items()}, schema)
+    except msgspec.ValidationError as error:
+        raise Invalid({"change": f"Cette version ne peut plus être restaurée : {error}"}) from error
+    if isinstance(data, StructureWrite):
+        await update_structure(structure_id, data, by=by, action="restore")
+    else:
+        await update_service(change["record_id"], data, by=by, action="restore")

@@ -35,7 +35,11 @@ class Structure(Table):
     email = Varchar(length=254, default="")
     phone = Varchar(length=20, default="")
     status = Varchar(length=12, default="active", index=True)
-    last_verified_on = Date(null=True, default=None)
+    # When the record was last known to be right, and by whom (directory.verification):
+    # set by every save and import, never typed.
+    verified_at = Timestamptz(null=True, default=None)
+    verified_by_kind = Varchar(length=20, default="")
+    verified_by = Varchar(length=300, default="")
     search_text = Text(default="")
     created_at = Timestamptz()
     updated_at = Timestamptz()
@@ -99,6 +103,11 @@ class Service(Table):
     zone = Array(base_column=Varchar(length=9))
     unconditional = Boolean(default=False)
     search_text = Text(default="")
+    # When the record was last known to be right, and by whom (directory.verification):
+    # set by every save and import, never typed.
+    verified_at = Timestamptz(null=True, default=None)
+    verified_by_kind = Varchar(length=20, default="")
+    verified_by = Varchar(length=300, default="")
     # As on Structure: data·inclusion origin, unique (source, source_id).
     source = Varchar(length=100, null=True, default=None)
     source_id = Varchar(length=300, null=True, default=None)
@@ -151,3 +160,20 @@ class Territory(Table):
     communes = Array(base_column=Varchar(length=5))
     reach_km = Text(default="{}")
     created_at = Timestamptz()
+
+
+class DirectoryChange(Table, tablename="directory_change"):
+    """One change to the directory (directory.history): what record, when, who, and each
+    field changed as JSON {field: [before, after]}. Written in the transaction of the
+    change itself, so the history cannot miss one."""
+
+    id = UUID(primary_key=True)
+    record_kind = Varchar(length=20)  # structure, site, service, person, relationship
+    record_id = UUID(index=True)
+    # The structure the record belongs to, for the structure page's history.
+    structure = UUID(index=True)
+    action = Varchar(length=12)  # create, update, delete, confirm, restore
+    at = Timestamptz(index=True)
+    actor_kind = Varchar(length=20, default="")
+    actor_label = Varchar(length=300, default="")
+    changes = Text(default="{}")

@@ -257,7 +257,7 @@ def _di_structure(planned: PlannedStructure, gazetteer_name: str) -> dict[str, A
             "source": SOURCE,
             "id": _di_id(planned),
             "nom": s.name,
-            "date_maj": s.last_verified_on.isoformat() if s.last_verified_on else None,
+            "date_maj": planned.verified_on.isoformat() if planned.verified_on else None,
             "description": s.description,
             "courriel": s.email or None,
             "telephone": s.phone or None,
@@ -287,9 +287,7 @@ def _di_service(planned: PlannedStructure, index: int, values: dict[str, Any]) -
             # data·inclusion wants a description of at least five characters.
             "description": values["description"]
             or f"{values['name']}, proposé par {planned.structure.name}.",
-            "date_maj": planned.structure.last_verified_on.isoformat()
-            if planned.structure.last_verified_on
-            else None,
+            "date_maj": planned.verified_on.isoformat() if planned.verified_on else None,
             "thematiques": values["thematiques"],
             "publics": values["publics"],
             "frais_precisions": values["fees"] or None,

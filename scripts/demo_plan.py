@@ -2383,6 +2383,7 @@ class PlannedStructure:
     # ServiceWrite fields without site_id/contact_id, then site index and person index
     services: list[tuple[dict[str, Any], int | None, int | None]]
     isolated: bool = False
+    verified_on: date | None = None  # becomes data·inclusion's date_maj
 
 
 @dataclass
@@ -2715,10 +2716,10 @@ class _Planner:
                 "description": description,
                 "email": self.email(f"accueil.{_slug(name)[:32]}") if has_email else "",
                 "phone": self.phone(mobile=False) if has_phone else "",
-                "last_verified_on": self.days_ago(3, 720),
             },
             StructureWrite,
         )
+        verified_on = self.days_ago(3, 720)  # drawn after the phone, as it always was
         return PlannedStructure(
             key=kind.key,
             tier=kind.tier,
@@ -2729,6 +2730,7 @@ class _Planner:
             sites=sites,
             people=people,
             services=services,
+            verified_on=verified_on,
         )
 
     # -- the whole territory

@@ -20,6 +20,8 @@ from directory.schemas import (
     StructureWrite,
 )
 from directory.tables import Person, Structure
+from directory.verification import Verifier
+from service.accounts.store import Actor
 from service.forms import parse_and_check, parse_form, split_codes
 
 # The structure form's checkbox that creates a structure despite likely duplicates.
@@ -34,7 +36,13 @@ class LikelyDuplicate(Exception):
         super().__init__(f"{len(candidates)} doublon(s) probable(s)")
 
 
-async def create_structure(form: Any) -> UUID:
+def verifier(actor: Actor) -> Verifier:
+    """A signed-in user vouches for what they save, under their name; the kind is their
+    role (coordinator, advisor, admin)."""
+    return Verifier(actor.role.value, actor.name)
+
+
+async def create_structure(form: Any, actor: Actor) -> UUID:
     """A new structure from the form, unless it likely duplicates existing ones and the
     user has not confirmed (LikelyDuplicate)."""
     values = {k: v for k, v in form.items() if k != CONFIRM_DUPLICATE}
@@ -43,7 +51,7 @@ async def create_structure(form: Any) -> UUID:
         candidates = await candidates_for(data)
         if candidates:
             raise LikelyDuplicate(candidates)
-    return await store.create_structure(data)
+    return await store.create_structure(data, by=verifier(actor))
 
 
 def commune_code(form: Any) -> dict[str, Any]:
@@ -97,47 +105,59 @@ def _relationship_form(form: Any) -> RelationshipWrite:
 
 
 async def save_site(
-    structure_id: UUID, form: Any, geocoder: AddressGeocoder | None, site_id: UUID | None = None
+    structure_id: UUID,
+    form: Any,
+    geocoder: AddressGeocoder | None,
+    site_id: UUID | None = None,
+    by: Verifier | None = None,
 ) -> str:
     """A new site, or `site_id` changed; returns the store's notice about its location."""
     data = await parse_and_check(
         commune_code(form), SiteWrite, store.validate_site, checkboxes=("walk_in",)
     )
     if site_id is None:
-        _site_id, notice = await store.create_site(structure_id, data, geocoder)
+        _site_id, notice = await store.create_site(structure_id, data, geocoder, by)
         return notice
-    return await store.update_site(site_id, data, geocoder)
+    return await store.update_site(site_id, data, geocoder, by)
 
 
-async def save_service(structure_id: UUID, form: Any, service_id: UUID | None = None) -> None:
-    """A new service, or `service_id` changed."""
+async def save_service(
+    structure_id: UUID, form: Any, actor: Actor, service_id: UUID | None = None
+) -> None:
+    """A new service, or `service_id` changed; `actor` becomes its last verifier."""
     data = await _service_form(structure_id, form)
     if service_id is None:
-        await store.create_service(structure_id, data)
+        await store.create_service(structure_id, data, by=verifier(actor))
     else:
-        await store.update_service(service_id, data)
+        await store.update_service(service_id, data, by=verifier(actor))
 
 
-async def save_person(structure_id: UUID, form: Any, person_id: UUID | None = None) -> None:
+async def save_person(
+    structure_id: UUID, form: Any, person_id: UUID | None = None, by: Verifier | None = None
+) -> None:
     """A new person (checked against the structure's people), or `person_id` changed."""
     if person_id is None:
         data = await parse_and_check(
             form, PersonWrite, store.validate_person, checkboxes=("active",)
         )
-        await store.create_person(structure_id, data)
+        await store.create_person(structure_id, data, by)
     else:
-        await store.update_person(person_id, parse_form(form, PersonWrite, checkboxes=("active",)))
+        data = parse_form(form, PersonWrite, checkboxes=("active",))
+        await store.update_person(person_id, data, by)
 
 
 async def save_relationship(
-    structure_id: UUID, form: Any, relationship_id: UUID | None = None
+    structure_id: UUID,
+    form: Any,
+    relationship_id: UUID | None = None,
+    by: Verifier | None = None,
 ) -> None:
     """A new relationship of the structure, or `relationship_id` changed."""
     data = _relationship_form(form)
     if relationship_id is None:
-        await store.create_relationship(structure_id, data)
+        await store.create_relationship(structure_id, data, by)
     else:
-        await store.update_relationship(relationship_id, data)
+        await store.update_relationship(relationship_id, data, by)
 
 
 def relationship_values(relationship: Any) -> dict[str, Any]:

@@ -33,6 +33,22 @@ def check_can_read_import(actor: Actor, started_by: UUID | None) -> None:
         )
 
 
+def check_can_confirm(actor: Actor) -> None:
+    """Vouching for a record without changing it is the coordination's job."""
+    if not actor.can_edit_directory:
+        raise Forbidden(
+            "Seuls les coordinateurs et administrateurs confirment qu'une fiche est à jour."
+        )
+
+
+def check_can_restore(actor: Actor) -> None:
+    """Going back to an earlier version undoes someone's work: the coordination decides."""
+    if not actor.can_edit_directory:
+        raise Forbidden(
+            "Seuls les coordinateurs et administrateurs restaurent une version antérieure."
+        )
+
+
 def check_can_review_duplicates(actor: Actor) -> None:
     if not actor.can_edit_directory:
         raise Forbidden("Seuls les coordinateurs et administrateurs examinent les doublons.")

@@ -12,10 +12,12 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup
 
 from directory.gazetteer import load_gazetteer
+from directory.history import FIELD_LABELS
 from directory.hours import LOCAL_TIME, status_now, week_table
 from directory.hours import describe as describe_hours
 from directory.schemas import STRUCTURE_KINDS
 from directory.validation import display_phone
+from directory.verification import KINDS as VERIFIER_KINDS
 from directory.vocabulary import (
     DOMAIN_LABELS,
     LEVEL_LABELS,
@@ -58,6 +60,35 @@ def date_fr(moment: datetime | None) -> str:
 
 def datetime_fr(moment: datetime | None) -> str:
     return moment.astimezone(LOCAL_TIME).strftime("%d/%m/%Y à %H:%M") if moment else ""
+
+
+def _change_labels() -> dict[str, dict[str, str]]:
+    """Codes the history shows by their French label, per field."""
+    return {
+        # A structure's kind or a relationship's: their codes do not overlap.
+        "kind": {**{k.value: k.label for k in RelationshipKind}, **STRUCTURE_KINDS},
+        "network": NETWORKS,
+        "status": {s.value: s.label for s in StructureStatus},
+        "domains": {d.value: lbl for d, lbl in DOMAIN_LABELS.items()},
+        "thematiques": THEMATIQUES,
+        "publics": PUBLICS,
+        "preferred_channel": {c.value: c.label for c in Channel},
+        "level": {lv.value: lbl for lv, lbl in LEVEL_LABELS.items()},
+    }
+
+
+def change_value(value: object, field: str = "") -> str:
+    """A value of the directory's history, as a reader says it: codes by their label."""
+    if value is None or value == "" or value == []:
+        return "(vide)"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    labels = _change_labels().get(field, {})
+    if field == "commune" and isinstance(value, str):
+        return commune_name(value)
+    if isinstance(value, list):
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
+    return labels.get(str(value), str(value))
 
 
 def commune_name(insee: str) -> str:
@@ -130,12 +161,15 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
             "datetime_fr": datetime_fr,
             "commune": commune_name,
             "lookup": lambda value, mapping: mapping.get(value, value),
+            "change_value": change_value,
         }
     )
     env.globals["static"] = static_url
     env.globals.update(
         {
             "once_input": once_input,
+            "FIELD_LABELS": FIELD_LABELS,
+            "VERIFIER_KINDS": VERIFIER_KINDS,
             "DOMAINS": [(d.value, d.label) for d in Domain],
             "LEVELS": [(lv.value, lv.label) for lv in Level],
             "THEMATIQUES": THEMATIQUES,

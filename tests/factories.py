@@ -18,6 +18,7 @@ from directory.schemas import (
     SiteWrite,
     StructureWrite,
 )
+from directory.verification import Verifier
 from directory.vocabulary import Domain, Level
 from service.accounts.store import Role, create_api_token, create_user
 
@@ -25,9 +26,14 @@ _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
 
 
-async def structure(name: str | None = None, **fields: object) -> UUID:
+# Who the factories' records are saved by, unless a test says otherwise.
+SAVED_BY = Verifier("coordinator", "Coordination des tests")
+
+
+async def structure(name: str | None = None, by: Verifier = SAVED_BY, **fields: object) -> UUID:
     return await store.create_structure(
-        msgspec.convert({"name": name or f"Structure {next(_counter)}", **fields}, StructureWrite)
+        msgspec.convert({"name": name or f"Structure {next(_counter)}", **fields}, StructureWrite),
+        by=by,
     )
 
 
@@ -35,6 +41,7 @@ async def site(structure_id: UUID, commune: str = "26362", **fields: object) -> 
     site_id, _notice = await store.create_site(
         structure_id,
         SiteWrite(commune=commune, **fields),  # type: ignore[arg-type]
+        by=SAVED_BY,
     )
     return site_id
 
@@ -43,6 +50,7 @@ async def service(
     structure_id: UUID,
     name: str | None = None,
     domains: tuple[Domain, ...] = (Domain.HOUSING,),
+    by: Verifier = SAVED_BY,
     **fields: object,
 ) -> UUID:
     return await store.create_service(
@@ -51,6 +59,7 @@ async def service(
             {"name": name or f"Service {next(_counter)}", "domains": list(domains), **fields},
             ServiceWrite,
         ),
+        by=by,
     )
 
 
@@ -61,6 +70,7 @@ async def person(
     return await store.create_person(
         structure_id,
         msgspec.convert({"first_name": first_name, "last_name": last_name, **fields}, PersonWrite),
+        SAVED_BY,
     )
 
 
@@ -70,6 +80,7 @@ async def relationship(
     return await store.create_relationship(
         source,
         RelationshipWrite(level=level, target_structure_id=target, **fields),  # type: ignore[arg-type]
+        SAVED_BY,
     )
 
 

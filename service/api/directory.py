@@ -11,7 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import Struct
 
-from directory import store
+from directory import history, store
 from directory.duplicate_checks import Candidate, PairPage, candidates_for, review
 from directory.errors import Invalid
 from directory.gazetteer import Commune, load_gazetteer
@@ -38,10 +38,12 @@ from directory.vocabulary import (
     THEMATIQUES,
 )
 from service.accounts.store import Actor
+from service.directory_forms import verifier
 from service.params import PageNumber, QueryText
 from service.permissions import (
     check_can_create_structure,
     check_can_edit,
+    check_can_restore,
     check_can_review_duplicates,
 )
 
@@ -174,7 +176,9 @@ class DirectoryController(Controller):
         if not confirm_duplicate and (candidates := await candidates_for(data)):
             message = "Cette structure existe peut-être déjà (confirm_duplicate=true : la créer)."
             return Response(LikelyDuplicates(message, candidates), status_code=409)
-        return Response(Created(await store.create_structure(data)), status_code=201)
+        return Response(
+            Created(await store.create_structure(data, by=verifier(actor))), status_code=201
+        )
 
     @get(
         "/directory/duplicates",
@@ -204,7 +208,35 @@ class DirectoryController(Controller):
         actor: NamedDependency[Actor],
     ) -> StructureRead:
         check_can_edit(actor, structure_id)
-        await store.update_structure(structure_id, data)
+        await store.update_structure(structure_id, data, by=verifier(actor))
+        return await store.get_structure(structure_id)
+
+    @get(
+        "/structures/{structure_id:uuid}/history",
+        summary="Changes to a structure and its sites, services, people and relationships, "
+        "newest first",
+    )
+    async def structure_history(
+        self,
+        structure_id: FromPath[UUID],
+        page: PageNumber = 1,
+        page_size: FromQuery[int] = 20,
+    ) -> history.ChangePage:
+        await store.get_structure(structure_id)
+        size = max(1, min(page_size, 100))
+        return await history.history_of(structure_id, size, (page - 1) * size)
+
+    @post(
+        "/structures/{structure_id:uuid}/history/{change_id:uuid}/restore",
+        summary="Put the structure or one of its services back as it was after a change "
+        "(coordinators)",
+        status_code=200,
+    )
+    async def restore_change(
+        self, structure_id: FromPath[UUID], change_id: FromPath[UUID], actor: NamedDependency[Actor]
+    ) -> StructureRead:
+        check_can_restore(actor)
+        await store.restore(structure_id, change_id, by=verifier(actor))
         return await store.get_structure(structure_id)
 
     @post("/structures/{structure_id:uuid}/sites", summary="Add a site")
@@ -216,7 +248,7 @@ class DirectoryController(Controller):
         geocoder: NamedDependency[AddressGeocoder | None],
     ) -> Created:
         check_can_edit(actor, structure_id)
-        site_id, notice = await store.create_site(structure_id, data, geocoder)
+        site_id, notice = await store.create_site(structure_id, data, geocoder, verifier(actor))
         return Created(site_id, notice)
 
     @get("/sites/{site_id:uuid}", summary="A site")
@@ -232,7 +264,7 @@ class DirectoryController(Controller):
         geocoder: NamedDependency[AddressGeocoder | None],
     ) -> SiteRead:
         check_can_edit(actor, (await store.get_site(site_id)).structure)
-        await store.update_site(site_id, data, geocoder)
+        await store.update_site(site_id, data, geocoder, verifier(actor))
         return store.site_read(await store.get_site(site_id))
 
     @post("/structures/{structure_id:uuid}/services", summary="Add a service")
@@ -243,7 +275,7 @@ class DirectoryController(Controller):
         actor: NamedDependency[Actor],
     ) -> Created:
         check_can_edit(actor, structure_id)
-        return Created(await store.create_service(structure_id, data))
+        return Created(await store.create_service(structure_id, data, by=verifier(actor)))
 
     @get("/services/{service_id:uuid}", summary="A service")
     async def get_service(self, service_id: FromPath[UUID]) -> ServiceRead:
@@ -257,7 +289,7 @@ class DirectoryController(Controller):
         actor: NamedDependency[Actor],
     ) -> ServiceRead:
         check_can_edit(actor, (await store.get_service(service_id)).structure)
-        await store.update_service(service_id, data)
+        await store.update_service(service_id, data, by=verifier(actor))
         return store.service_read(await store.get_service(service_id))
 
     @post("/structures/{structure_id:uuid}/people", summary="Add a person")
@@ -268,7 +300,7 @@ class DirectoryController(Controller):
         actor: NamedDependency[Actor],
     ) -> Created:
         check_can_edit(actor, structure_id)
-        return Created(await store.create_person(structure_id, data))
+        return Created(await store.create_person(structure_id, data, verifier(actor)))
 
     @get("/people/{person_id:uuid}", summary="A person")
     async def get_person(self, person_id: FromPath[UUID]) -> ContactRead:
@@ -282,7 +314,7 @@ class DirectoryController(Controller):
         actor: NamedDependency[Actor],
     ) -> ContactRead:
         check_can_edit(actor, (await store.get_person(person_id)).structure)
-        await store.update_person(person_id, data)
+        await store.update_person(person_id, data, verifier(actor))
         return store.person_read(await store.get_person(person_id))
 
     @post(
@@ -296,7 +328,7 @@ class DirectoryController(Controller):
         actor: NamedDependency[Actor],
     ) -> Created:
         check_can_edit(actor, structure_id)
-        return Created(await store.create_relationship(structure_id, data))
+        return Created(await store.create_relationship(structure_id, data, verifier(actor)))
 
     @put("/relationships/{relationship_id:uuid}", summary="Update a relationship")
     async def update_relationship(
@@ -306,7 +338,7 @@ class DirectoryController(Controller):
         actor: NamedDependency[Actor],
     ) -> Created:
         check_can_edit(actor, (await store.get_relationship(relationship_id)).source)
-        await store.update_relationship(relationship_id, data)
+        await store.update_relationship(relationship_id, data, verifier(actor))
         return Created(relationship_id)
 
     @delete("/relationships/{relationship_id:uuid}", summary="End a relationship")
@@ -314,4 +346,4 @@ class DirectoryController(Controller):
         self, relationship_id: FromPath[UUID], actor: NamedDependency[Actor]
     ) -> None:
         check_can_edit(actor, (await store.get_relationship(relationship_id)).source)
-        await store.delete_relationship(relationship_id)
+        await store.delete_relationship(relationship_id, verifier(actor))

@@ -162,6 +162,12 @@ async def referral_context(
         "transition_labels": TRANSITION_LABELS,
         "appointment_form": appointment_form or appointment_values(referral),
         "no_papers": appointments.NO_PAPERS,
+        # The partner sees how fresh its own record is, and can confirm it from the link.
+        "own_record": (
+            await store.get_structure(referral.to_structure_id)
+            if who.party == Party.PARTNER
+            else None
+        ),
         # The young person's page speaks their language; staff pages stay French.
         **(i18n.jinja_context(referral.language) if young else {}),
     }

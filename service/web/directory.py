@@ -12,9 +12,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from directory import store
+from directory import history, store
 from directory.duplicate_checks import review
-from directory.errors import Invalid
+from directory.errors import Invalid, NotFound
 from directory.geo import AddressGeocoder
 from directory.schemas import (
     PersonWrite,
@@ -27,8 +27,10 @@ from service.accounts.store import Actor
 from service.forms import parse_and_check
 from service.params import PageNumber, QueryText
 from service.permissions import (
+    check_can_confirm,
     check_can_create_structure,
     check_can_edit,
+    check_can_restore,
     check_can_review_duplicates,
 )
 from service.referrals.stats import response_times
@@ -73,6 +75,7 @@ class DirectoryPages(Controller):
                 "can_edit": actor.can_edit_structure(structure_id),
                 "people_by_id": {p.id: p for p in structure.people},
                 "sites_by_id": {site.id: site for site in structure.sites},
+                "history": await history.history_of(structure_id, 20),
             },
         )
 
@@ -96,7 +99,7 @@ class DirectoryPages(Controller):
         check_can_create_structure(actor)
         form = await request.form()
         try:
-            structure_id = await forms.create_structure(form)
+            structure_id = await forms.create_structure(form, actor)
         except Invalid as error:
             return _form_page("structure_form.html", actor, form, error.errors)
         except forms.LikelyDuplicate as found:
@@ -119,13 +122,51 @@ class DirectoryPages(Controller):
         check_can_edit(actor, structure_id)
         form = await request.form()
         try:
-            await store.update_structure(
-                structure_id, await parse_and_check(form, StructureWrite, store.validate_structure)
-            )
+            data = await parse_and_check(form, StructureWrite, store.validate_structure)
+            await store.update_structure(structure_id, data, by=forms.verifier(actor))
         except Invalid as error:
             structure = await store.get_structure(structure_id)
             return _form_page("structure_form.html", actor, form, error.errors, structure=structure)
         return Redirect(f"/structures/{structure_id}")
+
+    @post("/{structure_id:uuid}/confirmer")
+    async def confirm_structure(
+        self, structure_id: FromPath[UUID], actor: NamedDependency[Actor]
+    ) -> Redirect:
+        """One click: the record is right as it is, only its verification changes."""
+        check_can_confirm(actor)
+        await store.confirm_structure(structure_id, by=forms.verifier(actor))
+        return _saved(structure_id, "Merci : la fiche est confirmée à jour.")
+
+    # ---- history -------------------------------------------------------------------------
+
+    @get("/{structure_id:uuid}/historique")
+    async def history_page(
+        self, structure_id: FromPath[UUID], actor: NamedDependency[Actor], page: PageNumber = 1
+    ) -> Template:
+        structure = await store.get_structure(structure_id)
+        changes = await history.history_of(structure_id, 50, (page - 1) * 50)
+        context = {"actor": actor, "s": structure, "changes": changes, "page": page}
+        return Template("structure_history.html", context=context)
+
+    @get("/{structure_id:uuid}/historique/{change_id:uuid}/restaurer")
+    async def restore_page(
+        self, structure_id: FromPath[UUID], change_id: FromPath[UUID], actor: NamedDependency[Actor]
+    ) -> Template:
+        """The confirmation: what the record will be put back to."""
+        check_can_restore(actor)
+        change = await _change(structure_id, change_id)
+        structure = await store.get_structure(structure_id)
+        context = {"actor": actor, "s": structure, "change": change}
+        return Template("structure_restore.html", context=context)
+
+    @post("/{structure_id:uuid}/historique/{change_id:uuid}/restaurer")
+    async def restore(
+        self, structure_id: FromPath[UUID], change_id: FromPath[UUID], actor: NamedDependency[Actor]
+    ) -> Redirect:
+        check_can_restore(actor)
+        await store.restore(structure_id, change_id, by=forms.verifier(actor))
+        return _saved(structure_id, "La version antérieure est restaurée.")
 
     # ---- sites ---------------------------------------------------------------------------
 
@@ -149,7 +190,7 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         form = await request.form()
         try:
-            notice = await forms.save_site(structure_id, form, geocoder)
+            notice = await forms.save_site(structure_id, form, geocoder, by=forms.verifier(actor))
         except Invalid as error:
             return _form_page("site_form.html", actor, form, error.errors, structure=structure)
         return _saved(structure_id, notice)
@@ -178,7 +219,9 @@ class DirectoryPages(Controller):
         site = _child(structure.sites, site_id)
         form = await request.form()
         try:
-            notice = await forms.save_site(structure_id, form, geocoder, site_id)
+            notice = await forms.save_site(
+                structure_id, form, geocoder, site_id, forms.verifier(actor)
+            )
         except Invalid as error:
             return _form_page(
                 "site_form.html", actor, form, error.errors, structure=structure, site=site
@@ -203,7 +246,7 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         form = await request.form()
         try:
-            await forms.save_service(structure_id, form)
+            await forms.save_service(structure_id, form, actor)
         except Invalid as error:
             values = forms.service_values(form)
             return _form_page("service_form.html", actor, values, error.errors, structure=structure)
@@ -237,7 +280,7 @@ class DirectoryPages(Controller):
         service = _child(structure.services, service_id)
         form = await request.form()
         try:
-            await forms.save_service(structure_id, form, service_id)
+            await forms.save_service(structure_id, form, actor, service_id)
         except Invalid as error:
             values = forms.service_values(form)
             extra = {"structure": structure, "service": service}
@@ -262,7 +305,7 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         form = await request.form()
         try:
-            await forms.save_person(structure_id, form)
+            await forms.save_person(structure_id, form, by=forms.verifier(actor))
         except Invalid as error:
             return _form_page("person_form.html", actor, form, error.errors, structure=structure)
         return _saved(structure_id)
@@ -293,7 +336,7 @@ class DirectoryPages(Controller):
         person = _child(structure.people, person_id)
         form = await request.form()
         try:
-            await forms.save_person(structure_id, form, person_id)
+            await forms.save_person(structure_id, form, person_id, forms.verifier(actor))
         except Invalid as error:
             extra = {"structure": structure, "person": person}
             return _form_page("person_form.html", actor, form, error.errors, **extra)
@@ -315,7 +358,7 @@ class DirectoryPages(Controller):
         check_can_edit(actor, structure_id)
         form = await request.form()
         try:
-            await forms.save_relationship(structure_id, form)
+            await forms.save_relationship(structure_id, form, by=forms.verifier(actor))
         except Invalid as error:
             return await self._relationship_page(structure_id, actor, form, error.errors)
         return _saved(structure_id)
@@ -344,7 +387,9 @@ class DirectoryPages(Controller):
         relationship = await _own_relationship(structure_id, relationship_id)
         form = await request.form()
         try:
-            await forms.save_relationship(structure_id, form, relationship_id)
+            await forms.save_relationship(
+                structure_id, form, relationship_id, forms.verifier(actor)
+            )
         except Invalid as error:
             return await self._relationship_page(
                 structure_id, actor, form, error.errors, relationship=relationship
@@ -360,7 +405,7 @@ class DirectoryPages(Controller):
     ) -> Redirect:
         check_can_edit(actor, structure_id)
         await _own_relationship(structure_id, relationship_id)
-        await store.delete_relationship(relationship_id)
+        await store.delete_relationship(relationship_id, forms.verifier(actor))
         return _saved(structure_id)
 
     async def _relationship_page(
@@ -395,6 +440,13 @@ async def _own_relationship(structure_id: UUID, relationship_id: UUID) -> Any:
     if relationship.source != structure_id:
         raise NotFound("Relation")
     return relationship
+
+
+async def _change(structure_id: UUID, change_id: UUID) -> history.ChangeRead:
+    row = await history.get_change(change_id)
+    if row is None or row["structure"] != structure_id:
+        raise NotFound("Modification")
+    return history.read(row)
 
 
 def _saved(structure_id: UUID, notice: str = "") -> Redirect:

@@ -13,10 +13,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
+from directory import store
 from directory.errors import Invalid
+from directory.verification import Verifier
 from service.accounts.store import Actor
 from service.referrals import appointments, exchange, pages, reorient, send_form, young_language
-from service.referrals.machine import Transition
+from service.referrals.machine import Party, Transition
 from service.settings import Settings
 
 # The young person's second steps, each a page of its own so that it works without script.
@@ -189,6 +191,17 @@ class ReferralPages(Controller):
         who, referral_id = await exchange.who_for_link(token)
         base = _link_base(request, token)
         return await self._act(referral_id, who, request, settings, base, None)
+
+    @post("/p/{token:str}/fiche-a-jour")
+    async def partner_confirms_record(self, token: FromPath[str]) -> Redirect:
+        """The partner says, from its personal link, that its record is right as it is."""
+        who, referral_id = await exchange.who_for_link(token)
+        if who.party != Party.PARTNER:
+            raise NotFoundException("Page introuvable.")
+        referral = await exchange.read(referral_id, who)
+        by = Verifier("partner_link", f"{referral.to_structure_name} (par son lien personnel)")
+        await store.confirm_structure(referral.to_structure_id, by=by)
+        return Redirect(f"/p/{token}?fiche=confirmee")
 
     @post("/p/{token:str}/rendez-vous")
     async def link_give_appointment(

@@ -81,7 +81,8 @@ async def _snapshot() -> dict[str, list]:
         Structure.email,
         Structure.phone,
         Structure.status,
-        Structure.last_verified_on,
+        Structure.verified_by_kind,
+        Structure.verified_by,
     )
     sites = await Site.select(
         Site.structure.name,
@@ -437,9 +438,7 @@ async def test_conventions_page_shows_every_status(client, time_machine) -> None
 async def _dates() -> tuple[date, date]:
     """The last verification of the main Mission Locale and the end of a convention."""
     verified = (
-        await Structure.select(Structure.last_verified_on)
-        .where(Structure.name == ML_VALENCE)
-        .first()
+        await Structure.select(Structure.verified_at).where(Structure.name == ML_VALENCE).first()
     )
     ends = (
         await Convention.select(Convention.ends_on)
@@ -447,7 +446,7 @@ async def _dates() -> tuple[date, date]:
         .first()
     )
     assert verified is not None and ends is not None
-    return verified["last_verified_on"], ends["ends_on"]
+    return verified["verified_at"].date(), ends["ends_on"]
 
 
 async def test_demo_dates_follow_the_loading_day(client, time_machine) -> None:

@@ -1,0 +1,224 @@
+"""The directory's history: every write of the store records who changed what, from what
+to what, in the same transaction; the structure page shows it as sentences, and a
+coordinator can put a structure or a service back as it was after an earlier change."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from msgspec import Struct
+
+from directory.tables import DirectoryChange
+from directory.verification import Verifier
+
+# Columns that are derived or bookkeeping: not worth a line of history.
+_UNTRACKED = frozenset(
+    {
+        "id",
+        "search_text",
+        "created_at",
+        "updated_at",
+        "cell",
+        "verified_at",
+        "verified_by_kind",
+        "verified_by",
+        "source_extra",
+        "structure",
+        "source",
+    }
+)
+
+RECORD_LABELS = {
+    "structure": "la structure",
+    "site": "un lieu d'accueil",
+    "service": "un service",
+    "person": "une personne",
+    "relationship": "une relation",
+}
+ACTION_LABELS = {
+    "create": "a créé",
+    "update": "a modifié",
+    "delete": "a supprimé",
+    "restore": "a restauré une version antérieure de",
+    "confirm": "a confirmé à jour",
+}
+FIELD_LABELS = {
+    "name": "nom",
+    "kind": "type",
+    "network": "réseau",
+    "siret": "SIRET",
+    "description": "description",
+    "website": "site web",
+    "email": "courriel",
+    "phone": "téléphone",
+    "status": "statut",
+    "address": "adresse",
+    "commune": "commune",
+    "postcode": "code postal",
+    "lat": "latitude",
+    "lon": "longitude",
+    "geocoded": "précision de la position",
+    "opening_hours": "horaires",
+    "accessibility": "accessibilité",
+    "walk_in": "sans rendez-vous",
+    "first_name": "prénom",
+    "last_name": "nom de famille",
+    "role": "fonction",
+    "preferred_channel": "moyen préféré",
+    "active": "en poste",
+    "left_on": "date de départ",
+    "domains": "domaines",
+    "thematiques": "thématiques",
+    "publics": "publics",
+    "conditions": "conditions",
+    "fees": "coût",
+    "on_site": "sur place",
+    "remote": "à distance",
+    "zone": "zone d'éligibilité",
+    "unconditional": "accueil sans condition",
+    "site": "lieu",
+    "contact": "contact",
+    "target_structure": "structure liée",
+    "target_person": "personne liée",
+    "level": "niveau",
+    "since": "depuis",
+    "note": "note",
+    "source_id": "identifiant à la source",
+    "source_date": "date à la source",
+}
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON keeps it."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def differences(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, list]:
+    """{field: [before, after]} for every tracked field that differs; an update compares
+    the fields it wrote, a creation or deletion every field of the record."""
+    old, new = before or {}, after or {}
+    # A new or deleted record lists its filled fields only: "(vide) → (vide)" says nothing.
+    whole = before is None or after is None
+    found = {}
+    for field in sorted((new.keys() if after is not None else old.keys()) - _UNTRACKED):
+        a, b = _plain(old.get(field)), _plain(new.get(field))
+        if _empty(a, whole) and _empty(b, whole):
+            continue
+        if a != b:
+            found[field] = [a, b]
+    return found
+
+
+def _empty(value: Any, whole: bool) -> bool:
+    return value is None or value == "" or value == [] or (whole and value is False)
+
+
+async def record(
+    kind: str,
+    record_id: UUID,
+    structure_id: UUID,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    by: Verifier | None,
+) -> None:
+    """Keep one change; an update that changed nothing tracked leaves no line."""
+    changes = differences(before, after)
+    if action == "update" and not changes:
+        return
+    await DirectoryChange.insert(
+        DirectoryChange(
+            record_kind=kind,
+            record_id=record_id,
+            structure=structure_id,
+            action=action,
+            at=datetime.now(UTC),
+            actor_kind=by.kind if by else "",
+            actor_label=by.label[:300] if by else "",
+            changes=json.dumps(changes, ensure_ascii=False),
+        )
+    )
+
+
+class ChangeRead(Struct):
+    id: UUID
+    record_kind: str
+    record_id: UUID
+    action: str
+    at: datetime
+    actor_kind: str
+    actor_label: str
+    changes: dict[str, list]
+    sentence: str  # in French, e.g. "Nadia Belkacem a modifié la structure"
+    restorable: bool  # a structure or service change a coordinator can go back to
+
+
+class ChangePage(Struct):
+    items: list[ChangeRead]
+    total: int
+
+
+def read(row: dict[str, Any]) -> ChangeRead:
+    who = row["actor_label"] or "Quelqu'un"
+    what = RECORD_LABELS.get(row["record_kind"], row["record_kind"])
+    sentence = f"{who} {ACTION_LABELS.get(row['action'], row['action'])} {what}"
+    return ChangeRead(
+        id=row["id"],
+        record_kind=row["record_kind"],
+        record_id=row["record_id"],
+        action=row["action"],
+        at=row["at"],
+        actor_kind=row["actor_kind"],
+        actor_label=row["actor_label"],
+        changes=json.loads(row["changes"]),
+        sentence=sentence,
+        restorable=row["record_kind"] in {"structure", "service"}
+        and row["action"] in {"create", "update", "restore"},
+    )
+
+
+async def history_of(structure_id: UUID, limit: int = 20, offset: int = 0) -> ChangePage:
+    """The structure's changes and its sites', services', people's and relationships',
+    newest first."""
+    rows = (
+        await DirectoryChange.select()
+        .where(DirectoryChange.structure == structure_id)
+        .order_by(DirectoryChange.at, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await DirectoryChange.count().where(DirectoryChange.structure == structure_id)
+    return ChangePage(items=[read(r) for r in rows], total=total)
+
+
+async def get_change(change_id: UUID) -> dict[str, Any] | None:
+    return await DirectoryChange.select().where(DirectoryChange.id == change_id).first()
+
+
+async def state_after(change: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The record's tracked fields as they were right after `change`: the current values,
+    with every later change undone, newest first."""
+    later = (
+        await DirectoryChange.select(DirectoryChange.changes)
+        .where(
+            (DirectoryChange.record_id == change["record_id"]) & (DirectoryChange.at > change["at"])
+        )
+        .order_by(DirectoryChange.at, ascending=False)
+    )
+    state = {k: _plain(v) for k, v in current.items()}
+    for row in later:
+        for field, (before, _after) in json.loads(row["changes"]).items():
+            state[field] = before
+    return state
