@@ -86,6 +86,8 @@ def change_value(value: object, field: str = "") -> str:
     labels = _change_labels().get(field, {})
     if field == "commune" and isinstance(value, str):
         return commune_name(value)
+    if field == "phone" and isinstance(value, str):
+        return display_phone(value)  # stored as +33…, read as on the record's page
     if isinstance(value, list):
         return ", ".join(labels.get(str(v), str(v)) for v in value)
     return labels.get(str(value), str(value))

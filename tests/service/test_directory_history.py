@@ -120,12 +120,13 @@ async def test_structure_page_shows_the_history_newest_first(client) -> None:
             "name": "Foyer Habitat Jeunes",
             "kind": "housing",
             "status": "active",
-            "phone": "04 75 11 22 33",
+            "phone": "04 75 99 88 77",
         },
     )
     assert saved.status_code == 200
     page = (await client.get(f"/structures/{structure_id}")).text
     assert "Historique des modifications" in page
+    assert "Téléphone : « 04 75 11 22 33 » → « 04 75 99 88 77 »" in page
     assert "Nadia Belkacem a modifié la structure" in page
     assert "Type : « Association » → « Bailleur, résidence, hébergement »" in page
     assert page.index("Nadia Belkacem a modifié") < page.index("a créé la structure")
