@@ -178,6 +178,11 @@ async def test_another_server_process_shows_the_import(client, settings) -> None
         assert "Structures 4 créés, 0 mis à jour" in text
 
 
+# Enough that no machine finishes before the server is stopped at the first progress
+# written (12,000 once did, on a quiet machine), and under the 20 MiB upload limit.
+MANY = 80_000
+
+
 def _many_structures(count: int) -> bytes:
     """A file large enough for several batches, so the import is caught running."""
     first = json.loads((DATA / "structures.json").read_text())[0]
@@ -209,7 +214,7 @@ def test_an_import_cut_by_a_restart_is_shown_interrupted(database_url, tmp_path)
         once = re.search(r'name="_once" value="([^"]+)"', page.text)
         assert once
         form = {"_csrf_token": f.csrf_token(page.text), "_once": once[1]}
-        files = {"files": ("grand.json", _many_structures(12_000), "application/json")}
+        files = {"files": ("grand.json", _many_structures(MANY), "application/json")}
         started = http.post(PAGE, data=form, files=files)
         assert started.status_code in (302, 303), started.text[-2000:]
         job = started.headers["location"]
@@ -220,8 +225,8 @@ def test_an_import_cut_by_a_restart_is_shown_interrupted(database_url, tmp_path)
         assert not state["finished"], state
     # The server is gone, its import with it; the row says how far it got.
     written = ImportJob.select().first().run_sync()
-    assert written["status"] == "running" and 0 < written["done"] < 12_000
-    progress = f"{written['done']} enregistrements traités sur 12000"
+    assert written["status"] == "running" and 0 < written["done"] < MANY
+    progress = f"{written['done']} enregistrements traités sur {MANY}"
     soon = START + timedelta(minutes=2)
     with running_server(database_url, at=soon) as base, httpx.Client(base_url=base) as http:
         _login(http, email)
