@@ -60,7 +60,8 @@ from rich.progress import (  # noqa: E402
 from directory.gazetteer import Commune, load_gazetteer  # noqa: E402
 from directory.geo import cell_of  # noqa: E402
 from directory.search import resolve_need, search  # noqa: E402
-from directory.store import _service_text, service_keys, writing  # noqa: E402
+from directory.store import service_keys, writing  # noqa: E402
+from directory.store import service_text as _service_text  # noqa: E402
 from directory.tables import (  # noqa: E402
     Person,
     Relationship,

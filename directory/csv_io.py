@@ -51,9 +51,11 @@ from directory.store import (
     _check_service,
     _check_site,
     _check_structure,
-    _service_text,
     service_keys,
     writing,
+)
+from directory.store import (
+    service_text as _service_text,
 )
 from directory.tables import (
     ORIGIN_COLUMNS,

@@ -38,6 +38,7 @@ from directory.duplicate_checks import import_warnings
 from directory.duplicates import Record
 from directory.gazetteer import Gazetteer, load_gazetteer
 from directory.geo import cell_of
+from directory.merge import merged_aliases
 from directory.store import service_keys, writing
 from directory.tables import Person, Service, ServiceKey, Site, Structure
 from directory.text import fold
@@ -700,6 +701,8 @@ def _differs(new: dict[str, Any], old: dict[str, Any] | None) -> bool:
 async def _write(planned: list[Planned]) -> Counts:
     """One transaction: rows that changed are upserted, the others left alone."""
     counts = Counts()
+    planned, skipped = await _redirect_merged(planned)
+    counts.unchanged += skipped
     by_table: dict[type[Table], list[dict[str, Any]]] = {t: [] for t in _WRITE_ORDER}
     old: dict[type[Table], dict[uuid.UUID, dict]] = {}
     for table in _WRITE_ORDER:
@@ -728,6 +731,29 @@ async def _write(planned: list[Planned]) -> Counts:
             await _upsert(table, by_table[table])
         await _write_keys(changed_services)
     return counts
+
+
+async def _redirect_merged(planned: list[Planned]) -> tuple[list[Planned], int]:
+    """A record that a coordinator merged into another (directory.merge) is not created
+    again by the next import: its rows go to the kept record, and a record whose main row
+    was merged is left as the merge made it. Returns the plans to write and how many were
+    left."""
+    ids = {row["id"] for plan in planned for row in plan.rows.values()}
+    kept = await merged_aliases(ids)
+    if not kept:
+        return planned, 0
+    result = []
+    for plan in planned:
+        main = Structure if plan.kind == "structure" else Service
+        if plan.rows[main]["id"] in kept:
+            continue
+        plan.rows = {t: row for t, row in plan.rows.items() if row["id"] not in kept}
+        for row in plan.rows.values():
+            for column in ("structure", "site", "contact"):
+                if row.get(column) in kept:
+                    row[column] = kept[row[column]]
+        result.append(plan)
+    return result, len(planned) - len(result)
 
 
 async def _write_keys(services: list[tuple[dict[str, Any], bool]]) -> None:
@@ -892,9 +918,13 @@ class _Importer:
         }
         sites = await _existing(Site, site_ids) if site_ids else {}
         site_of = {site_ids[i]: site for i, site in sites.items()}
-        for row in rows.values():
+        # Structures merged into another since their import: their services go there.
+        aliases = await merged_aliases(k for k in missing if k not in rows)
+        kept = await _existing(Structure, aliases.values()) if aliases else {}
+        rows |= {merged: kept[k] for merged, k in aliases.items() if k in kept}
+        for key, row in rows.items():
             site = site_of.get(row["id"])
-            self.known[row["id"]] = _Known(
+            self.known[key] = _Known(
                 row, _address_of(site, row["source_extra"], self.gazetteer) or None
             )
 

@@ -45,7 +45,10 @@ ACTION_LABELS = {
     "delete": "a supprimé",
     "restore": "a restauré une version antérieure de",
     "confirm": "a confirmé à jour",
+    "merge": "a fusionné",
+    "unmerge": "a annulé la fusion de",
 }
+MERGED_LABELS = {"structure": "structure", "person": "personne", "service": "service"}
 FIELD_LABELS = {
     "name": "nom",
     "kind": "type",
@@ -163,6 +166,7 @@ class ChangeRead(Struct):
     changes: dict[str, list]
     sentence: str  # in French, e.g. "Nadia Belkacem a modifié la structure"
     restorable: bool  # a structure or service change a coordinator can go back to
+    link: str = ""  # for a merge: the other record's page
 
 
 class ChangePage(Struct):
@@ -170,10 +174,31 @@ class ChangePage(Struct):
     total: int
 
 
+def _merge_sentence(row: dict[str, Any], changes: dict[str, list]) -> tuple[str, str]:
+    """ "… a fusionné « X » dans cette fiche", and the page of the other record."""
+    who = row["actor_label"] or "Quelqu'un"
+    peer_id, peer = changes["peer"]
+    kind = MERGED_LABELS.get(row["record_kind"], row["record_kind"])
+    link = f"/structures/{peer_id}" if row["record_kind"] == "structure" else ""
+    kept = changes["role"][1] == "kept"
+    if row["action"] == "merge":
+        if kept:
+            return f"{who} a fusionné la fiche {kind} « {peer} » dans cette fiche", link
+        return f"{who} a fusionné cette fiche {kind} dans « {peer} »", link
+    if kept:
+        return f"{who} a annulé la fusion de la fiche {kind} « {peer} » dans cette fiche", link
+    return f"{who} a annulé la fusion de cette fiche {kind} dans « {peer} »", link
+
+
 def read(row: dict[str, Any]) -> ChangeRead:
     who = row["actor_label"] or "Quelqu'un"
     what = RECORD_LABELS.get(row["record_kind"], row["record_kind"])
     sentence = f"{who} {ACTION_LABELS.get(row['action'], row['action'])} {what}"
+    changes = json.loads(row["changes"])
+    link = ""
+    if row["action"] in {"merge", "unmerge"} and "peer" in changes:
+        sentence, link = _merge_sentence(row, changes)
+        changes = {k: v for k, v in changes.items() if k not in {"merge", "peer", "role"}}
     return ChangeRead(
         id=row["id"],
         record_kind=row["record_kind"],
@@ -182,10 +207,11 @@ def read(row: dict[str, Any]) -> ChangeRead:
         at=row["at"],
         actor_kind=row["actor_kind"],
         actor_label=row["actor_label"],
-        changes=json.loads(row["changes"]),
+        changes=changes,
         sentence=sentence,
         restorable=row["record_kind"] in {"structure", "service"}
         and row["action"] in {"create", "update", "restore"},
+        link=link,
     )
 
 

@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from directory.tables import (
     DirectoryChange,
+    DirectoryMerge,
     Person,
     Relationship,
     SearchRecord,
@@ -29,6 +30,7 @@ APP_CONFIG = AppConfig(
         SearchRecord,
         Territory,
         DirectoryChange,
+        DirectoryMerge,
     ],
     migration_dependencies=[],
     commands=[],

@@ -133,9 +133,14 @@ def _check_structure(data: StructureWrite) -> tuple[dict[str, Any], dict[str, st
         "email": data.email.strip().lower(),
         "phone": phone,
         "status": data.status.value,
-        "search_text": fold(" ".join([name, data.description, NETWORKS.get(data.network, "")])),
+        "search_text": structure_text(name, data.description, data.network),
     }
     return values, errors
+
+
+def structure_text(name: str, description: str, network: str) -> str:
+    """What words search matches a structure on."""
+    return fold(" ".join([name, description, NETWORKS.get(network, "")]))
 
 
 async def create_structure(data: StructureWrite, *, by: Verifier) -> UUID:
@@ -168,7 +173,7 @@ async def update_structure(
         # The structure's name is part of each service's searchable text.
         for service in await Service.objects().where(Service.structure == structure_id):
             await Service.update(
-                {Service.search_text: _service_text(service, values["name"])}
+                {Service.search_text: service_text(service, values["name"])}
             ).where(Service.id == service.id)
 
 
@@ -415,7 +420,7 @@ def service_read(row: Service) -> ServiceRead:
     )
 
 
-def _service_text(service: Service | dict[str, Any], structure_name: str) -> str:
+def service_text(service: Service | dict[str, Any], structure_name: str) -> str:
     def get(key: str) -> Any:
         return service.get(key) if isinstance(service, dict) else getattr(service, key)
 
@@ -492,7 +497,8 @@ async def _check_service(
     return values, errors
 
 
-async def _write_keys(service_id: UUID, values: dict[str, Any]) -> None:
+async def write_keys(service_id: UUID, values: Mapping[str, Any]) -> None:
+    """Rewrite a service's search keys from its lists."""
     await ServiceKey.delete().where(ServiceKey.service == service_id)
     keys = service_keys(
         values["domains"],
@@ -511,11 +517,11 @@ async def create_service(structure_id: UUID, data: ServiceWrite, *, by: Verifier
     if errors:
         raise Invalid(errors)
     values |= by.stamp()
-    values["search_text"] = _service_text(values, structure.name)
+    values["search_text"] = service_text(values, structure.name)
     async with writing():
         row = Service(structure=structure_id, **values)
         await row.save()
-        await _write_keys(row.id, values)
+        await write_keys(row.id, values)
         await history.record("service", row.id, structure_id, "create", None, values, by)
     return row.id
 
@@ -529,11 +535,11 @@ async def update_service(
     if errors:
         raise Invalid(errors)
     values |= by.stamp()
-    values["search_text"] = _service_text(values, structure.name)
+    values["search_text"] = service_text(values, structure.name)
     async with writing():
         before = await Service.select().where(Service.id == service_id).first()
         await Service.update(_columns(values)).where(Service.id == service_id)
-        await _write_keys(service_id, values)
+        await write_keys(service_id, values)
         await history.record("service", service_id, current.structure, action, before, values, by)
 
 

@@ -177,3 +177,22 @@ class DirectoryChange(Table, tablename="directory_change"):
     actor_kind = Varchar(length=20, default="")
     actor_label = Varchar(length=300, default="")
     changes = Text(default="{}")
+
+
+class DirectoryMerge(Table, tablename="directory_merge"):
+    """Two records of the same structure, person or service made one (directory.merge).
+    The merged record is deleted; its snapshot and every row the merge moved, dropped or
+    changed are in `manifest` (JSON), so that the merge can be undone exactly."""
+
+    id = UUID(primary_key=True)
+    kind = Varchar(length=12)  # structure, person, service
+    kept_id = UUID(index=True)
+    merged_id = UUID(index=True)
+    # The structure both records belong to (the kept one, for a structure merge).
+    structure = UUID(index=True)
+    at = Timestamptz()
+    actor_kind = Varchar(length=20, default="")
+    actor_label = Varchar(length=300, default="")
+    manifest = Text(default="{}")
+    undone_at = Timestamptz(null=True, default=None)
+    undone_by = Varchar(length=300, default="")

@@ -52,3 +52,9 @@ def check_can_restore(actor: Actor) -> None:
 def check_can_review_duplicates(actor: Actor) -> None:
     if not actor.can_edit_directory:
         raise Forbidden("Seuls les coordinateurs et administrateurs examinent les doublons.")
+
+
+def check_can_merge(actor: Actor) -> None:
+    """Merging moves other people's records and referrals: the coordination decides."""
+    if not actor.can_edit_directory:
+        raise Forbidden("Seuls les coordinateurs et administrateurs fusionnent des fiches.")

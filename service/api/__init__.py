@@ -8,6 +8,7 @@ from service.api.data_inclusion import DataInclusionController
 from service.api.directory import DirectoryController
 from service.api.exports import ExportController
 from service.api.imports import ImportController
+from service.api.merges import MergeController
 from service.api.network import NetworkController
 from service.api.referrals import LinkController, ReferralController, ResponseTimesController
 from service.api.search import SearchController
@@ -28,6 +29,7 @@ api_router = Router(
         AuditController,
         DataInclusionController,
         ExportController,
+        MergeController,
     ],
     tags=["API"],
 )

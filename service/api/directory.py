@@ -9,9 +9,10 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Redirect
 from msgspec import Struct
 
-from directory import history, store
+from directory import history, merge, store
 from directory.duplicate_checks import Candidate, PairPage, candidates_for, review
 from directory.errors import Invalid
 from directory.gazetteer import Commune, load_gazetteer
@@ -117,6 +118,22 @@ class Vocabulary(Struct):
     structure_kinds: list[Term]
 
 
+MERGED = {
+    307: ResponseSpec(
+        None,
+        description="Fiche fusionnée dans une autre : Location donne la fiche conservée "
+        "(307 et non 308, car une fusion peut être annulée).",
+        generate_examples=False,
+    )
+}
+
+
+async def _merged(record_id: UUID, prefix: str) -> Redirect | None:
+    """A merged record answers with the kept one's address."""
+    kept = await merge.merged_into(record_id)
+    return Redirect(f"{prefix}{kept}", status_code=307) if kept else None
+
+
 class DirectoryController(Controller):
     path = "/"
 
@@ -196,9 +213,12 @@ class DirectoryController(Controller):
     @get(
         "/structures/{structure_id:uuid}",
         summary="A structure with its sites, services, people and relationships",
+        responses=MERGED,
     )
-    async def get_structure(self, structure_id: FromPath[UUID]) -> StructureRead:
-        return await store.get_structure(structure_id)
+    async def get_structure(self, structure_id: FromPath[UUID]) -> Response[StructureRead]:
+        if moved := await _merged(structure_id, "/api/v1/structures/"):
+            return moved
+        return Response(await store.get_structure(structure_id))
 
     @put("/structures/{structure_id:uuid}", summary="Update a structure")
     async def update_structure(
@@ -277,9 +297,11 @@ class DirectoryController(Controller):
         check_can_edit(actor, structure_id)
         return Created(await store.create_service(structure_id, data, by=verifier(actor)))
 
-    @get("/services/{service_id:uuid}", summary="A service")
-    async def get_service(self, service_id: FromPath[UUID]) -> ServiceRead:
-        return store.service_read(await store.get_service(service_id))
+    @get("/services/{service_id:uuid}", summary="A service", responses=MERGED)
+    async def get_service(self, service_id: FromPath[UUID]) -> Response[ServiceRead]:
+        if moved := await _merged(service_id, "/api/v1/services/"):
+            return moved
+        return Response(store.service_read(await store.get_service(service_id)))
 
     @put("/services/{service_id:uuid}", summary="Update a service")
     async def update_service(
@@ -302,9 +324,11 @@ class DirectoryController(Controller):
         check_can_edit(actor, structure_id)
         return Created(await store.create_person(structure_id, data, verifier(actor)))
 
-    @get("/people/{person_id:uuid}", summary="A person")
-    async def get_person(self, person_id: FromPath[UUID]) -> ContactRead:
-        return store.person_read(await store.get_person(person_id))
+    @get("/people/{person_id:uuid}", summary="A person", responses=MERGED)
+    async def get_person(self, person_id: FromPath[UUID]) -> Response[ContactRead]:
+        if moved := await _merged(person_id, "/api/v1/people/"):
+            return moved
+        return Response(store.person_read(await store.get_person(person_id)))
 
     @put("/people/{person_id:uuid}", summary="Update a person")
     async def update_person(

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from directory import history, store
+from directory import history, merge, store
 from directory.duplicate_checks import review
 from directory.errors import Invalid, NotFound
 from directory.geo import AddressGeocoder
@@ -63,7 +63,11 @@ class DirectoryPages(Controller):
         return Template("structures.html", context={"actor": actor, "q": q, "listing": listing})
 
     @get("/{structure_id:uuid}")
-    async def show(self, structure_id: FromPath[UUID], actor: NamedDependency[Actor]) -> Template:
+    async def show(
+        self, structure_id: FromPath[UUID], actor: NamedDependency[Actor]
+    ) -> Template | Redirect:
+        if kept := await merge.merged_into(structure_id):
+            return _saved(kept, "Cette fiche a été fusionnée dans celle-ci.")
         structure = await store.get_structure(structure_id)
         times = (await response_times([structure_id])).get(structure_id)
         return Template(

@@ -97,7 +97,7 @@ def test_json_import_then_the_same_records_in_csv_change_nothing(database_url: s
     assert cej["fees"] == "Gratuit"
     assert "d:career" in keys and "p:jeunes" in keys and "z:200068781" in keys
     # Found by search as a service typed in Maillage would be.
-    assert cej["search_text"] == store._service_text(cej, ml["name"])
+    assert cej["search_text"] == store.service_text(cej, ml["name"])
 
     again = cli(database_url, "import-di", DATA / "structures.csv", DATA / "services.csv")
     assert again.exit_code == 0, again.output
