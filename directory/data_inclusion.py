@@ -738,7 +738,8 @@ async def _redirect_merged(planned: list[Planned]) -> tuple[list[Planned], int]:
     again by the next import: its rows go to the kept record, and a record whose main row
     was merged is left as the merge made it. Returns the plans to write and how many were
     left."""
-    ids = {row["id"] for plan in planned for row in plan.rows.values()}
+    rows = [row for plan in planned for row in plan.rows.values()]
+    ids = {row["id"] for row in rows} | {row["structure"] for row in rows if "structure" in row}
     kept = await merged_aliases(ids)
     if not kept:
         return planned, 0

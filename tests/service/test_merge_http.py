@@ -5,11 +5,14 @@ and services merge too; only coordinators merge, and bad requests say why."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from conventions.tables import ConventionParty
+from directory.data_inclusion import Raw, import_records
 from directory.hours import local_date
 from directory.tables import (
     Person,
@@ -317,3 +320,50 @@ async def test_only_coordinators_merge_and_bad_requests_say_why(client):
         "/api/v1/directory/merges/00000000-0000-4000-8000-000000000000/undo", headers=headers
     )
     assert missing.status_code == 404
+
+
+async def test_a_new_import_does_not_bring_back_a_merged_structure(client):
+    folder = Path(__file__).parents[1] / "directory" / "data" / "data_inclusion"
+    raws = [
+        Raw(f"{name}.json", i, record)
+        for name in ("structures", "services")
+        for i, record in enumerate(json.loads((folder / f"{name}.json").read_text()))
+    ]
+    first = await import_records(raws)
+    imported = await Structure.select(Structure.id).where(Structure.source_id == "dora--ml-valence")
+    other = imported[0]["id"]
+    keep = await f.structure("Mission Locale Valence Drôme des Collines")
+    headers = await f.api_client_headers(Role.COORDINATOR)
+    merged = await _merge(client, headers, "structure", keep, other)
+    assert merged.status_code == 201, merged.text
+    count = await Structure.count()
+
+    again = await import_records(raws)
+    assert again.refusals == [], again.refusals
+    assert again.services.refused == first.services.refused
+    assert await Structure.count() == count
+    assert not await Structure.exists().where(Structure.id == other)
+    services = await Service.select(Service.structure).where(Service.source_id.like("dora--ml-%"))
+    assert services and {s["structure"] for s in services} == {keep}
+
+    undone = await client.post(
+        f"/api/v1/directory/merges/{merged.json()['id']}/undo", headers=headers
+    )
+    assert undone.status_code == 200, undone.text
+    services = await Service.select(Service.structure).where(Service.source_id.like("dora--ml-%"))
+    assert {s["structure"] for s in services} == {other}
+
+
+async def test_a_merge_is_undone_only_while_no_later_merge_touches_it(client):
+    a, b, c = [await f.structure(n) for n in ("Foyer A", "Foyer B", "Foyer C")]
+    headers = await f.api_client_headers(Role.COORDINATOR)
+    first = (await _merge(client, headers, "structure", a, b)).json()
+    second = (await _merge(client, headers, "structure", c, a)).json()
+    gone = await client.get(f"/api/v1/structures/{b}", headers=headers, follow_redirects=False)
+    assert gone.headers["location"] == f"/api/v1/structures/{c}"  # follows both merges
+    refused = await client.post(f"/api/v1/directory/merges/{first['id']}/undo", headers=headers)
+    assert refused.status_code == 409 and "plus récente" in refused.text
+    for merge_id in (second["id"], first["id"]):
+        undone = await client.post(f"/api/v1/directory/merges/{merge_id}/undo", headers=headers)
+        assert undone.status_code == 200, undone.text
+    assert await Structure.count().where(Structure.id.is_in([a, b, c])) == 3
