@@ -85,6 +85,7 @@ class UndoRead(Struct):
     id: UUID
     kept_id: UUID
     merged_id: UUID
+    structure_id: UUID  # the structure page to go back to
     restored: int  # rows moved back
     left_as_is: int  # rows changed or deleted since the merge, left as they are now
 
@@ -340,10 +341,19 @@ async def _move_history(keep_id: UUID, other_id: UUID, manifest: _Manifest) -> N
 
 
 async def merge(
-    kind: str, keep_id: UUID, other_id: UUID, *, by: Verifier, fields: dict[str, str] | None = None
+    kind: str,
+    keep_id: UUID,
+    other_id: UUID,
+    *,
+    by: Verifier,
+    fields: dict[str, str] | None = None,
+    within: UUID | None = None,
 ) -> MergeRead:
-    """Merge `other_id` into `keep_id`, in one transaction."""
+    """Merge `other_id` into `keep_id`, in one transaction. `within`: the structure a
+    person or service must belong to (a page of that structure asks)."""
     keep, other = await _check_pair(kind, keep_id, other_id)
+    if within is not None and kind != "structure" and keep["structure"] != within:
+        raise NotFound(KIND_LABELS[kind].capitalize())
     values = merged_values(kind, keep, other, fields)
     manifest = _Manifest(merged=_snapshot(other))
     table = TABLES[kind]
@@ -594,7 +604,7 @@ async def undo_merge(merge_id: UUID, *, by: Verifier) -> UndoRead:
             if u["why"] == "field" and u["id"] == str(row["kept_id"])
         }
         await _write_history(merge_row, keep, other, "unmerge", by, back)
-    return UndoRead(merge_id, row["kept_id"], row["merged_id"], restored, left)
+    return UndoRead(merge_id, row["kept_id"], row["merged_id"], row["structure"], restored, left)
 
 
 async def _after_undo(kind: str, row: dict[str, Any]) -> None:

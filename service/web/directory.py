@@ -9,7 +9,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from directory import history, merge, store
@@ -23,6 +23,7 @@ from directory.schemas import (
     StructureWrite,
 )
 from service import directory_forms as forms
+from service import merge_forms
 from service.accounts.store import Actor
 from service.forms import parse_and_check
 from service.params import PageNumber, QueryText
@@ -30,6 +31,7 @@ from service.permissions import (
     check_can_confirm,
     check_can_create_structure,
     check_can_edit,
+    check_can_merge,
     check_can_restore,
     check_can_review_duplicates,
 )
@@ -64,7 +66,7 @@ class DirectoryPages(Controller):
 
     @get("/{structure_id:uuid}")
     async def show(
-        self, structure_id: FromPath[UUID], actor: NamedDependency[Actor]
+        self, structure_id: FromPath[UUID], request: Request, actor: NamedDependency[Actor]
     ) -> Template | Redirect:
         if kept := await merge.merged_into(structure_id):
             return _saved(kept, "Cette fiche a été fusionnée dans celle-ci.")
@@ -80,6 +82,9 @@ class DirectoryPages(Controller):
                 "people_by_id": {p.id: p for p in structure.people},
                 "sites_by_id": {site.id: site for site in structure.sites},
                 "history": await history.history_of(structure_id, 20),
+                "merged": await merge_forms.just_merged(
+                    structure_id, request.query_params.get("fusion")
+                ),
             },
         )
 
@@ -88,6 +93,45 @@ class DirectoryPages(Controller):
         check_can_review_duplicates(actor)
         pairs = await review(page, 20)
         return Template("duplicates.html", context={"actor": actor, "pairs": pairs})
+
+    # ---- merging duplicates --------------------------------------------------------------
+
+    @get("/fusion")
+    async def merge_page(
+        self, actor: NamedDependency[Actor], a: FromQuery[UUID], b: FromQuery[UUID]
+    ) -> Template:
+        """Two records side by side: what differs, what will move, which one to keep."""
+        check_can_merge(actor)
+        compared = await merge_forms.comparison(a, b)
+        context = {"actor": actor, "c": compared, "labels": merge_forms.MOVED_LABELS}
+        return Template("merge.html", context=context)
+
+    @post("/fusion")
+    async def merge_structures(self, request: Request, actor: NamedDependency[Actor]) -> Redirect:
+        check_can_merge(actor)
+        done = await merge_forms.merge_structures(await request.form(), actor)
+        return Redirect(f"/structures/{done.kept_id}?fusion={done.id}")
+
+    @post("/{structure_id:uuid}/personnes/fusion")
+    async def merge_people(
+        self, structure_id: FromPath[UUID], request: Request, actor: NamedDependency[Actor]
+    ) -> Redirect:
+        """Two people of the structure become one."""
+        return await _merge_within("person", structure_id, request, actor)
+
+    @post("/{structure_id:uuid}/services/fusion")
+    async def merge_services(
+        self, structure_id: FromPath[UUID], request: Request, actor: NamedDependency[Actor]
+    ) -> Redirect:
+        """Two services of the structure become one."""
+        return await _merge_within("service", structure_id, request, actor)
+
+    @post("/fusions/{merge_id:uuid}/annuler")
+    async def undo_merge(self, merge_id: FromPath[UUID], actor: NamedDependency[Actor]) -> Redirect:
+        check_can_merge(actor)
+        undone = await merge.undo_merge(merge_id, by=forms.verifier(actor))
+        notice = "Fusion annulée : les deux fiches sont de nouveau séparées."
+        return _saved(undone.structure_id, notice)
 
     # ---- structures ----------------------------------------------------------------------
 
@@ -425,6 +469,12 @@ class DirectoryPages(Controller):
         return _form_page(
             "relationship_form.html", actor, values, errors, structure=structure, **choices, **extra
         )
+
+
+async def _merge_within(kind: str, structure_id: UUID, request: Request, actor: Actor) -> Redirect:
+    check_can_merge(actor)
+    done = await merge_forms.merge_within(kind, structure_id, await request.form(), actor)
+    return Redirect(f"/structures/{structure_id}?fusion={done.id}")
 
 
 def _child(items: list[Any], item_id: UUID) -> Any:

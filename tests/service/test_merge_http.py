@@ -6,6 +6,7 @@ and services merge too; only coordinators merge, and bad requests say why."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -367,3 +368,66 @@ async def test_a_merge_is_undone_only_while_no_later_merge_touches_it(client):
         undone = await client.post(f"/api/v1/directory/merges/{merge_id}/undo", headers=headers)
         assert undone.status_code == 200, undone.text
     assert await Structure.count().where(Structure.id.is_in([a, b, c])) == 3
+
+
+def _once(html: str, action: str) -> dict[str, str]:
+    """The one-time key and CSRF token of the form posting to `action`."""
+    form = html[html.index(f'action="{action}"') :]
+    once = re.search(r'name="_once" value="([^"]+)"', form)
+    assert once, f"no one-time key in the form to {action}"
+    return {"_once": once.group(1), "_csrf_token": f.csrf_token(form)}
+
+
+async def test_the_pages_compare_merge_and_undo(client):
+    keep = await f.structure("Foyer de Valence", phone="0475405060", email="foyer@exemple.fr")
+    other = await f.structure("FJT de Valence", phone="0475405060", email="fjt@exemple.fr")
+    await f.site(other, VALENCE)
+    await f.logged_in(client, Role.ADVISOR)
+    assert (await client.get(f"/structures/fusion?a={keep}&b={other}")).status_code == 403
+    await f.logged_in(client, Role.COORDINATOR)
+    review = await client.get("/structures/doublons")
+    assert "Comparer et fusionner" in review.text
+    page = await client.get(f"/structures/fusion?a={keep}&b={other}")
+    assert page.status_code == 200, page.text
+    assert "1 lieux d" in page.text and "Courriel" in page.text
+    form = {"a": str(keep), "b": str(other), "keep": "a", "field_email": "b", "field_name": "a"}
+    done = await client.post(
+        "/structures/fusion",
+        data=form | _once(page.text, "/structures/fusion"),
+        follow_redirects=False,
+    )
+    assert done.status_code == 302, done.text
+    assert done.headers["location"].startswith(f"/structures/{keep}?fusion=")
+    shown = await client.get(done.headers["location"])
+    assert "Fusion faite" in shown.text and "Annuler la fusion" in shown.text
+    structure = (await Structure.select().where(Structure.id == keep))[0]
+    assert (structure["name"], structure["email"]) == ("Foyer de Valence", "fjt@exemple.fr")
+    merge_id = done.headers["location"].split("fusion=")[1]
+    action = f"/structures/fusions/{merge_id}/annuler"
+    undone = await client.post(action, data=_once(shown.text, action), follow_redirects=False)
+    assert undone.status_code == 302, undone.text
+    assert "Fusion annul" in (await client.get(undone.headers["location"])).text
+    assert await Structure.count().where(Structure.id.is_in([keep, other])) == 2
+
+
+async def test_two_people_of_a_structure_merge_from_its_page(client):
+    structure = await f.structure("Foyer de Valence")
+    first = await f.person(structure, "Léna", "Faure", email="lena@exemple.fr")
+    second = await f.person(
+        structure, "Lena", "Faure", email="", phone="0611223344", preferred_channel="phone"
+    )
+    await f.service(structure, "Logement", contact_id=second)
+    await f.logged_in(client, Role.COORDINATOR)
+    page = await client.get(f"/structures/{structure}")
+    action = f"/structures/{structure}/personnes/fusion"
+    assert "Fusionner deux personnes en double" in page.text
+    done = await client.post(
+        action,
+        data={"keep": str(first), "merge": str(second)} | _once(page.text, action),
+        follow_redirects=False,
+    )
+    assert done.status_code == 302, done.text
+    person = (await Person.select().where(Person.id == first))[0]
+    assert person["phone"] == "+33611223344"
+    assert await Service.count().where(Service.contact == first) == 1
+    assert not await Person.exists().where(Person.id == second)
