@@ -16,16 +16,16 @@ from directory.vocabulary import NETWORKS
 from service.accounts.store import Actor
 from service.directory_forms import verifier
 
-# What a merge moves, by table, in the words of the page.
+# What a merge moves, by table, in the words of the page: (one, several).
 MOVED_LABELS = {
-    "site": "lieux d'accueil",
-    "service": "services",
-    "person": "personnes",
-    "relationship": "relations",
-    "convention_party": "conventions",
-    "referral": "orientations",
-    "account_user": "comptes",
-    "territory": "territoires",
+    "site": ("lieu d'accueil", "lieux d'accueil"),
+    "service": ("service", "services"),
+    "person": ("personne", "personnes"),
+    "relationship": ("relation", "relations"),
+    "convention_party": ("convention", "conventions"),
+    "referral": ("orientation", "orientations"),
+    "account_user": ("compte", "comptes"),
+    "territory": ("territoire", "territoires"),
 }
 
 
@@ -43,7 +43,7 @@ class Comparison:
     a: StructureRead
     b: StructureRead
     fields: list[FieldChoice]
-    moves: dict[str, list[tuple[str, int]]]  # "a"/"b" -> [(label, count)]
+    moves: dict[str, list[str]]  # "a"/"b" -> ["2 services", …], what is attached
     default_keep: str
 
 
@@ -81,7 +81,11 @@ async def comparison(a_id: UUID, b_id: UUID) -> Comparison:
     moves = {}
     for side, record in (("a", a), ("b", b)):
         pending = await merge.pending_moves("structure", record.id)
-        moves[side] = [(label, pending.get(t, 0)) for t, label in MOVED_LABELS.items()]
+        moves[side] = [
+            f"{pending[t]} {one if pending[t] == 1 else several}"
+            for t, (one, several) in MOVED_LABELS.items()
+            if pending.get(t)
+        ]
     return Comparison(a, b, fields, moves, newer)
 
 

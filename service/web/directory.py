@@ -103,7 +103,7 @@ class DirectoryPages(Controller):
         """Two records side by side: what differs, what will move, which one to keep."""
         check_can_merge(actor)
         compared = await merge_forms.comparison(a, b)
-        context = {"actor": actor, "c": compared, "labels": merge_forms.MOVED_LABELS}
+        context = {"actor": actor, "c": compared}
         return Template("merge.html", context=context)
 
     @post("/fusion")

@@ -389,7 +389,7 @@ async def test_the_pages_compare_merge_and_undo(client):
     assert "Comparer et fusionner" in review.text
     page = await client.get(f"/structures/fusion?a={keep}&b={other}")
     assert page.status_code == 200, page.text
-    assert "1 lieux d" in page.text and "Courriel" in page.text
+    assert "1 lieu d" in page.text and "Courriel" in page.text
     form = {"a": str(keep), "b": str(other), "keep": "a", "field_email": "b", "field_name": "a"}
     done = await client.post(
         "/structures/fusion",
