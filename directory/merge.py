@@ -247,7 +247,7 @@ async def _drop(table: type[Table], rows: Iterable[dict[str, Any]], manifest: _M
 
 
 def _moved_ids(manifest: _Manifest, table: type[Table]) -> set[str]:
-    return {u["id"] for u in manifest.updates if u["table"] == table._meta.tablename}
+    return {str(u["id"]) for u in manifest.updates if u["table"] == table._meta.tablename}
 
 
 async def _drop_relationship_doubles(keep_id: UUID, manifest: _Manifest) -> None:
@@ -269,10 +269,10 @@ async def _drop_relationship_doubles(keep_id: UUID, manifest: _Manifest) -> None
             continue
         ends = (row["source"], row["target_structure"], row["target_person"])
         key = (*ends, row["level"], row["kind"])
-        if key in seen:
+        # Only an edge the merge moved is dropped: older doubles are not this merge's.
+        if key in seen and str(row["id"]) in moved:
             doomed.append(row)
-        else:
-            seen[key] = row
+        seen.setdefault(key, row)
     await _drop(Relationship, doomed, manifest)
 
 
@@ -285,7 +285,7 @@ async def _drop_party_doubles(keep_id: UUID, manifest: _Manifest) -> None:
     seen: set[Any] = set()
     doomed = []
     for row in sorted(rows, key=lambda r: str(r["id"]) in moved):
-        if row["convention"] in seen:
+        if row["convention"] in seen and str(row["id"]) in moved:
             doomed.append(row)
         seen.add(row["convention"])
     await _drop(table, doomed, manifest)
@@ -351,39 +351,58 @@ async def merge(
 ) -> MergeRead:
     """Merge `other_id` into `keep_id`, in one transaction. `within`: the structure a
     person or service must belong to (a page of that structure asks)."""
-    keep, other = await _check_pair(kind, keep_id, other_id)
-    if within is not None and kind != "structure" and keep["structure"] != within:
-        raise NotFound(KIND_LABELS[kind].capitalize())
-    values = merged_values(kind, keep, other, fields)
-    manifest = _Manifest(merged=_snapshot(other))
-    table = TABLES[kind]
-    structure_id = keep_id if kind == "structure" else keep["structure"]
+    table = TABLES.get(kind)
+    if table is None:
+        raise Invalid({"kind": "Choisissez structure, person ou service."})
     async with store.writing():
-        await _move_references(kind, keep_id, other_id, manifest)
-        await _drop_relationship_doubles(keep_id, manifest)
-        if kind == "structure":
-            await _drop_party_doubles(keep_id, manifest)
-            await _move_history(keep_id, other_id, manifest)
-        await table.delete().where(table._meta.primary_key == other_id)
-        await _apply_fields(kind, keep, values, manifest)
-        if kind == "structure":
-            await _refresh_service_texts(keep_id, manifest)
-        row = DirectoryMerge(
-            kind=kind,
-            kept_id=keep_id,
-            merged_id=other_id,
-            structure=structure_id,
-            at=datetime.now(UTC),
-            actor_kind=by.kind,
-            actor_label=by.label[:300],
-            manifest=json.dumps(manifest.__dict__, ensure_ascii=False),
-        )
-        await row.save()
+        # Lock both rows first (PostgreSQL), so that two merges of one record queue up
+        # and the second finds it gone; SQLite's writers already queue.
+        pk = table._meta.primary_key
+        await table.update({pk: pk}).where(pk.is_in([keep_id, other_id]))
+        keep, other = await _check_pair(kind, keep_id, other_id)
+        if within is not None and kind != "structure" and keep["structure"] != within:
+            raise NotFound(KIND_LABELS[kind].capitalize())
+        values = merged_values(kind, keep, other, fields)
+        manifest = _Manifest(merged=_snapshot(other))
+        row = await _merge_rows(kind, keep, other, values, manifest, by)
         changed = {
             u["column"]: [u["old"], u["new"]] for u in manifest.updates if u["why"] == "field"
         }
         await _write_history(row, keep, other, "merge", by, changed)
     return await get_merge(row.id)
+
+
+async def _merge_rows(
+    kind: str,
+    keep: dict[str, Any],
+    other: dict[str, Any],
+    values: dict[str, Any],
+    manifest: _Manifest,
+    by: Verifier,
+) -> DirectoryMerge:
+    """The writes of a merge, each kept in the manifest, and the merge's own row."""
+    table, keep_id, other_id = TABLES[kind], keep["id"], other["id"]
+    await _move_references(kind, keep_id, other_id, manifest)
+    await _drop_relationship_doubles(keep_id, manifest)
+    if kind == "structure":
+        await _drop_party_doubles(keep_id, manifest)
+        await _move_history(keep_id, other_id, manifest)
+    await table.delete().where(table._meta.primary_key == other_id)
+    await _apply_fields(kind, keep, values, manifest)
+    if kind == "structure":
+        await _refresh_service_texts(keep_id, manifest)
+    row = DirectoryMerge(
+        kind=kind,
+        kept_id=keep_id,
+        merged_id=other_id,
+        structure=keep_id if kind == "structure" else keep["structure"],
+        at=datetime.now(UTC),
+        actor_kind=by.kind,
+        actor_label=by.label[:300],
+        manifest=json.dumps(manifest.__dict__, ensure_ascii=False),
+    )
+    await row.save()
+    return row
 
 
 async def merge_structures(
@@ -574,6 +593,11 @@ async def _revert(update: dict[str, Any]) -> bool:
 async def undo_merge(merge_id: UUID, *, by: Verifier) -> UndoRead:
     """Undo a merge, in one transaction (see the module's docstring for the rule)."""
     async with store.writing():
+        # Lock the merge's row first (PostgreSQL): of two undos at once, the second waits
+        # and then finds it undone.
+        await DirectoryMerge.update({DirectoryMerge.undone_by: DirectoryMerge.undone_by}).where(
+            DirectoryMerge.id == merge_id
+        )
         row = await DirectoryMerge.select().where(DirectoryMerge.id == merge_id).first()
         if row is None:
             raise NotFound("Fusion")

@@ -5,6 +5,7 @@ and services merge too; only coordinators merge, and bad requests say why."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -431,3 +432,24 @@ async def test_two_people_of_a_structure_merge_from_its_page(client):
     assert person["phone"] == "+33611223344"
     assert await Service.count().where(Service.contact == first) == 1
     assert not await Person.exists().where(Person.id == second)
+
+
+async def test_two_merges_of_one_record_at_once_one_wins(client):
+    keep = await f.structure("Foyer A")
+    other = await f.structure("Foyer B")
+    await f.site(other, VALENCE)
+    headers = await f.api_client_headers(Role.COORDINATOR)
+    answers = await asyncio.gather(
+        *(_merge(client, headers, "structure", keep, other) for _ in range(2))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    assert await Site.count().where(Site.structure == keep) == 1
+    merge_id = next(a.json()["id"] for a in answers if a.status_code == 201)
+    undos = await asyncio.gather(
+        *(
+            client.post(f"/api/v1/directory/merges/{merge_id}/undo", headers=headers)
+            for _ in range(2)
+        )
+    )
+    assert sorted(u.status_code for u in undos) == [200, 409]
+    assert await Site.count().where(Site.structure == other) == 1
