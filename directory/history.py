@@ -182,8 +182,8 @@ def _merge_sentence(row: dict[str, Any], changes: dict[str, list]) -> tuple[str,
     link = f"/structures/{peer_id}" if row["record_kind"] == "structure" else ""
     kept = changes["role"][1] == "kept"
     if row["action"] == "merge":
-        if kept:
-            return f"{who} a fusionné la fiche {kind} « {peer} » dans cette fiche", link
+        if kept:  # the merged record is gone: nothing to link to
+            return f"{who} a fusionné la fiche {kind} « {peer} » dans cette fiche", ""
         return f"{who} a fusionné cette fiche {kind} dans « {peer} »", link
     if kept:
         return f"{who} a annulé la fusion de la fiche {kind} « {peer} » dans cette fiche", link

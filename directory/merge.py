@@ -174,7 +174,7 @@ async def _record(kind: str, record_id: UUID) -> dict[str, Any]:
     row = await TABLES[kind].select().where(TABLES[kind]._meta.primary_key == record_id).first()
     if row is None:
         if await merged_into(record_id):
-            raise Conflict(f"Cette fiche ({kind}) a déjà été fusionnée dans une autre.")
+            raise Conflict("Cette fiche a déjà été fusionnée dans une autre.")
         raise NotFound({"structure": "Structure", "person": "Personne", "service": "Service"}[kind])
     return row
 

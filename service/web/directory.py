@@ -191,7 +191,9 @@ class DirectoryPages(Controller):
     @get("/{structure_id:uuid}/historique")
     async def history_page(
         self, structure_id: FromPath[UUID], actor: NamedDependency[Actor], page: PageNumber = 1
-    ) -> Template:
+    ) -> Template | Redirect:
+        if kept := await merge.merged_into(structure_id):
+            return Redirect(f"/structures/{kept}/historique")
         structure = await store.get_structure(structure_id)
         changes = await history.history_of(structure_id, 50, (page - 1) * 50)
         context = {"actor": actor, "s": structure, "changes": changes, "page": page}

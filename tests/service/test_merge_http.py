@@ -215,6 +215,8 @@ async def test_a_structure_merge_keeps_every_referral_and_relationship_and_undoe
     assert [s["id"] for s in listed["items"]] == [keep]
     history = (await client.get(f"/structures/{keep}/historique")).text
     assert "a fusionné la fiche structure « FJT Valence » dans cette fiche" in history
+    moved = await client.get(f"/structures/{pair.other}/historique", follow_redirects=False)
+    assert moved.headers["location"] == f"/structures/{keep}/historique"
 
     read = await client.get(f"/api/v1/directory/merges/{done['id']}", headers=pair.coordinator)
     assert read.json()["moved"] == done["moved"]
