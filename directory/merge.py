@@ -12,6 +12,7 @@ changed or deleted since is left as it is now, and the answer counts them."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -119,11 +120,17 @@ def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
     return {k: _plain(v) for k, v in row.items()}
 
 
+@functools.cache
+def _all_tables() -> dict[str, type[Table]]:
+    """Every registered app's tables by name (loading them), once per process."""
+    return {table._meta.tablename: table for table in Finder().get_table_classes()}
+
+
 def _table_named(name: str) -> type[Table]:
-    for table in Finder().get_table_classes():
-        if table._meta.tablename == name:
-            return table
-    raise NotFound(f"Table {name}")
+    table = _all_tables().get(name)
+    if table is None:
+        raise NotFound(f"Table {name}")
+    return table
 
 
 def _revive(column: Column, value: Any) -> Any:
@@ -146,7 +153,7 @@ def _revived_row(table: type[Table], row: dict[str, Any]) -> dict[str, Any]:
 
 def _references(table: type[Table]) -> list[ForeignKey]:
     """Every foreign key column of every registered app pointing at `table`."""
-    Finder().get_table_classes()  # imports every app's tables, so none is missed
+    _all_tables()  # imports every app's tables, so none is missed
     return list(table._meta.foreign_key_references)
 
 
