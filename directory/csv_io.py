@@ -39,6 +39,7 @@ from directory.csv_cells import neutralise, restore
 from directory.duplicate_checks import import_warnings
 from directory.duplicates import Record
 from directory.gazetteer import _distance_km, load_former_codes, load_gazetteer
+from directory.merge import merged_aliases
 from directory.schemas import (
     PersonWrite,
     RelationshipWrite,
@@ -796,6 +797,12 @@ class _Import:
         existing = await _fetch(spec.table, seen)
         for old in existing:
             seen[old["id"]].old = old
+        # A row naming a record merged into another (an export from before the merge)
+        # would bring the duplicate back: it is refused, and the kept record named.
+        merged = await merged_aliases(i for i, r in seen.items() if r.old is None)
+        for merged_id, kept in merged.items():
+            message = f"cette fiche a été fusionnée dans la fiche {kept} : modifiez celle-ci"
+            self.problem(spec, seen[merged_id], "id", message)
 
     def _site_departements(self) -> None:
         for row in self.rows("sites"):

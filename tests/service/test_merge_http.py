@@ -455,3 +455,22 @@ async def test_two_merges_of_one_record_at_once_one_wins(client):
     )
     assert sorted(u.status_code for u in undos) == [200, 409]
     assert await Site.count().where(Site.structure == other) == 1
+
+
+async def test_a_csv_row_naming_a_merged_structure_is_refused(client):
+    keep = await f.structure("Foyer A")
+    other = await f.structure("Foyer B")
+    headers = await f.api_client_headers(Role.COORDINATOR)
+    assert (await _merge(client, headers, "structure", keep, other)).status_code == 201
+    exported = f"id,name\n{other},Foyer B modifié\n".encode()
+    response = await client.post(
+        "/api/v1/directory/import",
+        files=[("structures", ("structures.csv", exported, "text/csv"))],
+        headers=headers,
+    )
+    assert response.status_code == 422, response.text
+    assert (
+        f"structures.csv, ligne 2 : id : cette fiche a été fusionnée dans la fiche {keep}"
+        in " ".join(response.json()["problems"])
+    )
+    assert not await Structure.exists().where(Structure.id == other)
