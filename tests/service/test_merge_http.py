@@ -474,3 +474,27 @@ async def test_a_csv_row_naming_a_merged_structure_is_refused(client):
         in " ".join(response.json()["problems"])
     )
     assert not await Structure.exists().where(Structure.id == other)
+
+
+async def test_two_services_of_a_structure_merge_from_its_page(client):
+    structure = await f.structure("Foyer de Valence")
+    first = await f.service(structure, "Hébergement", domains=(Domain.HOUSING,))
+    second = await f.service(structure, "Hébergement d'urgence", domains=(Domain.HEALTH,))
+    await f.logged_in(client, Role.COORDINATOR)
+    page = await client.get(f"/structures/{structure}")
+    action = f"/structures/{structure}/services/fusion"
+    done = await client.post(
+        action,
+        data={"keep": str(first), "merge": str(second)} | _once(page.text, action),
+        follow_redirects=False,
+    )
+    assert done.status_code == 302, done.text
+    kept = (await Service.select().where(Service.id == first))[0]
+    assert kept["domains"] == ["housing", "health"]
+    assert not await Service.exists().where(Service.id == second)
+    await f.service(structure, "Accueil de jour")
+    page = await client.get(f"/structures/{structure}")  # a new one-time key
+    itself = await client.post(
+        action, data={"keep": str(first), "merge": str(first)} | _once(page.text, action)
+    )
+    assert itself.status_code == 400
