@@ -12,7 +12,7 @@ from uuid import UUID
 
 from msgspec import Struct
 
-from directory.tables import DirectoryChange
+from directory.tables import DirectoryChange, DirectoryMerge
 from directory.verification import Verifier
 
 # Columns that are derived or bookkeeping: not worth a line of history.
@@ -167,6 +167,8 @@ class ChangeRead(Struct):
     sentence: str  # in French, e.g. "Nadia Belkacem a modifié la structure"
     restorable: bool  # a structure or service change a coordinator can go back to
     link: str = ""  # for a merge: the other record's page
+    merge_id: UUID | None = None  # a merge into this record (directory.merge)
+    undoable: bool = False  # that merge is not undone yet
 
 
 class ChangePage(Struct):
@@ -196,8 +198,11 @@ def read(row: dict[str, Any]) -> ChangeRead:
     sentence = f"{who} {ACTION_LABELS.get(row['action'], row['action'])} {what}"
     changes = json.loads(row["changes"])
     link = ""
+    merge_id = None
     if row["action"] in {"merge", "unmerge"} and "peer" in changes:
         sentence, link = _merge_sentence(row, changes)
+        if row["action"] == "merge" and changes["role"][1] == "kept":
+            merge_id = UUID(changes["merge"][0])
         changes = {k: v for k, v in changes.items() if k not in {"merge", "peer", "role"}}
     return ChangeRead(
         id=row["id"],
@@ -212,6 +217,7 @@ def read(row: dict[str, Any]) -> ChangeRead:
         restorable=row["record_kind"] in {"structure", "service"}
         and row["action"] in {"create", "update", "restore"},
         link=link,
+        merge_id=merge_id,
     )
 
 
@@ -226,7 +232,22 @@ async def history_of(structure_id: UUID, limit: int = 20, offset: int = 0) -> Ch
         .offset(offset)
     )
     total = await DirectoryChange.count().where(DirectoryChange.structure == structure_id)
-    return ChangePage(items=[read(r) for r in rows], total=total)
+    items = [read(r) for r in rows]
+    await _mark_undoable(items)
+    return ChangePage(items=items, total=total)
+
+
+async def _mark_undoable(items: list[ChangeRead]) -> None:
+    """A merge line offers its undo while the merge stands."""
+    ids = [c.merge_id for c in items if c.merge_id is not None]
+    if not ids:
+        return
+    standing = await DirectoryMerge.select(DirectoryMerge.id).where(
+        DirectoryMerge.id.is_in(ids) & DirectoryMerge.undone_at.is_null()
+    )
+    found = {r["id"] for r in standing}
+    for c in items:
+        c.undoable = c.merge_id in found
 
 
 async def get_change(change_id: UUID) -> dict[str, Any] | None:

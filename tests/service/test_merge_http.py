@@ -215,6 +215,7 @@ async def test_a_structure_merge_keeps_every_referral_and_relationship_and_undoe
     assert [s["id"] for s in listed["items"]] == [keep]
     history = (await client.get(f"/structures/{keep}/historique")).text
     assert "a fusionné la fiche structure « FJT Valence » dans cette fiche" in history
+    assert f"/structures/{keep}?fusion={done['id']}" in history  # its undo, later on
     moved = await client.get(f"/structures/{pair.other}/historique", follow_redirects=False)
     assert moved.headers["location"] == f"/structures/{keep}/historique"
 
