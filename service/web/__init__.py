@@ -1,6 +1,7 @@
 """The French web pages."""
 
 from service.web.account import AccountController, AccountPages, PasswordResetPages
+from service.web.campaigns import CampaignPages
 from service.web.conventions import ConventionPages
 from service.web.data_inclusion import DataInclusionPages
 from service.web.directory import DirectoryPages
@@ -26,4 +27,5 @@ web_handlers = [
     NetworkPage,
     TerritoryPages,
     EntryPages,
+    CampaignPages,
 ]

@@ -16,6 +16,7 @@ from directory.errors import Invalid
 from directory.geo import AddressGeocoder
 from directory.schemas import PersonWrite, SiteWrite, StructureWrite
 from service import entry_pages as pages
+from service.campaigns import progress
 
 # The parts of an entry a partner edits: the form's heading for a change and a creation.
 PARTS = {
@@ -54,7 +55,8 @@ class EntryPages(Controller):
     async def show(self, token: FromPath[str], enregistre: FromQuery[str] = "") -> Template:
         access = await pages.open_link(token)
         structure = await pages.entry(access)
-        context = {"token": token, "s": structure, "saved": enregistre, "access": access}
+        helpline = await progress.helpline_for(access.campaign_id)
+        context = {"token": token, "s": structure, "saved": enregistre, "helpline": helpline}
         return Template("entry.html", context=context)
 
     @post("/a-jour")
