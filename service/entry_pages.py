@@ -13,6 +13,7 @@ from uuid import UUID
 
 from directory import store
 from directory.errors import NotFound
+from directory.gazetteer import load_gazetteer
 from directory.geo import AddressGeocoder
 from directory.schemas import PersonWrite, ServiceWrite, SiteWrite, StructureRead, StructureWrite
 from directory.store import writing
@@ -72,6 +73,16 @@ def record_id(segment: str) -> UUID | None:
 
 def values_of(record: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(record, name) for name in fields}
+
+
+def site_values(site: Any) -> dict[str, Any]:
+    """The site form, with the commune as "Valence (26)" rather than its INSEE code: a
+    name alone may be ambiguous, and a code means nothing to a partner."""
+    values = values_of(site, SiteWrite.__struct_fields__)
+    commune = load_gazetteer().get(site.commune)
+    if commune is not None:
+        values["commune"] = commune.label
+    return values
 
 
 def service_values(service: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from directory.errors import Invalid
 from directory.geo import AddressGeocoder
-from directory.schemas import PersonWrite, SiteWrite, StructureWrite
+from directory.schemas import PersonWrite, StructureWrite
 from service import entry_pages as pages
 from service.campaigns import progress
 
@@ -93,7 +93,7 @@ class EntryPages(Controller):
             if (record_id := pages.record_id(record))
             else None
         )
-        values = pages.values_of(site, SiteWrite.__struct_fields__) if site else {}
+        values = pages.site_values(site) if site else {}
         return _form(token, "lieux", structure, values, record=site)
 
     @post("/lieux/{record:str}")
