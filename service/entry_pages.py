@@ -25,8 +25,8 @@ from service.entry_links import EntryAccess
 from service.forms import parse_and_check
 
 LINK_NOT_VALID = (
-    "Ce lien ne s'ouvre pas : il a peut-être expiré ou été remplacé par un plus récent. "
-    "Demandez un nouveau lien à la Mission Locale qui vous l'a envoyé."
+    "Ce lien a peut-être expiré, ou il a été désactivé ou remplacé par un plus récent. "
+    "Demandez un nouveau lien à la Mission Locale qui vous l’a envoyé."
 )
 
 

@@ -127,6 +127,13 @@ def test_campaign_in_a_browser(
         assert "Votre fiche est confirmée à jour" in phone.inner_text("main")
         _check(phone, phone_errors, "fiche confirmée")
         shot(phone, "5-confirmee")
+        phone.goto(f"{base}/fiche/un-lien-perdu")
+        assert "Ce lien ne s’ouvre pas" in phone.inner_text("h1")
+        assert phone.locator("a[href='/login'], a[href='/']").count() == 0
+        # The 404 itself is what chromium logs: expected here, not a fault of the page.
+        phone_errors[:] = [e for e in phone_errors if "status of 404" not in e]
+        _check(phone, phone_errors, "lien invalide")
+        shot(phone, "7-lien-invalide")
 
         page.goto(campaign_url)
         main = " ".join(page.inner_text("main").split())
