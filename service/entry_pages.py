@@ -115,7 +115,9 @@ async def _corrected(access: EntryAccess, by: Verifier, vouch: bool) -> None:
 
 async def save_structure(access: EntryAccess, form: Any) -> None:
     structure = await entry(access)
-    data = await parse_and_check(form, StructureWrite, store.validate_structure)
+    # Whether the structure is open, suspended or closed is the coordination's to say.
+    values = {**dict(form.items()), "status": structure.status.value}
+    data = await parse_and_check(values, StructureWrite, store.validate_structure)
     by = partner(structure.name)
     async with writing():
         await store.update_structure(access.structure_id, data, by=by)

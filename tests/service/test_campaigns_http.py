@@ -350,3 +350,27 @@ def test_the_cli_starts_reminds_and_tells_the_counts(database_url):
     assert "À appeler : Garage solidaire" in status.output
     unknown = runner.invoke(main, [*args, "start", "--territory", "Nulle part", "--name", "X"])
     assert unknown.exit_code == 1 and "Territoire introuvable" in unknown.output
+
+
+async def test_a_bad_campaign_form_says_what_is_wrong_and_starts_nothing(client, time_machine):
+    time_machine.move_to(START)
+    drome = await Drome().build()
+    await f.logged_in(client, Role.COORDINATOR, of=drome.mission_locale)
+    preview = await client.get(
+        "/campagnes", params={"apercu": "1", "name": "", "older_than_months": "douze"}
+    )
+    assert preview.status_code == 400 and "Un nombre entier de mois" in preview.text
+    both = {
+        "name": "X",
+        "territory_id": str(drome.territory),
+        "structure_ids": str(drome.foyer),
+        "older_than_months": "12",
+    }
+    with_form = f"/campagnes?apercu=1&name=Y&territory_id={drome.territory}"
+    refused = await _post(client, with_form, "/campagnes", both)
+    assert refused.status_code == 400
+    assert "Choisissez un territoire, ou une sélection de structures" in refused.text
+    assert await CampaignTarget.count() == 0 and await OutboxMessage.count() == 0
+    selection = {**both, "territory_id": ""}
+    started = await _post(client, with_form, "/campagnes", selection)
+    assert started.status_code == 200 and "Sélection de 1 structure" in started.text

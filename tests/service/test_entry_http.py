@@ -193,3 +193,41 @@ async def test_unknown_expired_and_revoked_links_get_a_plain_404(client):
     assert (await client.post(f"/fiche/{revoked}/a-jour", data=form)).status_code == 404
     structure = await Structure.objects().where(Structure.id == e["structure"]).first()
     assert structure.verified_by_kind != "partner_link"
+
+
+async def test_the_partner_corrects_its_structure_but_not_its_status(client):
+    e = await _foyer()
+    url = f"/fiche/{e['token']}/structure"
+    form = {
+        "name": "Foyer Le Relais",
+        "kind": "association",
+        "phone": "04 75 99 88 77",
+        "email": "contact@relais.fr",
+        "status": "closed",
+    }
+    saved = await _post(client, url, url, form)
+    assert saved.status_code == 200 and "04 75 99 88 77" in saved.text
+    structure = await Structure.objects().where(Structure.id == e["structure"]).first()
+    assert structure.status == "active" and structure.email == "contact@relais.fr"
+    assert structure.verified_by == "Foyer Le Relais, par son lien personnel"
+    bad = await _post(client, url, url, {**form, "siret": "123", "email": "pas-un-courriel"})
+    assert bad.status_code == 400 and "SIRET" in bad.text
+    assert 'value="pas-un-courriel"' in bad.text  # what was typed stays
+
+
+async def test_the_partner_corrects_a_person(client):
+    e = await _foyer()
+    url = f"/fiche/{e['token']}/personnes/{e['person']}"
+    page = await client.get(url)
+    assert 'value="Lucie"' in page.text
+    form = {
+        "first_name": "Lucie",
+        "last_name": "Bernard-Roux",
+        "role": "Directrice",
+        "email": "lucie@relais.fr",
+        "preferred_channel": "email",
+        "active": "on",
+    }
+    assert (await _post(client, url, url, form)).status_code == 200
+    person = await Person.objects().where(Person.id == e["person"]).first()
+    assert person.last_name == "Bernard-Roux" and person.email == "lucie@relais.fr"
