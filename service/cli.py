@@ -407,12 +407,14 @@ def _counts_text(counts: dict[str, int]) -> str:
 @click.option("--territory", "territory", required=True, help="The territory's id or exact name.")
 @click.option("--older-than", "months", default=12, show_default=True, type=int, help="Months.")
 @click.option("--name", required=True, help="The campaign's name.")
-def verify_start(territory: str, months: int, name: str) -> None:
+@click.pass_context
+def verify_start(ctx: click.Context, territory: str, months: int, name: str) -> None:
     """Start a campaign for a territory: every structure whose entry is older than
-    --older-than months is mailed a personal link. Running it again with the same name,
-    territory and months mails only structures it does not hold yet."""
+    --older-than months is mailed a personal link (sent at once). Running it again with
+    the same name, territory and months mails only structures it does not hold yet."""
     from directory.territories import all_territories
     from service.campaigns import progress, start
+    from service.outbox import courier_from_settings
 
     async def run() -> str:
         found = [t for t in await all_territories() if territory in (str(t.id), t.name)]
@@ -420,6 +422,7 @@ def verify_start(territory: str, months: int, name: str) -> None:
             raise click.ClickException(f"Territoire introuvable : {territory}")
         spec = start.CampaignSpec(name, territory_id=found[0].id, older_than_months=months)
         campaign_id, created = await start.start(spec, None)
+        await courier_from_settings(_settings(ctx)).deliver_due()
         counts = (await progress.progress(campaign_id)).counts
         what = "Campagne lancée" if created else "Campagne déjà en cours, complétée"
         return f"{what} : {campaign_id}\n{_counts_text(counts)}"
@@ -434,17 +437,25 @@ def verify_start(territory: str, months: int, name: str) -> None:
 
 @verify.command(name="remind")
 @click.argument("campaign_id", type=click.UUID)
-def verify_remind(campaign_id: UUID) -> None:
+@click.pass_context
+def verify_remind(ctx: click.Context, campaign_id: UUID) -> None:
     """Remind the structures that have not answered (7 days after the last mail, twice at
-    most). Idempotent: running it twice the same day sends nothing more."""
+    most), then send the mail. Idempotent: running it twice the same day sends nothing
+    more (cron it)."""
     from directory.errors import Conflict, NotFound
     from service.campaigns import progress
+    from service.outbox import courier_from_settings
+
+    async def run() -> int:
+        count = await progress.remind(campaign_id)
+        await courier_from_settings(_settings(ctx)).deliver_due()
+        return count
 
     try:
-        count = asyncio.run(progress.remind(campaign_id))
+        count = asyncio.run(run())
     except (NotFound, Conflict) as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"{count} relance(s) écrite(s) dans la boîte d'envoi.")
+    click.echo(f"{count} relance(s) envoyée(s).")
 
 
 @verify.command(name="status")
