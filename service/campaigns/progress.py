@@ -75,6 +75,8 @@ class Progress:
     status: str
     counts: dict[str, int] = field(default_factory=dict)
     targets: list[TargetRow] = field(default_factory=list)
+    # Open, but past its end: its links have expired, nobody is reminded any more.
+    ended: bool = False
 
     @property
     def answered_percent(self) -> int:
@@ -190,6 +192,7 @@ async def progress(campaign_id: UUID) -> Progress:
         status=row["status"],
         counts=_counts(targets),
         targets=targets,
+        ended=row["closes_at"] is not None and _now() >= row["closes_at"],
     )
 
 
@@ -204,6 +207,8 @@ async def remind(campaign_id: UUID, now: datetime | None = None) -> int:
     campaign = await campaign_row(campaign_id)
     if campaign["status"] != "open":
         raise Conflict("Cette campagne est close : elle ne relance plus personne.")
+    if campaign["closes_at"] is not None and now >= campaign["closes_at"]:
+        raise Conflict("Cette campagne est arrivée à son terme : ses liens ont expiré.")
     await _sync_bounces(campaign_id)
     due = await CampaignTarget.select(
         *CampaignTarget.all_columns(),

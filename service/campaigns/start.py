@@ -26,6 +26,7 @@ from uuid import UUID
 
 from directory.errors import Invalid
 from directory.freshness import months_between
+from directory.hours import LOCAL_TIME
 from directory.store import writing
 from directory.tables import Person, Service, Site, Structure, Territory
 from directory.validation import display_phone
@@ -158,8 +159,11 @@ async def mail(
 ) -> tuple[UUID, bool]:
     """A fresh link for the target, and its mail in the outbox; call inside a transaction.
     Returns the link's id and whether the mail was written (False: already was)."""
+    # Every link of a campaign, reminders' included, works until the campaign's end.
+    closes_at = campaign["closes_at"] or now + timedelta(days=LINK_DAYS)
+    days = max(1, (closes_at - now).days)
     token = await entry_links.issue(
-        target.structure_id, "campaign", days=LINK_DAYS, campaign_id=campaign["id"], now=now
+        target.structure_id, "campaign", days=days, campaign_id=campaign["id"], now=now
     )
     link = await EntryLink.select(EntryLink.id).where(
         EntryLink.token_hash == entry_links.digest(token)
@@ -173,7 +177,7 @@ async def mail(
             "link": entry_links.url(token),
             "structure_name": target.name,
             "reminder": number,
-            "expires_on": (now + timedelta(days=LINK_DAYS)).strftime("%d/%m/%Y"),
+            "expires_on": (now + timedelta(days=days)).astimezone(LOCAL_TIME).strftime("%d/%m/%Y"),
             **(contact := await helpline(campaign)),
             "helpline_phone": display_phone(contact["helpline_phone"]),
         },

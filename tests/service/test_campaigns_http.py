@@ -378,3 +378,26 @@ async def test_a_bad_campaign_form_says_what_is_wrong_and_starts_nothing(client,
     selection = {**both, "territory_id": ""}
     started = await _post(client, with_form, "/campagnes", selection)
     assert started.status_code == 200 and "Sélection de 1 structure" in started.text
+
+
+async def test_after_its_end_a_campaign_reminds_nobody_and_its_links_have_expired(
+    client, settings, time_machine
+):
+    time_machine.move_to(START)
+    drome = await Drome().build()
+    campaign_id = await _start(client, drome)
+    links = [_link(m) for m in await _mails(settings)]
+    await _later(client, time_machine, START + timedelta(days=50))
+    reminded = await _post(
+        client, f"/campagnes/{campaign_id}", f"/campagnes/{campaign_id}/relancer"
+    )
+    assert "3 relances envoyées" in reminded.text
+    reminder_links = [_link(m) for m in await _mails(settings)]
+    await _later(client, time_machine, START + timedelta(days=61))
+    page = await client.get(f"/campagnes/{campaign_id}")
+    assert "arrivée à son terme" in page.text and ">Relancer<" not in page.text
+    headers = await f.api_client_headers(Role.COORDINATOR)
+    late = await client.post(f"/api/v1/campaigns/{campaign_id}/reminders", headers=headers)
+    assert late.status_code == 409
+    for link in {*links, *reminder_links}:  # the reminders' links end with the campaign too
+        assert (await client.get(link)).status_code == 404
