@@ -122,6 +122,15 @@ def test_campaign_in_a_browser(
         phone.wait_for_url(f"{link}?enregistre=*")
         assert "14 h 00 – 18 h 00" in phone.inner_text("main")
         _check(phone, phone_errors, "lieu corrigé")
+        for label, name in (
+            ("Corriger la structure", "structure"),
+            ("Corriger ce service", "service"),
+            ("Ajouter une personne", "personne"),
+        ):
+            phone.click(f"text={label}")
+            _check(phone, phone_errors, f"formulaire {name}")
+            shot(phone, f"4-{name}")
+            phone.click("text=Revenir à la fiche sans enregistrer")
         phone.click("text=Rien n’a changé, ma fiche est à jour")
         phone.wait_for_url(f"{link}?enregistre=a-jour*")
         assert "Votre fiche est confirmée à jour" in phone.inner_text("main")
