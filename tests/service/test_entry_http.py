@@ -231,3 +231,25 @@ async def test_the_partner_corrects_a_person(client):
     assert (await _post(client, url, url, form)).status_code == 200
     person = await Person.objects().where(Person.id == e["person"]).first()
     assert person.last_name == "Bernard-Roux" and person.email == "lucie@relais.fr"
+
+
+async def test_a_service_corrected_by_its_partner_keeps_its_themes(client):
+    from directory.vocabulary import THEMATIQUES
+
+    e = await _foyer()
+    themes = list(THEMATIQUES)[:2]
+    await Service.update({Service.thematiques: themes}).where(Service.id == e["service"])
+    url = f"/fiche/{e['token']}/services/{e['service']}"
+    page = await client.get(url)
+    assert 'name="thematiques"' in page.text and '<select id="thematiques"' not in page.text
+    form = {
+        "name": "Hébergement d’urgence",
+        "description": "Jusqu’à 15 nuits.",
+        "domains": "housing",
+        "on_site": "on",
+        "thematiques": themes,
+    }
+    assert (await _post(client, url, url, form)).status_code == 200
+    service = await Service.objects().where(Service.id == e["service"]).first()
+    assert service.description == "Jusqu’à 15 nuits." and list(service.thematiques) == themes
+    assert service.verified_by_kind == "partner_link"
