@@ -24,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from piccolo.engine.postgres import PostgresEngine
+
 from directory.errors import Invalid
 from directory.freshness import months_between
 from directory.hours import LOCAL_TIME
@@ -35,6 +37,7 @@ from service.accounts.store import Actor
 from service.campaigns.tables import Campaign, CampaignTarget, EntryLink
 
 LINK_DAYS = 60
+START_LOCK = 74_726_001  # any number of our own, for pg_advisory_xact_lock
 MAX_MONTHS = 120
 
 
@@ -238,6 +241,10 @@ async def start(
     now = now or _now()
     targets = await candidates(spec, now)
     async with writing():
+        if isinstance(Campaign._meta.db, PostgresEngine):
+            # Two identical starts at once must find each other (SQLite writers already
+            # queue): campaign starts take turns until their transaction ends.
+            await Campaign.raw("SELECT pg_advisory_xact_lock({})", START_LOCK)
         campaign = await _same_open(spec)
         created = campaign is None
         if campaign is None:

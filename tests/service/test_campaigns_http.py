@@ -401,3 +401,16 @@ async def test_after_its_end_a_campaign_reminds_nobody_and_its_links_have_expire
     assert late.status_code == 409
     for link in {*links, *reminder_links}:  # the reminders' links end with the campaign too
         assert (await client.get(link)).status_code == 404
+
+
+async def test_identical_starts_sent_together_make_one_campaign(client, settings, time_machine):
+    time_machine.move_to(START)
+    drome = await Drome().build()
+    headers = await f.api_client_headers(Role.COORDINATOR, of=drome.mission_locale)
+    body = {"name": "Printemps 2027", "territory_id": str(drome.territory)}
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/campaigns", json=body, headers=headers) for _ in range(3))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 200, 201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert await OutboxMessage.count() == 3
