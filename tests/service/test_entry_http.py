@@ -253,3 +253,12 @@ async def test_a_service_corrected_by_its_partner_keeps_its_themes(client):
     service = await Service.objects().where(Service.id == e["service"]).first()
     assert service.description == "Jusqu’à 15 nuits." and list(service.thematiques) == themes
     assert service.verified_by_kind == "partner_link"
+
+
+async def test_a_form_without_its_csrf_token_is_refused_plainly(client):
+    e = await _foyer()
+    refused = await client.post(f"/fiche/{e['token']}/a-jour", data={})
+    assert refused.status_code == 403 and "Cette page a expiré" in refused.text
+    assert "/login" not in refused.text
+    structure = await Structure.objects().where(Structure.id == e["structure"]).first()
+    assert structure.verified_by_kind != "partner_link"
