@@ -191,25 +191,33 @@ async def mail(
 
 async def helpline(campaign: dict[str, Any]) -> dict[str, str]:
     """Who a partner calls with a question: the coordinator who started the campaign, at
-    their structure's phone number."""
+    their structure's phone number; for a campaign started from the command line, the
+    structure that keeps the territory (its Mission Locale)."""
     from service.accounts.tables import User
 
-    name, email, phone = campaign.get("created_by_name", ""), "", ""
+    name, email, structure_id = campaign.get("created_by_name", ""), "", None
     if campaign.get("created_by"):
         user = await User.select(User.email, User.structure).where(
             User.id == campaign["created_by"]
         )
         if user:
-            email = user[0]["email"]
-            if user[0]["structure"]:
-                row = await Structure.select(Structure.phone).where(
-                    Structure.id == user[0]["structure"]
-                )
-                phone = row[0]["phone"] if row else ""
+            email, structure_id = user[0]["email"], user[0]["structure"]
+    elif campaign.get("territory"):
+        territory = await Territory.select(Territory.structure).where(
+            Territory.id == campaign["territory"]
+        )
+        structure_id = territory[0]["structure"] if territory else None
+    row = None
+    if structure_id is not None:
+        row = await Structure.select(Structure.name, Structure.phone, Structure.email).where(
+            Structure.id == structure_id
+        )
+    if row and not name:
+        name, email = row[0]["name"], row[0]["email"]
     return {
         "helpline_name": name or "la Mission Locale",
         "helpline_email": email,
-        "helpline_phone": phone,
+        "helpline_phone": row[0]["phone"] if row else "",
     }
 
 

@@ -55,7 +55,9 @@ class Drome:
     async def build(self, old: Verifier = OLD) -> Drome:
         self.old = old
         self.mission_locale = await f.structure("Mission Locale Valence", phone="04 75 82 11 20")
-        self.territory = await territories.save("Valence et Crest", ["26362", "26108"])
+        self.territory = await territories.save(
+            "Valence et Crest", ["26362", "26108"], structure_id=self.mission_locale
+        )
         self.foyer = await self._old("Foyer Le Relais", "26362", email="accueil@relais.fr")
         self.epicerie = await self._old("Épicerie solidaire", "26108")
         person = await f.person(self.epicerie, "Lucie", "Bernard", email="lucie@epicerie.fr")
@@ -331,7 +333,12 @@ def test_the_cli_starts_reminds_and_tells_the_counts(database_url, tmp_path):
     )
     assert started.exit_code == 0, started.output
     assert "Campagne lancée" in started.output
-    assert len(list(tmp_path.glob("*.eml"))) == 3  # sent at once
+    mails = list(tmp_path.glob("*.eml"))
+    assert len(mails) == 3  # sent at once
+    # Started from the command line: the partner is told to call the territory's Mission Locale.
+    text = email.message_from_bytes(mails[0].read_bytes(), policy=email.policy.default)
+    body = text.get_body(preferencelist=("plain",)).get_content()
+    assert "Contactez Mission Locale Valence au 04 75 82 11 20" in body
     assert "4 structures : 3 courriels envoyés" in started.output
     campaign_id = re.search(r"[0-9a-f-]{36}", started.output).group(0)
     again = runner.invoke(
