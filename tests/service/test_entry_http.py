@@ -262,3 +262,18 @@ async def test_a_form_without_its_csrf_token_is_refused_plainly(client):
     assert "/login" not in refused.text
     structure = await Structure.objects().where(Structure.id == e["structure"]).first()
     assert structure.verified_by_kind != "partner_link"
+
+
+async def test_a_form_sent_twice_acts_once(client):
+    e = await _foyer()
+    url = f"/fiche/{e['token']}"
+    page = await client.get(url)
+    form = {"_csrf_token": f.csrf_token(page.text), "_once": _once(page.text)}
+    first = await client.post(f"{url}/a-jour", data=form)
+    again = await client.post(f"{url}/a-jour", data=form)
+    assert first.status_code == again.status_code == 200
+    assert "Votre fiche est confirmée à jour" in again.text
+    confirmations = await DirectoryChange.count().where(
+        (DirectoryChange.structure == e["structure"]) & (DirectoryChange.action == "confirm")
+    )
+    assert confirmations == 1
