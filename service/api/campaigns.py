@@ -28,6 +28,8 @@ class TargetOut(Struct):
     sent_at: datetime | None
     answered_at: datetime | None
     to_call: bool
+    # When the structure last opened one of the campaign's links.
+    opened_at: datetime | None = None
 
 
 class CampaignOut(Struct):
@@ -65,6 +67,7 @@ def _out(found: progress.Progress, with_targets: bool = False) -> CampaignOut:
             t.sent_at,
             t.answered_at,
             t.to_call,
+            t.opened_at,
         )
         for t in found.targets
     ]

@@ -37,6 +37,8 @@ class TargetRow:
     answered_at: datetime | None
     outcome: str
     bounced: bool
+    # When one of its links was last opened or used, if ever.
+    opened_at: datetime | None = None
 
     @property
     def state(self) -> str:
@@ -49,6 +51,8 @@ class TargetRow:
             return "sans courriel — à appeler"
         if self.bounced:
             return "courriel non distribué"
+        if self.opened_at is not None:
+            return "a ouvert le lien, sans répondre"
         if self.reminder_count:
             return (
                 f"pas de réponse ({self.reminder_count} relance{'s' * (self.reminder_count > 1)})"
@@ -134,6 +138,19 @@ async def _sync_bounces(campaign_id: UUID) -> None:
             )
 
 
+async def _opened(campaign_id: UUID) -> dict[UUID, datetime]:
+    """When each target last opened one of the campaign's links."""
+    rows = await EntryLink.select(EntryLink.structure, EntryLink.last_used_at).where(
+        (EntryLink.campaign == campaign_id) & EntryLink.last_used_at.is_not_null()
+    )
+    opened: dict[UUID, datetime] = {}
+    for row in rows:
+        opened[row["structure"]] = max(
+            row["last_used_at"], opened.get(row["structure"], row["last_used_at"])
+        )
+    return opened
+
+
 async def _scope(row: dict[str, Any]) -> str:
     if row["territory"]:
         territory = await Territory.select(Territory.name).where(Territory.id == row["territory"])
@@ -167,6 +184,7 @@ async def progress(campaign_id: UUID) -> Progress:
         .where(CampaignTarget.campaign == campaign_id)
         .order_by(CampaignTarget.structure.name)
     )
+    opened = await _opened(campaign_id)
     targets = [
         TargetRow(
             r["structure"],
@@ -178,6 +196,7 @@ async def progress(campaign_id: UUID) -> Progress:
             r["answered_at"],
             r["outcome"],
             r["bounced"],
+            opened.get(r["structure"]),
         )
         for r in rows
     ]

@@ -54,6 +54,7 @@ class EntryPages(Controller):
     @get("/")
     async def show(self, token: FromPath[str], enregistre: FromQuery[str] = "") -> Template:
         access = await pages.open_link(token)
+        await pages.entry_links.touch(access.link_id)
         structure = await pages.entry(access)
         helpline = await progress.helpline_for(access.campaign_id)
         context = {"token": token, "s": structure, "saved": enregistre, "helpline": helpline}

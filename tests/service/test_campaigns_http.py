@@ -162,6 +162,7 @@ async def test_a_campaign_from_start_to_corrections(client, settings, time_machi
         assert (await _post(partner, url, url, hours)).status_code == 200
         left = await _post(partner, epicerie, f"{epicerie}/personnes/{drome.lucie}/depart")
         assert "A quitté la structure" in left.text
+        assert (await partner.get(links["bonjour@cafe.fr"])).status_code == 200  # only looks
     assert (await Site.select(Site.opening_hours).where(Site.id == site[0]["id"]))[0][
         "opening_hours"
     ] == "Mo-Fr 14:00-18:00"
@@ -182,6 +183,7 @@ async def test_a_campaign_from_start_to_corrections(client, settings, time_machi
     call = text.split("À appeler")[1].split("Toutes les structures")[0]
     assert "Garage solidaire" in call and 'href="tel:+33475000009"' in call
     assert "Café des jeunes" not in call
+    assert "a ouvert le lien, sans répondre" in text.split("Toutes les structures")[1]
 
     # Reminders: none before 7 days; once on the 8th day, however often one clicks.
     assert (
