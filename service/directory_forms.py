@@ -122,14 +122,14 @@ async def save_site(
 
 
 async def save_service(
-    structure_id: UUID, form: Any, actor: Actor, service_id: UUID | None = None
+    structure_id: UUID, form: Any, by: Verifier, service_id: UUID | None = None
 ) -> None:
-    """A new service, or `service_id` changed; `actor` becomes its last verifier."""
+    """A new service, or `service_id` changed; `by` becomes its last verifier."""
     data = await _service_form(structure_id, form)
     if service_id is None:
-        await store.create_service(structure_id, data, by=verifier(actor))
+        await store.create_service(structure_id, data, by=by)
     else:
-        await store.update_service(service_id, data, by=verifier(actor))
+        await store.update_service(service_id, data, by=by)
 
 
 async def save_person(

@@ -58,3 +58,11 @@ def check_can_merge(actor: Actor) -> None:
     """Merging moves other people's records and referrals: the coordination decides."""
     if not actor.can_edit_directory:
         raise Forbidden("Seuls les coordinateurs et administrateurs fusionnent des fiches.")
+
+
+def check_can_run_campaigns(actor: Actor) -> None:
+    """A verification campaign mails many partners in the directory's name: coordination."""
+    if not actor.can_edit_directory:
+        raise Forbidden(
+            "Seuls les coordinateurs et administrateurs lancent les campagnes de vérification."
+        )
