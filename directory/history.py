@@ -38,6 +38,7 @@ RECORD_LABELS = {
     "service": "un service",
     "person": "une personne",
     "relationship": "une relation",
+    "convention": "une convention",
 }
 ACTION_LABELS = {
     "create": "a créé",
@@ -82,6 +83,7 @@ FIELD_LABELS = {
     "unconditional": "accueil sans condition",
     "site": "lieu",
     "contact": "contact",
+    "referent": "référent·e",
     "target_structure": "structure liée",
     "target_person": "personne liée",
     "level": "niveau",

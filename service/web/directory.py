@@ -22,6 +22,7 @@ from directory.schemas import (
     SiteWrite,
     StructureWrite,
 )
+from service import departures
 from service import directory_forms as forms
 from service.accounts.store import Actor
 from service.forms import parse_and_check
@@ -76,6 +77,7 @@ class DirectoryPages(Controller):
                 "people_by_id": {p.id: p for p in structure.people},
                 "sites_by_id": {site.id: site for site in structure.sites},
                 "history": await history.history_of(structure_id, 20),
+                "lost": await departures.lost_contacts([structure_id]),
             },
         )
 
@@ -321,7 +323,10 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         person = _child(structure.people, person_id)
         values = {f: getattr(person, f) for f in PersonWrite.__struct_fields__}
-        return _form_page("person_form.html", actor, values, structure=structure, person=person)
+        extra = await _departure_context(person_id)
+        return _form_page(
+            "person_form.html", actor, values, structure=structure, person=person, **extra
+        )
 
     @post("/{structure_id:uuid}/personnes/{person_id:uuid}/modifier")
     async def update_person(
@@ -339,8 +344,44 @@ class DirectoryPages(Controller):
             await forms.save_person(structure_id, form, person_id, forms.verifier(actor))
         except Invalid as error:
             extra = {"structure": structure, "person": person}
+            extra |= await _departure_context(person_id)
             return _form_page("person_form.html", actor, form, error.errors, **extra)
         return _saved(structure_id)
+
+    @get("/{structure_id:uuid}/personnes/{person_id:uuid}/depart")
+    async def departure_page(
+        self,
+        structure_id: FromPath[UUID],
+        person_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        """A person leaves: what they held, and who takes over each."""
+        check_can_edit(actor, structure_id)
+        structure = await store.get_structure(structure_id)
+        person = _child(structure.people, person_id)
+        extra = {"structure": structure, "person": person, **await _departure_context(person_id)}
+        return _form_page("person_departure.html", actor, {}, **extra)
+
+    @post("/{structure_id:uuid}/personnes/{person_id:uuid}/depart")
+    async def save_departure(
+        self,
+        structure_id: FromPath[UUID],
+        person_id: FromPath[UUID],
+        request: Request,
+        actor: NamedDependency[Actor],
+    ) -> Template | Redirect:
+        check_can_edit(actor, structure_id)
+        structure = await store.get_structure(structure_id)
+        person = _child(structure.people, person_id)
+        form = await request.form()
+        try:
+            await forms.save_departure(person_id, form, forms.verifier(actor))
+        except Invalid as error:
+            extra = {"structure": structure, "person": person}
+            extra |= await _departure_context(person_id)
+            return _form_page("person_departure.html", actor, form, error.errors, **extra)
+        name = f"{person.first_name} {person.last_name}"
+        return _saved(structure_id, f"Le départ de {name} est enregistré.")
 
     # ---- relationships -------------------------------------------------------------------
 
@@ -421,6 +462,14 @@ class DirectoryPages(Controller):
         return _form_page(
             "relationship_form.html", actor, values, errors, structure=structure, **choices, **extra
         )
+
+
+async def _departure_context(person_id: UUID) -> dict[str, Any]:
+    return {
+        "holdings": await departures.holdings(person_id),
+        "colleagues": await departures.colleagues(person_id),
+        "NOBODY": departures.NOBODY,
+    }
 
 
 def _child(items: list[Any], item_id: UUID) -> Any:
