@@ -23,6 +23,7 @@ PUBLIC_PATHS = [
     "^/healthz$",
     "^/p/",
     "^/j/",
+    "^/fiche/",
     "^/api/v1/links/",
 ]
 _SAFE = {"GET", "HEAD", "OPTIONS"}

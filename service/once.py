@@ -126,7 +126,7 @@ def _back(seen: dict[str, Any], request: Request[Any, Any, Any]) -> str:
 
 def _link_token(scope: Scope) -> str:
     path = scope.get("path", "")
-    return path.split("/")[2] if path.startswith(("/p/", "/j/")) else ""
+    return path.split("/")[2] if path.startswith(("/p/", "/j/", "/fiche/")) else ""
 
 
 def _mask(location: str, scope: Scope) -> str:

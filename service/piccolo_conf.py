@@ -18,5 +18,6 @@ APP_REGISTRY = AppRegistry(
         "service.referrals.piccolo_app",
         "service.audit.piccolo_app",
         "service.import_jobs.piccolo_app",
+        "service.campaigns.piccolo_app",
     ]
 )
