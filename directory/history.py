@@ -5,6 +5,7 @@ coordinator can put a structure or a service back as it was after an earlier cha
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -127,6 +128,19 @@ def _empty(value: Any, whole: bool) -> bool:
     return value is None or value == "" or value == [] or (whole and value is False)
 
 
+# Called after each recorded change, inside its transaction, with (kind, record_id,
+# structure_id, action, by): how reports of wrong data learn that a record was fixed without
+# the directory knowing about reports.
+ChangeListener = Callable[[str, UUID, UUID, str, Verifier | None], Awaitable[None]]
+_listeners: list[ChangeListener] = []
+
+
+def listen(listener: ChangeListener) -> None:
+    """Be told of every change the store records (once per listener)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 async def record(
     kind: str,
     record_id: UUID,
@@ -152,6 +166,8 @@ async def record(
             changes=json.dumps(changes, ensure_ascii=False),
         )
     )
+    for listener in _listeners:
+        await listener(kind, record_id, structure_id, action, by)
 
 
 class ChangeRead(Struct):

@@ -10,6 +10,7 @@ from service.api.exports import ExportController
 from service.api.imports import ImportController
 from service.api.network import NetworkController
 from service.api.referrals import LinkController, ReferralController, ResponseTimesController
+from service.api.reports import ReportController
 from service.api.search import SearchController
 from service.api.territories import TerritoryController
 
@@ -28,6 +29,7 @@ api_router = Router(
         AuditController,
         DataInclusionController,
         ExportController,
+        ReportController,
     ],
     tags=["API"],
 )

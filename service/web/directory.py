@@ -35,6 +35,7 @@ from service.permissions import (
     check_can_review_duplicates,
 )
 from service.referrals.stats import response_times
+from service.reports import store as reports
 
 
 def _form_page(
@@ -78,6 +79,7 @@ class DirectoryPages(Controller):
                 "sites_by_id": {site.id: site for site in structure.sites},
                 "history": await history.history_of(structure_id, 20),
                 "lost": await departures.lost_contacts([structure_id]),
+                "open_reports": await reports.open_count(structure_id),
             },
         )
 
