@@ -105,6 +105,15 @@ async def test_leave_orphans_keeps_the_links_and_lists_them_as_lost(client) -> N
     done = await client.put(f"/api/v1/people/{t['nora']}", json=body, headers=headers)
     assert done.status_code == 200, done.text
     assert await _holders(t) == (t["nora"], t["nora"], t["nora"])
+    url = f"/api/v1/network/lost-contacts?structure_id={t['home']}"
+    lost = await client.get(url, headers=headers)
+    assert lost.status_code == 200, lost.text
+    assert sorted((x["kind"], x["person_name"]) for x in lost.json()) == [
+        ("convention", "Nora Benali"),
+        ("service", "Nora Benali"),
+    ]
+    elsewhere = f"/api/v1/network/lost-contacts?structure_id={t['other']}"
+    assert (await client.get(elsewhere, headers=headers)).json() == []
     await f.logged_in(client, Role.COORDINATOR)
     network = await client.get("/reseau")
     assert "Sans contact depuis un départ (2)" in network.text
