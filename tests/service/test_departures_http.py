@@ -153,6 +153,7 @@ async def test_the_departure_page_lists_what_she_held_and_saves_each_choice(clie
     assert await _holders(t) == (t["paul"], t["nora"], t["nora"])
     lost = (await client.get(f"/structures/{t['home']}")).text
     assert "Sans contact depuis un départ (1)" in lost  # the convention; relations aren't listed
+    assert "Contact : « Nora Benali » → « Paul Girard »" in lost  # the history names them
 
 
 async def test_the_person_form_asks_who_takes_over_when_unticking_in_post(client) -> None:

@@ -95,6 +95,7 @@ def test_departure_in_a_browser(database_url, scene, browser, width):  # noqa: F
         assert "Le départ de Nora Benali est enregistré" in main
         assert "Sans contact depuis un départ (1)" in main
         _check(page, errors, "fiche après le départ")
+        page.screenshot(path=str(shots / f"3-fiche-apres-depart-{width}.png"), full_page=True)
 
         page.goto(f"{base}/reseau")
         lost = page.inner_text("section[aria-labelledby=lost-title]")
@@ -102,7 +103,7 @@ def test_departure_in_a_browser(database_url, scene, browser, width):  # noqa: F
         assert "Logement d'urgence" not in lost  # Paul took it over
         _check(page, errors, "page du réseau")
         page.locator("section[aria-labelledby=lost-title]").screenshot(
-            path=str(shots / f"3-reseau-sans-contact-{width}.png")
+            path=str(shots / f"4-reseau-sans-contact-{width}.png")
         )
 
 
