@@ -61,6 +61,13 @@ def _error(request: Request, status: int, message: str, **extra: object) -> Resp
     # A link that opens nothing says so in the browser's language: no referral is known
     # to tell the young person's own.
     speech = i18n.jinja_context(i18n.from_browser(request.headers.get("accept-language", "")))
+    if request.url.path.startswith("/fiche/"):
+        # A partner's entry link: a plain page too, that does not point to the staff login.
+        return Template(
+            "entry_error.html",
+            context={"status": status, "message": message, **extra},
+            status_code=status,
+        )
     return Template(
         "young_person_error.html" if young else "error.html",
         context={"status": status, "message": message, **extra, **(speech if young else {})},

@@ -1,5 +1,5 @@
 """The `maillage` command line: serve, migrate, demo, createuser, remind, send-mail, purge,
-gaps, import, export, export-hsds, import-di, export-di."""
+gaps, import, export, export-hsds, import-di, export-di, verify (start, remind, status)."""
 
 from __future__ import annotations
 
@@ -387,3 +387,91 @@ HSDS_REPORT = (
 
 if __name__ == "__main__":
     main()
+
+
+@main.group()
+def verify() -> None:
+    """Verification campaigns: partners review their own entry through a personal link."""
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return (
+        f"{counts['targets']} structures : {counts['sent']} courriels envoyés, "
+        f"{counts['confirmed']} confirmées, {counts['corrected']} corrigées, "
+        f"{counts['no_answer']} sans réponse, {counts['bounced']} non distribués, "
+        f"{counts['no_email']} sans courriel ; {counts['to_call']} à appeler."
+    )
+
+
+@verify.command(name="start")
+@click.option("--territory", "territory", required=True, help="The territory's id or exact name.")
+@click.option("--older-than", "months", default=12, show_default=True, type=int, help="Months.")
+@click.option("--name", required=True, help="The campaign's name.")
+@click.pass_context
+def verify_start(ctx: click.Context, territory: str, months: int, name: str) -> None:
+    """Start a campaign for a territory: every structure whose entry is older than
+    --older-than months is mailed a personal link (sent at once). Running it again with
+    the same name, territory and months mails only structures it does not hold yet."""
+    from directory.territories import all_territories
+    from service.campaigns import progress, start
+    from service.outbox import courier_from_settings
+
+    async def run() -> str:
+        found = [t for t in await all_territories() if territory in (str(t.id), t.name)]
+        if not found:
+            raise click.ClickException(f"Territoire introuvable : {territory}")
+        spec = start.CampaignSpec(name, territory_id=found[0].id, older_than_months=months)
+        campaign_id, created = await start.start(spec, None)
+        await courier_from_settings(_settings(ctx)).deliver_due()
+        counts = (await progress.progress(campaign_id)).counts
+        what = "Campagne lancée" if created else "Campagne déjà en cours, complétée"
+        return f"{what} : {campaign_id}\n{_counts_text(counts)}"
+
+    try:
+        click.echo(asyncio.run(run()))
+    except Invalid as error:
+        for field, message in error.errors.items():
+            click.echo(f"{field} : {message}", err=True)
+        sys.exit(1)
+
+
+@verify.command(name="remind")
+@click.argument("campaign_id", type=click.UUID)
+@click.pass_context
+def verify_remind(ctx: click.Context, campaign_id: UUID) -> None:
+    """Remind the structures that have not answered (7 days after the last mail, twice at
+    most), then send the mail. Idempotent: running it twice the same day sends nothing
+    more (cron it)."""
+    from directory.errors import Conflict, NotFound
+    from service.campaigns import progress
+    from service.outbox import courier_from_settings
+
+    async def run() -> int:
+        count = await progress.remind(campaign_id)
+        await courier_from_settings(_settings(ctx)).deliver_due()
+        return count
+
+    try:
+        count = asyncio.run(run())
+    except (NotFound, Conflict) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{count} relance(s) envoyée(s).")
+
+
+@verify.command(name="status")
+@click.argument("campaign_id", type=click.UUID)
+def verify_status(campaign_id: UUID) -> None:
+    """A campaign's counts, and who still needs a phone call."""
+    from directory.errors import NotFound
+    from service.campaigns import progress
+
+    try:
+        found = asyncio.run(progress.progress(campaign_id))
+    except NotFound as error:
+        raise click.ClickException(str(error)) from error
+    lines = [f"{found.name} ({'en cours' if found.status == 'open' else 'close'})"]
+    lines.append(_counts_text(found.counts))
+    lines += [
+        f"À appeler : {t.name} — {t.state} — {t.phone or 'pas de téléphone'}" for t in found.to_call
+    ]
+    click.echo("\n".join(lines))

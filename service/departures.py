@@ -21,6 +21,7 @@ from directory.tables import Person, Relationship, Service, Site
 from directory.verification import Verifier
 
 NOBODY = "none"  # the form's "personne pour l'instant"
+ASKED = "_departure"  # a form carrying the hand-over selects says so with this field
 NOT_A_COLLEAGUE = (
     "Choisissez une personne en poste dans la même structure, autre que celle qui part."
 )

@@ -125,14 +125,14 @@ async def save_site(
 
 
 async def save_service(
-    structure_id: UUID, form: Any, actor: Actor, service_id: UUID | None = None
+    structure_id: UUID, form: Any, by: Verifier, service_id: UUID | None = None
 ) -> None:
-    """A new service, or `service_id` changed; `actor` becomes its last verifier."""
+    """A new service, or `service_id` changed; `by` becomes its last verifier."""
     data = await _service_form(structure_id, form)
     if service_id is None:
-        await store.create_service(structure_id, data, by=verifier(actor))
+        await store.create_service(structure_id, data, by=by)
     else:
-        await store.update_service(service_id, data, by=verifier(actor))
+        await store.update_service(service_id, data, by=by)
 
 
 async def save_person(
@@ -148,7 +148,11 @@ async def save_person(
         data = parse_form(form, PersonWrite, checkboxes=("active",))
         current = await store.get_person(person_id)
         held = await departures.holdings(person_id) if not data.active else []
-        replacements = await departure_choices(person_id, form, held, must_answer=current.active)
+        # Only a form that showed the hand-over selects can require them (not the partner's).
+        asked = form.get(departures.ASKED) == "1"
+        replacements = await departure_choices(
+            person_id, form, held, must_answer=current.active and asked
+        )
         await departures.depart(person_id, data, replacements, by=by)
 
 

@@ -52,3 +52,11 @@ def check_can_restore(actor: Actor) -> None:
 def check_can_review_duplicates(actor: Actor) -> None:
     if not actor.can_edit_directory:
         raise Forbidden("Seuls les coordinateurs et administrateurs examinent les doublons.")
+
+
+def check_can_run_campaigns(actor: Actor) -> None:
+    """A verification campaign mails many partners in the directory's name: coordination."""
+    if not actor.can_edit_directory:
+        raise Forbidden(
+            "Seuls les coordinateurs et administrateurs lancent les campagnes de vérification."
+        )

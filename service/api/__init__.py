@@ -3,6 +3,7 @@
 from litestar import Router
 
 from service.api.audit import AuditController
+from service.api.campaigns import CampaignController
 from service.api.conventions import ConventionController
 from service.api.data_inclusion import DataInclusionController
 from service.api.directory import DirectoryController
@@ -30,6 +31,7 @@ api_router = Router(
         DataInclusionController,
         ExportController,
         ReportController,
+        CampaignController,
     ],
     tags=["API"],
 )

@@ -1,9 +1,11 @@
 """The French web pages."""
 
 from service.web.account import AccountController, AccountPages, PasswordResetPages
+from service.web.campaigns import CampaignPages
 from service.web.conventions import ConventionPages
 from service.web.data_inclusion import DataInclusionPages
 from service.web.directory import DirectoryPages
+from service.web.entry import EntryPages
 from service.web.import_list import ImportListPage
 from service.web.imports import ImportPages
 from service.web.network import NetworkPage
@@ -26,4 +28,6 @@ web_handlers = [
     NetworkPage,
     TerritoryPages,
     ReportPages,
+    EntryPages,
+    CampaignPages,
 ]

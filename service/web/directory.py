@@ -250,7 +250,7 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         form = await request.form()
         try:
-            await forms.save_service(structure_id, form, actor)
+            await forms.save_service(structure_id, form, forms.verifier(actor))
         except Invalid as error:
             values = forms.service_values(form)
             return _form_page("service_form.html", actor, values, error.errors, structure=structure)
@@ -284,7 +284,7 @@ class DirectoryPages(Controller):
         service = _child(structure.services, service_id)
         form = await request.form()
         try:
-            await forms.save_service(structure_id, form, actor, service_id)
+            await forms.save_service(structure_id, form, forms.verifier(actor), service_id)
         except Invalid as error:
             values = forms.service_values(form)
             extra = {"structure": structure, "service": service}

@@ -160,7 +160,8 @@ async def test_the_person_form_asks_who_takes_over_when_unticking_in_post(client
     t = await _team()
     await f.logged_in(client, Role.COORDINATOR)
     url = f"/structures/{t['home']}/personnes/{t['nora']}/modifier"
-    form = _nora(preferred_channel="email")  # "active" unticked: she left
+    # "active" unticked: she left; the form showed the hand-over selects.
+    form = _nora(preferred_channel="email", _departure="1")
     refused = await f.form_post(client, url, form)
     assert refused.status_code == 400
     assert refused.text.count("Qui reprend") >= 3

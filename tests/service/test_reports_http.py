@@ -229,3 +229,21 @@ async def test_a_search_result_offers_to_report_an_error(client) -> None:
     assert f"/signalements/nouveau?structure={s['partner']}&amp;service={s['service']}" in (
         found.text
     )
+
+
+async def test_the_partner_corrects_through_its_link_and_the_report_is_fixed(quiet) -> None:
+    s = await _scene()
+    headers = await f.api_client_headers(Role.ADVISOR, of=s["mission"])
+    body = {"structure_id": str(s["partner"]), "service_id": str(s["service"]), "reason": "public"}
+    assert (await quiet.post("/api/v1/reports", json=body, headers=headers)).status_code == 201
+    [mail] = [m for m in await _mail() if m["kind"] == "data_report_partner"]
+    url = f"{mail['context']['link']}/services/{s['service']}"
+    corrected = await f.form_post(
+        quiet, url, {"name": "Accueil logement", "domains": "housing", "on_site": "on"}
+    )
+    assert corrected.status_code == 200, corrected.text
+    [report] = await DataReport.select(DataReport.status, DataReport.closed_by)
+    assert report == {
+        "status": "fixed",
+        "closed_by": "Habitat Jeunes Valence, par son lien personnel",
+    }

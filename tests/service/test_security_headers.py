@@ -24,6 +24,7 @@ PATHS = [
     "/static/maillage.css",
     "/nulle-part",
     "/p/jeton-inconnu",
+    "/fiche/jeton-inconnu",
     "/healthz",
 ]
 
