@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from msgspec import Meta, Struct
+from piccolo.engine.postgres import PostgresEngine
 
 from directory import history
 from directory.errors import Conflict, Forbidden, Invalid, NotFound
@@ -49,6 +50,7 @@ REASONS = {
     "other": "Autre",
 }
 LINK_DAYS = 60
+REPORT_LOCK = 74_726_011  # any number of our own, for pg_advisory_xact_lock
 NOTE_MAX = 2000
 
 
@@ -181,6 +183,11 @@ async def file_report(data: ReportIn, actor: Actor, now: datetime | None = None)
     now = now or _now()
     note = data.note.strip()
     async with writing():
+        if isinstance(DataReport._meta.db, PostgresEngine):
+            # Two reports of one structure at once must find each other (SQLite writers
+            # already queue): they take turns until their transaction ends.
+            lock = "SELECT pg_advisory_xact_lock({}, hashtext({}))"
+            await DataReport.raw(lock, REPORT_LOCK, str(data.structure_id))
         existing = await DataReport.select(DataReport.id, DataReport.seconded).where(
             _same_record(data)
         )

@@ -5,6 +5,7 @@ fixes it; a coordinator dismisses one, an advisor cannot; bad input answers 400.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -247,3 +248,15 @@ async def test_the_partner_corrects_through_its_link_and_the_report_is_fixed(qui
         "status": "fixed",
         "closed_by": "Habitat Jeunes Valence, par son lien personnel",
     }
+
+
+async def test_two_reports_at_once_make_one(client) -> None:
+    s = await _scene()
+    headers = await f.api_client_headers(Role.ADVISOR, of=s["mission"])
+    body = {"structure_id": str(s["partner"]), "reason": "structure_closed"}
+    answers = await asyncio.gather(
+        *[client.post("/api/v1/reports", json=body, headers=headers) for _ in range(4)]
+    )
+    assert [a.status_code for a in answers] == [201] * 4
+    assert sorted(a.json()["merged"] for a in answers) == [False, True, True, True]
+    assert await DataReport.count() == 1
