@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from msgspec import Meta, Struct
 from piccolo.engine.postgres import PostgresEngine
 
@@ -48,6 +49,20 @@ REASONS = {
     "service_stopped": "Service arrêté",
     "structure_closed": "Structure fermée",
     "other": "Autre",
+}
+# Which records' changes answer a report, by reason: hours and addresses live on sites,
+# phone numbers and emails on the structure and its people, a contact on services,
+# conventions and relationships as well as on the person.
+_EVERY_KIND = frozenset({"structure", "site", "service", "person", "relationship", "convention"})
+FIXED_BY: dict[str, frozenset[str]] = {
+    "hours": frozenset({"site", "service"}),
+    "address": frozenset({"site", "structure"}),
+    "phone_email": frozenset({"structure", "person"}),
+    "contact_left": frozenset({"person", "service", "convention", "relationship"}),
+    "public": frozenset({"service"}),
+    "service_stopped": frozenset({"service"}),
+    "structure_closed": frozenset({"structure"}),
+    "other": _EVERY_KIND,
 }
 LINK_DAYS = 60
 REPORT_LOCK = 74_726_011  # any number of our own, for pg_advisory_xact_lock
@@ -150,6 +165,23 @@ async def _check(data: ReportIn) -> dict[str, Any]:
     return names
 
 
+async def _with_service_records(data: ReportIn) -> ReportIn:
+    """A report about a service is also about what a search result shows of it: its site
+    (hours, address) and its contact person, so that correcting those fixes it too."""
+    if data.service_id is None:
+        return data
+    row = (
+        await Service.select(Service.site, Service.contact)
+        .where(Service.id == data.service_id)
+        .first()
+    )
+    if row is None:
+        return data
+    return msgspec.structs.replace(
+        data, site_id=data.site_id or row["site"], person_id=data.person_id or row["contact"]
+    )
+
+
 def _label_columns(table: Any) -> list[Any]:
     if table is Person:
         return [Person.structure, Person.first_name, Person.last_name]
@@ -180,6 +212,7 @@ async def file_report(data: ReportIn, actor: Actor, now: datetime | None = None)
     reported for the same reason and still open is added to that one, without new email."""
     check_can_report(actor)
     names = await _check(data)
+    data = await _with_service_records(data)
     now = now or _now()
     note = data.note.strip()
     async with writing():
@@ -302,20 +335,22 @@ async def close(
 async def _on_change(
     kind: str, record_id: UUID, structure_id: UUID, action: str, by: Verifier | None
 ) -> None:
-    """A record was changed through the store: the open reports about it are fixed. A
-    report about the whole structure is fixed by any change of its entry; a report about a
-    service, site or person by a change of that record or of the structure itself."""
+    """A record was changed through the store: the open reports of its structure that such
+    a change answers (FIXED_BY) are fixed, when they name that very record or none of its
+    kind (a report about the whole entry)."""
     if action == "confirm":
         return  # vouching for a record as it is fixes nothing
-    about_structure = (
-        DataReport.service.is_null() & DataReport.site.is_null() & DataReport.person.is_null()
-    )
-    touched: Any = about_structure
-    if kind == "structure":
-        touched = touched | (DataReport.structure == record_id)
-    column = {"service": DataReport.service, "site": DataReport.site, "person": DataReport.person}
-    if kind in column:
-        touched = touched | (column[kind] == record_id)
+    reasons = [reason for reason, kinds in FIXED_BY.items() if kind in kinds]
+    if not reasons:
+        return
+    touched: Any = DataReport.reason.is_in(reasons)
+    columns: dict[str, Any] = {
+        "service": DataReport.service,
+        "site": DataReport.site,
+        "person": DataReport.person,
+    }
+    if (column := columns.get(kind)) is not None:
+        touched = touched & (column.is_null() | (column == record_id))
     who = by.label if by else "modification de la fiche"
     await DataReport.update(
         {

@@ -260,3 +260,32 @@ async def test_two_reports_at_once_make_one(client) -> None:
     assert [a.status_code for a in answers] == [201] * 4
     assert sorted(a.json()["merged"] for a in answers) == [False, True, True, True]
     assert await DataReport.count() == 1
+
+
+async def test_correcting_the_site_or_contact_a_result_shows_fixes_a_service_report(client) -> None:
+    mission = await f.structure("Mission Locale Valence")
+    home = await f.structure("Habitat Jeunes Valence")
+    site = await f.site(home, "26362", address="2 rue Faventines")
+    nora = await f.person(home, "Nora", "Benali")
+    placed = await f.service(home, "Accueil logement", site_id=str(site), contact_id=str(nora))
+    unplaced = await f.service(home, "Aide au loyer")
+    headers = await f.api_client_headers(Role.ADVISOR, of=mission)
+    for service, reason in ((placed, "hours"), (unplaced, "hours"), (placed, "phone_email")):
+        body = {"structure_id": str(home), "service_id": str(service), "reason": reason}
+        assert (await client.post("/api/v1/reports", json=body, headers=headers)).status_code == 201
+    coordinator = await f.api_client_headers(Role.COORDINATOR)
+    hours = {
+        "commune": "26362",
+        "address": "2 rue Faventines",
+        "opening_hours": "Mo-Fr 09:00-12:00",
+    }
+    assert (await client.put(f"/api/v1/sites/{site}", json=hours, headers=coordinator)).is_success
+    rows = await DataReport.select(DataReport.reason, DataReport.status).order_by(DataReport.reason)
+    assert [(r["reason"], r["status"]) for r in rows] == [
+        ("hours", "fixed"),
+        ("hours", "fixed"),
+        ("phone_email", "open"),
+    ]
+    person = {"first_name": "Nora", "last_name": "Benali", "email": "nora@hjv.fr"}
+    assert (await client.put(f"/api/v1/people/{nora}", json=person, headers=coordinator)).is_success
+    assert await DataReport.count().where(DataReport.status == "open") == 0
