@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from directory.errors import Invalid, NotFound
+from directory.gazetteer import load_gazetteer
 from directory.tables import Person, Service, Site, Structure
 from service.accounts.store import Actor
 from service.forms import parse_form
@@ -51,8 +52,11 @@ async def subject(params: Any) -> dict[str, Any]:
         row = await Service.select(Service.name).where(Service.id == ids["service"]).first()
         found["what"] = f"le service « {row['name']} »" if row else ""
     elif ids["site"]:
-        row = await Site.select(Site.name).where(Site.id == ids["site"]).first()
-        found["what"] = f"le lieu « {row['name']} »" if row and row["name"] else ""
+        row = await Site.select(Site.name, Site.commune).where(Site.id == ids["site"]).first()
+        if row is not None:
+            commune = load_gazetteer().get(row["commune"])
+            place = commune.name if commune else row["commune"]
+            found["what"] = f"le lieu « {row['name'] or place} »"
     elif ids["person"]:
         person = (
             await Person.select(Person.first_name, Person.last_name)

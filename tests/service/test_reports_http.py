@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from uuid import UUID
@@ -289,3 +290,19 @@ async def test_correcting_the_site_or_contact_a_result_shows_fixes_a_service_rep
     person = {"first_name": "Nora", "last_name": "Benali", "email": "nora@hjv.fr"}
     assert (await client.put(f"/api/v1/people/{nora}", json=person, headers=coordinator)).is_success
     assert await DataReport.count().where(DataReport.status == "open") == 0
+
+
+async def test_the_structure_page_offers_to_report_its_sites_and_services(client) -> None:
+    s = await _scene()
+    await f.logged_in(client, Role.ADVISOR, of=s["mission"])
+    page = await client.get(f"/structures/{s['partner']}")
+    links = re.findall(r'href="(/signalements/nouveau\?[^"]+)"', page.text)
+    assert len(links) == 3  # the entry, its site, its service
+    for link in links:
+        form = await client.get(link.replace("&amp;", "&"))
+        assert form.status_code == 200
+        assert "Signaler une erreur" in form.text and "Habitat Jeunes Valence" in form.text
+    site_form = await client.get(links[1].replace("&amp;", "&"))
+    assert "le lieu « Valence »" in site_form.text
+    missing = await client.get(f"/signalements/nouveau?structure={UUID(int=3)}")
+    assert missing.status_code == 404
