@@ -15,6 +15,7 @@ from uuid import UUID
 import pytest
 from litestar.testing import AsyncTestClient
 
+from directory import territories
 from directory.tables import Structure
 from service import entry_links
 from service.accounts.store import Role
@@ -306,3 +307,18 @@ async def test_the_structure_page_offers_to_report_its_sites_and_services(client
     assert "le lieu « Valence »" in site_form.text
     missing = await client.get(f"/signalements/nouveau?structure={UUID(int=3)}")
     assert missing.status_code == 404
+
+
+async def test_a_coordinator_narrows_the_list_to_the_territory(client) -> None:
+    s = await _scene()  # Habitat Jeunes Valence is in Valence (26362)
+    die, _service = await f.partner("Centre social de Die", "26113")
+    await territories.save("Valence", ["26362"], structure_id=s["mission"])
+    headers = await f.api_client_headers(Role.ADVISOR, of=s["mission"])
+    for structure in (s["partner"], die):
+        body = {"structure_id": str(structure), "reason": "structure_closed"}
+        assert (await client.post("/api/v1/reports", json=body, headers=headers)).status_code == 201
+    await f.logged_in(client, Role.COORDINATOR, of=s["mission"])
+    everything = await client.get("/signalements")
+    assert "Habitat Jeunes Valence" in everything.text and "Centre social de Die" in everything.text
+    ours = await client.get("/signalements?territoire=1")
+    assert "Habitat Jeunes Valence" in ours.text and "Centre social de Die" not in ours.text
