@@ -95,7 +95,10 @@ def test_departure_in_a_browser(database_url, scene, browser, width):  # noqa: F
         assert "Le départ de Nora Benali est enregistré" in main
         assert "Sans contact depuis un départ (1)" in main
         _check(page, errors, "fiche après le départ")
-        page.screenshot(path=str(shots / f"3-fiche-apres-depart-{width}.png"), full_page=True)
+        page.screenshot(path=str(shots / f"3-fiche-apres-depart-{width}.png"))
+        page.locator("section[aria-labelledby=people-title]").screenshot(
+            path=str(shots / f"3-fiche-personnes-{width}.png")
+        )
 
         page.goto(f"{base}/reseau")
         lost = page.inner_text("section[aria-labelledby=lost-title]")
