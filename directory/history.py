@@ -5,6 +5,7 @@ coordinator can put a structure or a service back as it was after an earlier cha
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -38,6 +39,7 @@ RECORD_LABELS = {
     "service": "un service",
     "person": "une personne",
     "relationship": "une relation",
+    "convention": "une convention",
 }
 ACTION_LABELS = {
     "create": "a créé",
@@ -85,6 +87,7 @@ FIELD_LABELS = {
     "unconditional": "accueil sans condition",
     "site": "lieu",
     "contact": "contact",
+    "referent": "référent·e",
     "target_structure": "structure liée",
     "target_person": "personne liée",
     "level": "niveau",
@@ -128,6 +131,19 @@ def _empty(value: Any, whole: bool) -> bool:
     return value is None or value == "" or value == [] or (whole and value is False)
 
 
+# Called after each recorded change, inside its transaction, with (kind, record_id,
+# structure_id, action, by): how reports of wrong data learn that a record was fixed without
+# the directory knowing about reports.
+ChangeListener = Callable[[str, UUID, UUID, str, Verifier | None], Awaitable[None]]
+_listeners: list[ChangeListener] = []
+
+
+def listen(listener: ChangeListener) -> None:
+    """Be told of every change the store records (once per listener)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 async def record(
     kind: str,
     record_id: UUID,
@@ -153,6 +169,8 @@ async def record(
             changes=json.dumps(changes, ensure_ascii=False),
         )
     )
+    for listener in _listeners:
+        await listener(kind, record_id, structure_id, action, by)
 
 
 class ChangeRead(Struct):

@@ -90,7 +90,8 @@ def _forbidden(request: Request, exc: Exception) -> Response:
 
 
 def _conflict(request: Request, exc: Conflict) -> Response:
-    return _error(request, 409, str(exc))
+    # A conflict may carry what it is about (e.g. what a departure would leave without contact).
+    return _error(request, 409, str(exc), **getattr(exc, "extra", {}))
 
 
 def _unauthorized(request: Request, exc: NotAuthorizedException) -> Response:

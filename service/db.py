@@ -50,6 +50,7 @@ def bind(engine: Engine) -> None:
     from piccolo.apps.migrations.tables import Migration
 
     from service import piccolo_conf
+    from service.reports import store as _reports  # noqa: F401  hears the directory's changes
 
     piccolo_conf.DB = engine
     # Piccolo's own record of applied migrations must follow too.

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from directory import store
 from directory.duplicate_checks import Candidate, candidates_for
 from directory.errors import Invalid
@@ -21,6 +23,7 @@ from directory.schemas import (
 )
 from directory.tables import Person, Structure
 from directory.verification import Verifier
+from service import departures
 from service.accounts.store import Actor
 from service.forms import parse_and_check, parse_form, split_codes
 
@@ -143,7 +146,53 @@ async def save_person(
         await store.create_person(structure_id, data, by)
     else:
         data = parse_form(form, PersonWrite, checkboxes=("active",))
-        await store.update_person(person_id, data, by)
+        current = await store.get_person(person_id)
+        held = await departures.holdings(person_id) if not data.active else []
+        # Only a form that showed the hand-over selects can require them (not the partner's).
+        asked = form.get(departures.ASKED) == "1"
+        replacements = await departure_choices(
+            person_id, form, held, must_answer=current.active and asked
+        )
+        await departures.depart(person_id, data, replacements, by=by)
+
+
+async def departure_choices(
+    person_id: UUID, form: Any, held: list[departures.Holding], *, must_answer: bool
+) -> dict[str, UUID | None]:
+    """Who takes over each holding, from the selects named by the holding's key: a person
+    id, or NOBODY. When a person in post leaves, every holding needs an answer, so that
+    nothing loses its contact without someone having said so."""
+    chosen: dict[str, UUID | None] = {}
+    errors: dict[str, str] = {}
+    allowed = {str(p["id"]) for p in await departures.colleagues(person_id)} if held else set()
+    for h in held:
+        value = str(form.get(h.key, "")).strip()
+        if value == departures.NOBODY:
+            chosen[h.key] = None
+        elif value in allowed:
+            chosen[h.key] = UUID(value)
+        elif value:
+            errors[h.key] = departures.NOT_A_COLLEAGUE
+        elif must_answer:
+            errors[h.key] = (
+                f"Qui reprend {h.label} ? Choisissez une personne, ou « Personne pour l'instant »."
+            )
+    if errors:
+        raise Invalid(errors)
+    return chosen
+
+
+async def save_departure(person_id: UUID, form: Any, by: Verifier | None) -> None:
+    """The departure page: the person has left (on the date given, if any), and each of
+    their holdings goes to whom the form says."""
+    person = store.person_read(await store.get_person(person_id))
+    plain = msgspec.to_builtins(person)
+    values = {f: plain[f] for f in PersonWrite.__struct_fields__ if plain[f] is not None}
+    values |= {"active": False, "left_on": str(form.get("left_on", "")).strip()}
+    data = parse_form(values, PersonWrite, checkboxes=("active",))
+    held = await departures.holdings(person_id)
+    replacements = await departure_choices(person_id, form, held, must_answer=True)
+    await departures.depart(person_id, data, replacements, by=by)
 
 
 async def save_relationship(

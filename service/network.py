@@ -24,6 +24,7 @@ from graph.records import (
     ServiceCoverage,
     StructureNode,
 )
+from service.departures import lost_contacts
 from service.referrals.machine import AWAITING_PARTNER, Status
 from service.referrals.tables import Referral
 
@@ -225,4 +226,5 @@ async def page_context(levels: list[str], domains: list[str], query: str) -> dic
         "domains": domains,
         "query": f"?{query}" if query else "",
         "structures": structures,
+        "lost": await lost_contacts(),
     }

@@ -19,5 +19,6 @@ APP_REGISTRY = AppRegistry(
         "service.audit.piccolo_app",
         "service.import_jobs.piccolo_app",
         "service.campaigns.piccolo_app",
+        "service.reports.piccolo_app",
     ]
 )

@@ -62,6 +62,16 @@ def datetime_fr(moment: datetime | None) -> str:
     return moment.astimezone(LOCAL_TIME).strftime("%d/%m/%Y à %H:%M") if moment else ""
 
 
+def age(moment: datetime | None) -> str:
+    """How long ago, in days, as people say it: "aujourd'hui", "hier", "il y a 12 jours"."""
+    if moment is None:
+        return ""
+    days = (datetime.now(LOCAL_TIME).date() - moment.astimezone(LOCAL_TIME).date()).days
+    if days <= 0:
+        return "aujourd'hui"
+    return "hier" if days == 1 else f"il y a {days} jours"
+
+
 def _change_labels() -> dict[str, dict[str, str]]:
     """Codes the history shows by their French label, per field."""
     return {
@@ -161,6 +171,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
             "zone": zone_label,
             "date_fr": date_fr,
             "datetime_fr": datetime_fr,
+            "age": age,
             "commune": commune_name,
             "lookup": lambda value, mapping: mapping.get(value, value),
             "change_value": change_value,

@@ -12,6 +12,7 @@ from service.api.imports import ImportController
 from service.api.merges import MergeController
 from service.api.network import NetworkController
 from service.api.referrals import LinkController, ReferralController, ResponseTimesController
+from service.api.reports import ReportController
 from service.api.search import SearchController
 from service.api.territories import TerritoryController
 
@@ -31,6 +32,7 @@ api_router = Router(
         DataInclusionController,
         ExportController,
         MergeController,
+        ReportController,
         CampaignController,
     ],
     tags=["API"],

@@ -38,6 +38,7 @@ from directory.vocabulary import (
     PUBLICS,
     THEMATIQUES,
 )
+from service import departures
 from service.accounts.store import Actor
 from service.directory_forms import verifier
 from service.params import PageNumber, QueryText
@@ -95,6 +96,30 @@ class LikelyDuplicates(Struct):
 
     detail: str
     candidates: list[Candidate]
+    status_code: int = 409
+
+
+class PersonUpdate(PersonWrite, forbid_unknown_fields=True):
+    """A person's fields, and who takes over what they held when they leave."""
+
+    replacement: UUID | None = None
+    leave_orphans: bool = False
+
+
+class LostHolding(Struct):
+    kind: str
+    id: str
+    key: str
+    label: str
+    link: str
+
+
+class WouldLoseContact(Struct):
+    """The answer when a departure would leave services, conventions or relationships
+    without their contact: nothing was saved."""
+
+    detail: str
+    would_lose_contact: list[LostHolding]
     status_code: int = 409
 
 
@@ -330,15 +355,30 @@ class DirectoryController(Controller):
             return moved
         return Response(store.person_read(await store.get_person(person_id)))
 
-    @put("/people/{person_id:uuid}", summary="Update a person")
+    @put(
+        "/people/{person_id:uuid}",
+        summary="Update a person",
+        description="Marking a person in post as having left (active: false) while they are "
+        "still the contact of services, the referent of conventions or the person end of "
+        "relationships answers 409 with what would lose its contact, and changes nothing, "
+        "unless `replacement` names a colleague in post who takes all of it over, or "
+        "`leave_orphans` is true.",
+        responses={
+            409: ResponseSpec(
+                data_container=WouldLoseContact,
+                description="Des éléments perdraient leur contact : rien n'a été enregistré.",
+                generate_examples=False,
+            )
+        },
+    )
     async def update_person(
         self,
         person_id: FromPath[UUID],
-        data: JSONBody[PersonWrite],
+        data: JSONBody[PersonUpdate],
         actor: NamedDependency[Actor],
     ) -> ContactRead:
         check_can_edit(actor, (await store.get_person(person_id)).structure)
-        await store.update_person(person_id, data, verifier(actor))
+        await departures.update_from_api(person_id, data, by=verifier(actor))
         return store.person_read(await store.get_person(person_id))
 
     @post(

@@ -6,12 +6,13 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from directory.errors import NotFound
 from graph.analyses import what_if_person_leaves
 from graph.export import to_csv_rows
 from graph.network import PERSON
+from service.departures import LostContact, lost_contacts
 from service.network import graph_of, load_records, report
 from service.web.network import _filters, _table, csv_response, graph_response
 
@@ -19,6 +20,14 @@ from service.web.network import _filters, _table, csv_response, graph_response
 class NetworkController(Controller):
     path = "/network"
     tags = ("Réseau",)
+
+    @get(
+        "/lost-contacts",
+        summary="Services and conventions whose named contact or referent has left",
+        description="Optionally limited to `structure_id` (repeatable).",
+    )
+    async def lost(self, structure_id: FromQuery[list[UUID] | None] = None) -> list[LostContact]:
+        return await lost_contacts(structure_id)
 
     @get("/", summary="Silos, brokers, single-person dependencies, sole providers and more")
     async def analyses(self, request: Request) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from service.web.import_list import ImportListPage
 from service.web.imports import ImportPages
 from service.web.network import NetworkPage
 from service.web.referrals import ReferralPages
+from service.web.reports import ReportPages
 from service.web.search import SearchPage
 from service.web.territories import TerritoryPages
 
@@ -26,6 +27,7 @@ web_handlers = [
     ConventionPages,
     NetworkPage,
     TerritoryPages,
+    ReportPages,
     EntryPages,
     CampaignPages,
 ]

@@ -22,8 +22,8 @@ from directory.schemas import (
     SiteWrite,
     StructureWrite,
 )
+from service import departures, merge_forms
 from service import directory_forms as forms
-from service import merge_forms
 from service.accounts.store import Actor
 from service.forms import parse_and_check
 from service.params import PageNumber, QueryText
@@ -36,6 +36,7 @@ from service.permissions import (
     check_can_review_duplicates,
 )
 from service.referrals.stats import response_times
+from service.reports import store as reports
 
 
 def _form_page(
@@ -85,6 +86,8 @@ class DirectoryPages(Controller):
                 "merged": await merge_forms.just_merged(
                     structure_id, request.query_params.get("fusion")
                 ),
+                "lost": await departures.lost_contacts([structure_id]),
+                "open_reports": await reports.open_count(structure_id),
             },
         )
 
@@ -371,7 +374,10 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         person = _child(structure.people, person_id)
         values = {f: getattr(person, f) for f in PersonWrite.__struct_fields__}
-        return _form_page("person_form.html", actor, values, structure=structure, person=person)
+        extra = await _departure_context(person_id)
+        return _form_page(
+            "person_form.html", actor, values, structure=structure, person=person, **extra
+        )
 
     @post("/{structure_id:uuid}/personnes/{person_id:uuid}/modifier")
     async def update_person(
@@ -389,8 +395,44 @@ class DirectoryPages(Controller):
             await forms.save_person(structure_id, form, person_id, forms.verifier(actor))
         except Invalid as error:
             extra = {"structure": structure, "person": person}
+            extra |= await _departure_context(person_id)
             return _form_page("person_form.html", actor, form, error.errors, **extra)
         return _saved(structure_id)
+
+    @get("/{structure_id:uuid}/personnes/{person_id:uuid}/depart")
+    async def departure_page(
+        self,
+        structure_id: FromPath[UUID],
+        person_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        """A person leaves: what they held, and who takes over each."""
+        check_can_edit(actor, structure_id)
+        structure = await store.get_structure(structure_id)
+        person = _child(structure.people, person_id)
+        extra = {"structure": structure, "person": person, **await _departure_context(person_id)}
+        return _form_page("person_departure.html", actor, {}, **extra)
+
+    @post("/{structure_id:uuid}/personnes/{person_id:uuid}/depart")
+    async def save_departure(
+        self,
+        structure_id: FromPath[UUID],
+        person_id: FromPath[UUID],
+        request: Request,
+        actor: NamedDependency[Actor],
+    ) -> Template | Redirect:
+        check_can_edit(actor, structure_id)
+        structure = await store.get_structure(structure_id)
+        person = _child(structure.people, person_id)
+        form = await request.form()
+        try:
+            await forms.save_departure(person_id, form, forms.verifier(actor))
+        except Invalid as error:
+            extra = {"structure": structure, "person": person}
+            extra |= await _departure_context(person_id)
+            return _form_page("person_departure.html", actor, form, error.errors, **extra)
+        name = f"{person.first_name} {person.last_name}"
+        return _saved(structure_id, f"Le départ de {name} est enregistré.")
 
     # ---- relationships -------------------------------------------------------------------
 
@@ -477,6 +519,14 @@ async def _merge_within(kind: str, structure_id: UUID, request: Request, actor: 
     check_can_merge(actor)
     done = await merge_forms.merge_within(kind, structure_id, await request.form(), actor)
     return Redirect(f"/structures/{structure_id}?fusion={done.id}")
+
+
+async def _departure_context(person_id: UUID) -> dict[str, Any]:
+    return {
+        "holdings": await departures.holdings(person_id),
+        "colleagues": await departures.colleagues(person_id),
+        "NOBODY": departures.NOBODY,
+    }
 
 
 def _child(items: list[Any], item_id: UUID) -> Any:
