@@ -18,8 +18,8 @@ from directory.geo import AddressGeocoder
 from directory.schemas import PersonWrite, ServiceWrite, SiteWrite, StructureRead, StructureWrite
 from directory.store import writing
 from directory.verification import Verifier
+from service import departures, entry_links
 from service import directory_forms as forms
-from service import entry_links
 from service.campaigns import answers
 from service.entry_links import EntryAccess
 from service.forms import parse_and_check
@@ -175,14 +175,33 @@ async def save_person(access: EntryAccess, form: Any, person_id: UUID | None) ->
         await _corrected(access, by, vouch=True)
 
 
-async def person_left(access: EntryAccess, person_id: UUID, on: date | None = None) -> None:
-    """One click: the person has left the structure (today, unless said otherwise)."""
+async def departure(access: EntryAccess, person_id: UUID) -> dict[str, Any]:
+    """What the departure page asks about: the person, what they are still named for
+    (services, conventions, relationships) and who in post may take each over."""
     structure = await entry(access)
     person = own(structure.people, person_id)
+    return {
+        "structure": structure,
+        "person": person,
+        "holdings": await departures.holdings(person_id),
+        "colleagues": await departures.colleagues(person_id),
+        "NOBODY": departures.NOBODY,
+    }
+
+
+async def person_left(
+    access: EntryAccess, person_id: UUID, form: Any, on: date | None = None
+) -> None:
+    """The person has left the structure (today, unless said otherwise). Whatever they
+    were named for needs an answer, a colleague or "nobody for now", as on the staff's
+    departure page, so that a partner's click cannot orphan a service silently."""
+    structure = await entry(access)
+    person = own(structure.people, person_id)
+    held = await departures.holdings(person_id)
+    replacements = await forms.departure_choices(person_id, form, held, must_answer=True)
     values = values_of(person, PersonWrite.__struct_fields__)
     values |= {"active": False, "left_on": on or datetime.now(UTC).date()}
-    data = PersonWrite(**values)
     by = partner(structure.name)
     async with writing():
-        await store.update_person(person.id, data, by)
+        await departures.depart(person.id, PersonWrite(**values), replacements, by=by)
         await _corrected(access, by, vouch=True)

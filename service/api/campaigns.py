@@ -13,6 +13,7 @@ from msgspec import Struct
 
 from service.accounts.store import Actor
 from service.campaigns import forms, progress, start
+from service.departures import LostContact
 from service.permissions import check_can_run_campaigns
 
 
@@ -43,6 +44,8 @@ class CampaignOut(Struct):
     # targets, sent, confirmed, corrected, no_answer, bounced, no_email, to_call
     counts: dict[str, int]
     targets: list[TargetOut] | None = None
+    # With the targets: their services and conventions whose named person has left.
+    lost_contacts: list[LostContact] | None = None
 
 
 class Reminded(Struct):
@@ -81,6 +84,7 @@ def _out(found: progress.Progress, with_targets: bool = False) -> CampaignOut:
         found.closes_at,
         found.counts,
         targets if with_targets else None,
+        found.lost if with_targets else None,
     )
 
 

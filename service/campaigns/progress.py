@@ -20,6 +20,7 @@ from directory.tables import Territory
 from service import outbox
 from service.campaigns.start import Candidate, helpline, mail
 from service.campaigns.tables import Campaign, CampaignTarget, EntryLink
+from service.departures import LostContact, lost_contacts
 from service.referrals.tables import OutboxMessage
 
 REMIND_AFTER = timedelta(days=7)
@@ -81,6 +82,9 @@ class Progress:
     targets: list[TargetRow] = field(default_factory=list)
     # Open, but past its end: its links have expired, nobody is reminded any more.
     ended: bool = False
+    # Services and conventions of the targets whose named person has left: a call to make
+    # while calling anyway (service.departures).
+    lost: list[LostContact] = field(default_factory=list)
 
     @property
     def answered_percent(self) -> int:
@@ -212,6 +216,7 @@ async def progress(campaign_id: UUID) -> Progress:
         counts=_counts(targets),
         targets=targets,
         ended=row["closes_at"] is not None and _now() >= row["closes_at"],
+        lost=await lost_contacts([t.structure_id for t in targets]),
     )
 
 

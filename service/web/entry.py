@@ -43,6 +43,11 @@ def _form(token: str, part: str, structure: Any, values: Any, **extra: Any) -> T
     return Template("entry_form.html", context=context, status_code=400 if errors else 200)
 
 
+def _departure(token: str, context: dict[str, Any], values: Any, errors: dict) -> Template:
+    context |= {"token": token, "values": values, "errors": errors, "partner": True}
+    return Template("entry_departure.html", context=context, status_code=400 if errors else 200)
+
+
 def _back(token: str, notice: str = "") -> Redirect:
     return Redirect(f"/fiche/{token}?enregistre={notice or 'oui'}#{notice or 'fiche'}")
 
@@ -167,10 +172,23 @@ class EntryPages(Controller):
             return await self._again(token, access, "personnes", form, error, record_id)
         return _back(token)
 
+    @get("/personnes/{record_id:uuid}/depart")
+    async def departure(self, token: FromPath[str], record_id: FromPath[UUID]) -> Template:
+        """Confirm a departure, saying who takes over what the person was named for."""
+        access = await pages.open_link(token)
+        return _departure(token, await pages.departure(access, record_id), {}, {})
+
     @post("/personnes/{record_id:uuid}/depart")
-    async def person_left(self, token: FromPath[str], record_id: FromPath[UUID]) -> Redirect:
-        """One click: this person has left the structure."""
-        await pages.person_left(await pages.open_link(token), record_id)
+    async def person_left(
+        self, request: Request, token: FromPath[str], record_id: FromPath[UUID]
+    ) -> Template | Redirect:
+        access = await pages.open_link(token)
+        form = await request.form()
+        try:
+            await pages.person_left(access, record_id, form)
+        except Invalid as error:
+            context = await pages.departure(access, record_id)
+            return _departure(token, context, form, error.errors)
         return _back(token, "personnes")
 
     async def _again(

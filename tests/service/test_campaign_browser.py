@@ -46,8 +46,15 @@ def coordinator(database_url) -> str:
             description="Logement temporaire pour les 16-30 ans.",
         )
         await f.site(foyer, "26362", address="3 rue Bouffier", opening_hours="Mo-Fr 09:00-12:00")
-        await f.service(foyer, "Hébergement temporaire", by=OLD, conditions="Avoir 16 à 30 ans.")
-        await f.person(foyer, "Lucie", "Bernard", role="Directrice", phone="04 75 00 00 02")
+        lucie = await f.person(foyer, "Lucie", "Bernard", role="Directrice", phone="04 75 00 00 02")
+        await f.person(foyer, "Samir", "Haddad", role="Éducateur")
+        await f.service(
+            foyer,
+            "Hébergement temporaire",
+            by=OLD,
+            conditions="Avoir 16 à 30 ans.",
+            contact_id=str(lucie),
+        )
         garage = await f.structure("Garage solidaire", by=OLD, phone="04 75 00 00 09")
         await f.site(garage, "26108")
         return (await f.user(Role.COORDINATOR, of=mission_locale))[1]
@@ -136,6 +143,18 @@ def test_campaign_in_a_browser(
         assert "Votre fiche est confirmée à jour" in phone.inner_text("main")
         _check(phone, phone_errors, "fiche confirmée")
         shot(phone, "5-confirmee")
+        phone.click("text=Lucie Bernard a quitté la structure")
+        assert "Hébergement temporaire" in phone.inner_text("main")
+        phone.click("text=Confirmer le départ")  # nobody named yet: the page asks
+        assert "Qui reprend" in phone.inner_text(".error-summary")
+        phone_errors[:] = [e for e in phone_errors if "status of 400" not in e]  # as meant
+        _check(phone, phone_errors, "départ : qui reprend ?")
+        shot(phone, "6-depart")
+        phone.select_option("main select", label="Samir Haddad (Éducateur)")
+        phone.click("text=Confirmer le départ")
+        phone.wait_for_url(f"{link}?enregistre=personnes*")
+        assert "A quitté la structure" in phone.inner_text("main")
+        _check(phone, phone_errors, "départ enregistré")
         phone.goto(f"{base}/fiche/un-lien-perdu")
         assert "Ce lien ne s’ouvre pas" in phone.inner_text("h1")
         assert phone.locator("a[href='/login'], a[href='/']").count() == 0

@@ -160,7 +160,11 @@ async def test_a_campaign_from_start_to_corrections(client, settings, time_machi
             "opening_hours": "Mo-Fr 14:00-18:00",
         }
         assert (await _post(partner, url, url, hours)).status_code == 200
-        left = await _post(partner, epicerie, f"{epicerie}/personnes/{drome.lucie}/depart")
+        departure = f"{epicerie}/personnes/{drome.lucie}/depart"
+        asked = await partner.get(departure)
+        select = re.search(r'<select id="([^"]+)" name="\1"', asked.text).group(1)
+        nobody = {"_departure": "1", select: "none"}  # "Personne pour l'instant"
+        left = await _post(partner, departure, departure, nobody)
         assert "A quitté la structure" in left.text
         assert (await partner.get(links["bonjour@cafe.fr"])).status_code == 200  # only looks
     assert (await Site.select(Site.opening_hours).where(Site.id == site[0]["id"]))[0][
@@ -184,6 +188,8 @@ async def test_a_campaign_from_start_to_corrections(client, settings, time_machi
     assert "Garage solidaire" in call and 'href="tel:+33475000009"' in call
     assert "Café des jeunes" not in call
     assert "a ouvert le lien, sans répondre" in text.split("Toutes les structures")[1]
+    lost = text.split("Sans contact depuis un départ (1)")[1].split("Toutes les structures")[0]
+    assert "Épicerie solidaire" in lost and "« Colis alimentaires » : Lucie Bernard" in lost
 
     # Reminders: none before 7 days; once on the 8th day, however often one clicks.
     assert (
@@ -287,6 +293,15 @@ async def test_the_api_for_coordinators_only(client, settings, time_machine):
     assert [c["id"] for c in listed.json()] == [campaign["id"]]
     detail = await client.get(f"/api/v1/campaigns/{campaign['id']}", headers=coordinator)
     assert detail.json()["counts"]["to_call"] == 1
+    assert detail.json()["lost_contacts"] == []
+    # Lucie left without anyone named for her service: the campaign says so.
+    await Person.update({Person.active: False}).where(Person.id == drome.lucie)
+    epicerie = {"name": "Épicerie", "structure_ids": [str(drome.epicerie)]}
+    created = await client.post("/api/v1/campaigns", json=epicerie, headers=coordinator)
+    lost = created.json()["lost_contacts"]
+    assert [(x["kind"], x["what"], x["person_name"]) for x in lost] == [
+        ("service", "Colis alimentaires", "Lucie Bernard")
+    ]
     reminded = await client.post(
         f"/api/v1/campaigns/{campaign['id']}/reminders", headers=coordinator
     )

@@ -90,7 +90,8 @@ async def test_the_partner_corrects_hours_and_marks_a_person_as_left(client):
     assert saved.status_code == 200 and "C’est enregistré" in saved.text
     site = await Site.objects().where(Site.id == e["site"]).first()
     assert site.opening_hours == "Mo-Th 14:00-17:00"
-    left = await _post(client, url, f"{url}/personnes/{e['person']}/depart", {})
+    departure = f"{url}/personnes/{e['person']}/depart"
+    left = await _post(client, departure, departure, {})
     assert left.status_code == 200 and "A quitté la structure" in left.text
     person = await Person.objects().where(Person.id == e["person"]).first()
     assert person.active is False and person.left_on is not None
@@ -277,3 +278,33 @@ async def test_a_form_sent_twice_acts_once(client):
         (DirectoryChange.structure == e["structure"]) & (DirectoryChange.action == "confirm")
     )
     assert confirmations == 1
+
+
+async def test_a_partner_says_who_takes_over_from_a_person_who_left(client):
+    """A departure through the link asks who takes over the services the person was the
+    contact of, as the staff's departure page does: nothing is orphaned by a click."""
+    e = await _foyer()
+    old = f.Verifier("coordinator", "Coordination", OLD)
+    lucie = e["person"]
+    samir = await f.person(e["structure"], "Samir", "Haddad", role="Éducateur")
+    night = await f.service(e["structure"], "Accueil de nuit", by=old, contact_id=str(lucie))
+    departure = f"/fiche/{e['token']}/personnes/{lucie}/depart"
+    page = await client.get(departure)
+    assert page.status_code == 200
+    assert "Accueil de nuit" in page.text and "Samir Haddad" in page.text
+    assert "/structures/" not in page.text  # no staff page behind a partner's link
+    select = re.search(r'<select id="([^"]+)" name="\1"', page.text).group(1)
+
+    unanswered = await _post(client, departure, departure, {"_departure": "1"})
+    assert unanswered.status_code == 400 and "Qui reprend" in unanswered.text
+    assert (await Person.objects().where(Person.id == lucie).first()).active is True
+
+    done = await _post(client, departure, departure, {"_departure": "1", select: str(samir)})
+    assert done.status_code == 200 and "A quitté la structure" in done.text
+    assert (await Person.objects().where(Person.id == lucie).first()).active is False
+    service = await Service.objects().where(Service.id == night).first()
+    assert service.contact == samir
+    handed = await DirectoryChange.select().where(
+        (DirectoryChange.record_id == night) & (DirectoryChange.actor_kind == "partner_link")
+    )
+    assert handed, "the hand-over is in the service's history, by the partner"
