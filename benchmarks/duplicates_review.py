@@ -91,7 +91,9 @@ async def load(structures: int, seed: int) -> tuple[int, float]:
 async def prepare(args: argparse.Namespace, url: str, engine_name: str) -> dict[str, object]:
     engine = db.use_database(url)
     await db.migrate()
-    loaded = await load(args.structures, args.seed)
+    # A database given with --database-url that already holds a directory is reused.
+    existing = await Structure.count()
+    loaded = (existing, 0.0) if existing else await load(args.structures, args.seed)
     if engine_name == "postgres":
         await engine.run_ddl("ANALYZE")
     users = {}
@@ -174,6 +176,8 @@ def main() -> None:
     finally:
         if database.cleanup is not None:
             asyncio.run(database.cleanup())
+        else:
+            print(f"database kept: {database.url}")
     count, load_s = prepared["loaded"]  # type: ignore[misc]
     print("Maillage — duplicates review page at national scale (GET /structures/doublons)")
     print(f"command:   {command}")

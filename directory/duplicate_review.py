@@ -33,7 +33,17 @@ from directory.tables import DuplicateDismissal, Site, Structure, Territory
 
 FRANCE = "france"
 _CHUNK = 500  # values per IN (…): well under SQLite's and asyncpg's limits
+# Values in one IN (…) of raw SQL: under SQLite's 32,766 and asyncpg's 32,767 parameters.
+_MANY = 30_000
 _CACHE_SIZE = 16
+_MATCHED = (
+    Structure.id,
+    Structure.name,
+    Structure.siret,
+    Structure.phone,
+    Structure.email,
+    Structure.website,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,59 +128,83 @@ async def _structures_with_sites_in(communes: set[str]) -> set[str]:
     return ids
 
 
-async def _identifier_partners(ids: set[str]) -> set[str]:
-    """Structures anywhere that share a SIRET, phone or e-mail with one of `ids`: the same
-    identifier far away is still a duplicate. Compared as the matcher normalises them."""
-    rows = await Structure.select(
-        Structure.id, Structure.siret, Structure.phone, Structure.email
-    ).output(as_list=False)
-    keys_of: dict[str, list[str]] = {}
-    for row in rows:
-        keys_of[str(row["id"])] = _identifiers(row)
-    wanted = {key for i in ids for key in keys_of.get(i, ())}
-    return {i for i, keys in keys_of.items() if not wanted.isdisjoint(keys)} if wanted else set()
+async def _identifier_partners(records: list[Record]) -> set[str]:
+    """Structures anywhere that share a SIRET, phone or e-mail with one of `records`: the
+    same identifier far away is still a duplicate. The database finds them by the stored
+    SIRET (kept normalised), the e-mail and the usual ways of writing a phone; the
+    matcher's own normalisation decides."""
+    wanted = {key for r in records for key in _identifiers(r.siret, r.phone, r.email)}
+    found: set[str] = set()
+    for kind, column in (("s:", "siret"), ("p:", "phone"), ("e:", "lower(email)")):
+        values = sorted({v for key in wanted if key.startswith(kind) for v in _spellings(key)})
+        for start in range(0, len(values), _MANY):
+            chunk = values[start : start + _MANY]
+            holes = ", ".join("{}" for _ in chunk)
+            sql = f"SELECT id, siret, phone, email FROM structure WHERE {column} IN ({holes})"
+            found.update(
+                str(r["id"])
+                for r in await Structure.raw(sql, *chunk)
+                if not wanted.isdisjoint(_identifiers(r["siret"], r["phone"], r["email"]))
+            )
+    return found
 
 
-def _identifiers(row: dict[str, Any]) -> list[str]:
-    siret = "".join(ch for ch in row["siret"] or "" if ch.isdigit())
-    email = (row["email"] or "").strip().lower()
-    keys = [f"s:{siret}"] if len(siret) == 14 else []
-    if phone := normalise_phone(row["phone"] or ""):
-        keys.append(f"p:{phone}")
-    if "@" in email:
-        keys.append(f"e:{email}")
+def _spellings(key: str) -> list[str]:
+    """How an identifier may be stored: a phone as 0475821120, 04 75 82 11 20,
+    04.75.82.11.20, 04-75-82-11-20, +33475821120 or +33 4 75 82 11 20."""
+    kind, value = key[:2], key[2:]
+    if kind != "p:":
+        return [value]
+    national = f"0{value}"
+    pairs = [national[i : i + 2] for i in range(0, 10, 2)]
+    groups = [value[0], *[value[i : i + 2] for i in range(1, 9, 2)]]
+    return [
+        national,
+        " ".join(pairs),
+        ".".join(pairs),
+        "-".join(pairs),
+        f"+33{value}",
+        "+33 " + " ".join(groups),
+    ]
+
+
+def _identifiers(siret: str | None, phone: str | None, email: str | None) -> list[str]:
+    digits = "".join(ch for ch in siret or "" if ch.isdigit())
+    mail = (email or "").strip().lower()
+    keys = [f"s:{digits}"] if len(digits) == 14 else []
+    if normal := normalise_phone(phone or ""):
+        keys.append(f"p:{normal}")
+    if "@" in mail:
+        keys.append(f"e:{mail}")
     return keys
 
 
 async def _placeless() -> set[str]:
     """Structures with no site yet (just typed in): the matcher meets them by name."""
-    with_sites = {str(r["structure"]) for r in await Site.select(Site.structure).distinct()}
-    return {str(r["id"]) for r in await Structure.select(Structure.id)} - with_sites
+    rows = await Structure.raw(
+        "SELECT id FROM structure WHERE NOT EXISTS "
+        "(SELECT 1 FROM site WHERE site.structure = structure.id)"
+    )
+    return {str(r["id"]) for r in rows}
 
 
 async def _records(ids: set[str] | None) -> list[Record]:
     """The structures (all of them when `ids` is None) as the matcher sees them."""
-    site_query = Site.select(Site.structure, Site.commune, Site.address)
-    structure_query = Structure.select(
-        Structure.id,
-        Structure.name,
-        Structure.siret,
-        Structure.phone,
-        Structure.email,
-        Structure.website,
-    )
     site_rows: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
-    if ids is None:
-        site_rows, rows = await site_query, await structure_query
-    else:
-        for chunk in _chunks(sorted(UUID(i) for i in ids)):
-            site_rows += await site_query.where(Site.structure.is_in(chunk))
-            rows += await structure_query.where(Structure.id.is_in(chunk))
-    sites: dict[str, list[dict[str, Any]]] = {}
+    # A fresh query for each chunk: Piccolo's where() adds to the query it is called on.
+    for chunk in [None] if ids is None else _chunks(sorted(UUID(i) for i in ids)):
+        sites = Site.select(Site.structure, Site.commune, Site.address)
+        structures = Structure.select(*_MATCHED)
+        if chunk is not None:
+            sites = sites.where(Site.structure.is_in(chunk))
+            structures = structures.where(Structure.id.is_in(chunk))
+        site_rows += await sites
+        rows += await structures
+    by_structure: dict[str, list[dict[str, Any]]] = {}
     for site in site_rows:
-        sites.setdefault(str(site["structure"]), []).append(site)
-    return [Record.of(str(row["id"]), row, sites.get(str(row["id"]), [])) for row in rows]
+        by_structure.setdefault(str(site["structure"]), []).append(site)
+    return [Record.of(str(r["id"]), r, by_structure.get(str(r["id"]), [])) for r in rows]
 
 
 async def scope_records(scope: Scope) -> tuple[list[Record], set[str] | None]:
@@ -180,8 +214,10 @@ async def scope_records(scope: Scope) -> tuple[list[Record], set[str] | None]:
         return await _records(None), None
     inside = await _structures_with_sites_in(set(scope.communes))
     around = await _structures_with_sites_in(neighbourhood(scope.communes))
-    ids = around | await _identifier_partners(inside) | await _placeless()
-    return await _records(ids), inside
+    records = await _records(around | await _placeless())
+    partners = await _identifier_partners([r for r in records if r.key in inside])
+    records += await _records(partners - {r.key for r in records})
+    return records, inside
 
 
 _CACHE: OrderedDict[tuple[str, int], list[Pair]] = OrderedDict()

@@ -28,8 +28,8 @@ async def _at(name: str, commune: str, **fields: object) -> str:
 
 
 async def _directory() -> dict[str, tuple[str, str]]:
-    """Four pairs: in Die (26), in Privas (07), across the Rhône (26-07), and one SIRET in
-    Valence and in Lille."""
+    """Five pairs: in Die (26), in Privas (07), across the Rhône (26-07), and one SIRET, one
+    phone and e-mail (written otherwise) in Valence and in Lille."""
     return {
         "die": (
             await _at("Atelier Vélo Solidaire", DIE),
@@ -46,6 +46,10 @@ async def _directory() -> dict[str, tuple[str, str]]:
         "siret": (
             await _at("Tremplin Insertion Jeunes", VALENCE, siret="44321538000009"),
             await _at("Tremplin insertion jeunes", LILLE, siret="443 215 380 00009"),
+        ),
+        "phone": (
+            await _at("Maison des familles", VALENCE, phone="04 75 11 22 33", email="mdf@cafe.fr"),
+            await _at("Maison des Familles", LILLE, phone="+33475112233", email="MDF@cafe.fr"),
         ),
     }
 
@@ -74,7 +78,7 @@ async def test_the_page_and_api_show_the_pairs_of_one_territory(client):
     page = await client.get("/structures/doublons")
     assert page.status_code == 200
     assert "Doublons probables : Drôme (26)" in page.text
-    assert _shown(page.text) == _pairs(found, "die", "rhone", "siret")
+    assert _shown(page.text) == _pairs(found, "die", "rhone", "siret", "phone")
     assert 'value="france"' not in page.text  # the whole country is for administrators
 
     ardeche = await client.get("/structures/doublons?scope=d:07")
@@ -84,7 +88,9 @@ async def test_the_page_and_api_show_the_pairs_of_one_territory(client):
 
     headers = await f.api_client_headers(Role.COORDINATOR, of=UUID(mission_locale))
     api = await client.get("/api/v1/directory/duplicates", headers=headers)
-    assert api.status_code == 200 and _listed(api.json()) == _pairs(found, "die", "rhone", "siret")
+    assert api.status_code == 200 and _listed(api.json()) == _pairs(
+        found, "die", "rhone", "siret", "phone"
+    )
     ardeche_api = await client.get("/api/v1/directory/duplicates?scope=d:07", headers=headers)
     assert _listed(ardeche_api.json()) == _pairs(found, "privas", "rhone")
     france = await client.get("/api/v1/directory/duplicates?scope=france", headers=headers)
@@ -100,7 +106,7 @@ async def test_the_territory_of_the_coordinators_structure_comes_first(client):
 
     page = await client.get("/structures/doublons")
     assert "Doublons probables : Valence Romans" in page.text
-    assert _shown(page.text) == _pairs(found, "rhone", "siret")  # not Die, another EPCI
+    assert _shown(page.text) == _pairs(found, "rhone", "siret", "phone")  # not Die, another EPCI
     assert f'<option value="t:{territory}" selected>' in page.text
 
 
@@ -109,10 +115,10 @@ async def test_administrators_see_the_whole_country_and_others_choose(client):
     await f.logged_in(client, Role.ADMIN)
     page = await client.get("/structures/doublons")
     assert "Toute la France" in page.text
-    assert _shown(page.text) == _pairs(found, "die", "privas", "rhone", "siret")
+    assert _shown(page.text) == _pairs(found, "die", "privas", "rhone", "siret", "phone")
     headers = await f.api_client_headers(Role.ADMIN)
     api = await client.get("/api/v1/directory/duplicates?page_size=2", headers=headers)
-    assert api.json()["total"] == 4 and len(api.json()["items"]) == 2
+    assert api.json()["total"] == 5 and len(api.json()["items"]) == 2
 
     # A coordinator with no structure chooses a territory first.
     await f.logged_in(client, Role.COORDINATOR)
@@ -140,11 +146,11 @@ async def test_a_pair_dismissed_on_the_page_never_comes_back(client):
     done = await client.post("/structures/doublons/ecarter", data=form)
     assert done.status_code == 200
     assert "cette paire ne sera plus proposée" in done.text
-    assert _shown(done.text) == _pairs(found, "rhone", "siret")
+    assert _shown(done.text) == _pairs(found, "rhone", "siret", "phone")
 
     headers = await f.api_client_headers(Role.COORDINATOR)
     api = await client.get("/api/v1/directory/duplicates?scope=d:26", headers=headers)
-    assert _listed(api.json()) == _pairs(found, "rhone", "siret")
+    assert _listed(api.json()) == _pairs(found, "rhone", "siret", "phone")
     admin = await f.api_client_headers(Role.ADMIN)
     everywhere = await client.get("/api/v1/directory/duplicates?scope=france", headers=admin)
     assert frozenset(found["die"]) not in _listed(everywhere.json())
@@ -186,10 +192,10 @@ async def test_a_merged_pair_leaves_the_list(client):
     merged = await client.post("/api/v1/directory/merges", json=body, headers=headers)
     assert merged.status_code in (200, 201), merged.text
     api = await client.get("/api/v1/directory/duplicates?scope=d:26", headers=headers)
-    assert _listed(api.json()) == _pairs(found, "rhone", "siret")
+    assert _listed(api.json()) == _pairs(found, "rhone", "siret", "phone")
     await f.logged_in(client, Role.COORDINATOR)
     page = await client.get("/structures/doublons?scope=d:26")
-    assert _shown(page.text) == _pairs(found, "rhone", "siret")
+    assert _shown(page.text) == _pairs(found, "rhone", "siret", "phone")
 
 
 async def test_a_structure_created_despite_the_warning_joins_the_list(client):
