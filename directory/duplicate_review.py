@@ -228,10 +228,7 @@ def _pairs(scope: Scope, records: list[Record], inside: set[str] | None) -> list
     does not run the matcher on every page."""
     key = (scope.key, hash(tuple(sorted(records, key=lambda r: r.key))))
     if key not in _CACHE:
-        found = find_duplicates(records)
-        if inside is not None:
-            found = [p for p in found if p.left in inside or p.right in inside]
-        _CACHE[key] = found
+        _CACHE[key] = find_duplicates(records, focus=inside)
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(key)
