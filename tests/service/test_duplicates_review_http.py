@@ -235,3 +235,17 @@ async def test_advisors_cannot_review_or_dismiss(client):
     admin = await f.api_client_headers(Role.ADMIN)
     listed = await client.get(f"{url}?scope=d:26", headers=admin)
     assert frozenset(found["die"]) in _listed(listed.json())  # nothing was dismissed
+
+
+async def test_a_dismissal_naming_no_pair_is_refused_and_writes_nothing(client):
+    found = await _directory()
+    await f.logged_in(client, Role.COORDINATOR)
+    page = await client.get("/structures/doublons?scope=d:26")
+    left, _ = found["die"]
+    once = re.search(r'name="_once" value="([^"]+)"', page.text)
+    assert once
+    form = {"a": left, "b": "pas-un-id", "_csrf_token": f.csrf_token(page.text)}
+    refused = await client.post("/structures/doublons/ecarter", data=form | {"_once": once[1]})
+    assert refused.status_code == 400 and "Fiche inconnue" in refused.text
+    again = await client.get("/structures/doublons?scope=d:26")
+    assert _shown(again.text) == _pairs(found, "die", "rhone", "siret", "phone")
