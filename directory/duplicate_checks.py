@@ -11,7 +11,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Struct
 
-from directory.duplicates import Pair, Record, duplicates_of, find_duplicates
+from directory.duplicates import Pair, Record, duplicates_of
 from directory.gazetteer import load_gazetteer
 from directory.schemas import StructureWrite
 from directory.tables import Site, Structure
@@ -75,7 +75,7 @@ def record_of(data: StructureWrite, key: str = NEW) -> Record:
     return Record.of(key, msgspec.structs.asdict(data))
 
 
-def _brief(record: Record) -> StructureBrief:
+def brief(record: Record) -> StructureBrief:
     gazetteer = load_gazetteer()
     names = []
     for code in record.communes:
@@ -84,7 +84,7 @@ def _brief(record: Record) -> StructureBrief:
     return StructureBrief(UUID(record.key), record.name, names, record.siret)
 
 
-def _evidence(pair: Pair) -> list[Evidence]:
+def evidence(pair: Pair) -> list[Evidence]:
     return [Evidence(s.kind, s.strength, s.label) for s in pair.signals]
 
 
@@ -92,34 +92,7 @@ async def candidates_for(data: StructureWrite) -> list[Candidate]:
     """Existing structures that the structure about to be created likely duplicates."""
     existing = {r.key: r for r in await stored_records()}
     pairs = duplicates_of([record_of(data)], existing.values())
-    return [Candidate(_brief(existing[p.right]), p.score, _evidence(p)) for p in pairs[:10]]
-
-
-_REVIEWED: dict[int, list[Pair]] = {}
-
-
-def _all_pairs(records: list[Record]) -> list[Pair]:
-    """The directory's pairs, computed again only when a record has changed: paging
-    through the review page does not run the matcher on every page."""
-    fingerprint = hash(tuple(sorted(records, key=lambda r: r.key)))
-    if fingerprint not in _REVIEWED:
-        _REVIEWED.clear()
-        _REVIEWED[fingerprint] = find_duplicates(records)
-    return _REVIEWED[fingerprint]
-
-
-async def review(page: int = 1, page_size: int = 20) -> PairPage:
-    """Likely duplicate pairs across the directory, best first, one page of them."""
-    stored = await stored_records()
-    records = {r.key: r for r in stored}
-    pairs = _all_pairs(stored)
-    page = max(page, 1)
-    shown = pairs[(page - 1) * page_size : page * page_size]
-    items = [
-        CandidatePair(_brief(records[p.left]), _brief(records[p.right]), p.score, _evidence(p))
-        for p in shown
-    ]
-    return PairPage(items=items, total=len(pairs), page=page, page_size=page_size)
+    return [Candidate(brief(existing[p.right]), p.score, evidence(p)) for p in pairs[:10]]
 
 
 async def import_warnings(rows: Sequence[tuple[Record, str]]) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -221,8 +221,15 @@ class Matcher:
             if value
         )
 
-    def pairs(self) -> list[Pair]:
-        """Every likely duplicate pair of the index, best first."""
+    def pairs(self, focus: Collection[str] | None = None) -> list[Pair]:
+        """Every likely duplicate pair of the index, best first; with `focus` (keys), only
+        the pairs with a side in it: the neighbours of a territory are indexed so that a
+        pair across its border is found, but their pairs among themselves are not judged."""
+        inside = (
+            None
+            if focus is None
+            else {i for i, t in enumerate(self._items) if t.record.key in focus}
+        )
         seen: set[tuple[int, int]] = set()
         found: list[Pair] = []
         for key, members in self._blocks.items():
@@ -235,7 +242,7 @@ class Matcher:
             else:
                 continue
             for i, j in candidates:
-                if (i, j) in seen:
+                if (i, j) in seen or (inside is not None and i not in inside and j not in inside):
                     continue
                 seen.add((i, j))
                 pair = self._judge(self._items[i], self._items[j])
@@ -444,9 +451,14 @@ def _best_first(pairs: Sequence[Pair]) -> list[Pair]:
     return sorted(pairs, key=lambda p: (-p.score, p.left, p.right))
 
 
-def find_duplicates(records: Iterable[Record], gazetteer: Gazetteer | None = None) -> list[Pair]:
-    """Likely duplicate pairs among `records`, best first."""
-    return Matcher(records, gazetteer).pairs()
+def find_duplicates(
+    records: Iterable[Record],
+    gazetteer: Gazetteer | None = None,
+    focus: Collection[str] | None = None,
+) -> list[Pair]:
+    """Likely duplicate pairs among `records`, best first (only those with a side whose key
+    is in `focus`, when given)."""
+    return Matcher(records, gazetteer).pairs(focus)
 
 
 def duplicates_of(

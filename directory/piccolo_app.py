@@ -5,6 +5,7 @@ from piccolo.conf.apps import AppConfig
 from directory.tables import (
     DirectoryChange,
     DirectoryMerge,
+    DuplicateDismissal,
     Person,
     Relationship,
     SearchRecord,
@@ -29,6 +30,7 @@ APP_CONFIG = AppConfig(
         Relationship,
         SearchRecord,
         Territory,
+        DuplicateDismissal,
         DirectoryChange,
         DirectoryMerge,
     ],

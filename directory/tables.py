@@ -196,3 +196,14 @@ class DirectoryMerge(Table, tablename="directory_merge"):
     manifest = Text(default="{}")
     undone_at = Timestamptz(null=True, default=None)
     undone_by = Varchar(length=300, default="")
+
+
+class DuplicateDismissal(Table, tablename="duplicate_dismissal"):
+    """A pair of structures a coordinator judged "pas un doublon": the review page and API
+    never propose it again. `left_id` is the smaller id, so a pair has one spelling."""
+
+    id = UUID(primary_key=True)
+    left_id = UUID(index=True)
+    right_id = UUID(index=True)
+    dismissed_at = Timestamptz()
+    dismissed_by = Varchar(length=300, default="")

@@ -20,3 +20,13 @@ QueryText = Annotated[
     str,
     QueryParameter(max_length=MAX_QUERY_TEXT, description="Texte libre, 200 caractères au plus."),
 ]
+
+# Litestar reserves the name `scope`: the handlers call it `area`.
+DuplicateScope = Annotated[
+    str,
+    QueryParameter(
+        name="scope",
+        max_length=60,
+        description="d:<département>, t:<territory id> or france (admins).",
+    ),
+]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from directory.errors import Forbidden
-from service.accounts.store import Actor
+from service.accounts.store import Actor, Role
 
 
 def check_can_create_structure(actor: Actor) -> None:
@@ -66,3 +66,9 @@ def check_can_run_campaigns(actor: Actor) -> None:
         raise Forbidden(
             "Seuls les coordinateurs et administrateurs lancent les campagnes de vérification."
         )
+
+
+def check_can_review_france(actor: Actor) -> None:
+    """The whole country's pairs take half a minute to compute: administrators only."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden("Seuls les administrateurs examinent les doublons de toute la France.")

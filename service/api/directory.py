@@ -13,7 +13,8 @@ from litestar.response import Redirect
 from msgspec import Struct
 
 from directory import history, merge, store
-from directory.duplicate_checks import Candidate, PairPage, candidates_for, review
+from directory.duplicate_checks import Candidate, PairPage, candidates_for
+from directory.duplicate_review import dismiss
 from directory.errors import Invalid
 from directory.gazetteer import Commune, load_gazetteer
 from directory.geo import AddressGeocoder
@@ -38,10 +39,10 @@ from directory.vocabulary import (
     PUBLICS,
     THEMATIQUES,
 )
-from service import departures
+from service import departures, duplicate_pages
 from service.accounts.store import Actor
 from service.directory_forms import verifier
-from service.params import PageNumber, QueryText
+from service.params import DuplicateScope, PageNumber, QueryText
 from service.permissions import (
     check_can_create_structure,
     check_can_edit,
@@ -88,6 +89,13 @@ ConfirmDuplicate = Annotated[
         "(the 409 answer lists them)."
     ),
 ]
+
+
+class Dismissal(Struct):
+    """Two structures a coordinator judged not duplicates."""
+
+    left_id: UUID
+    right_id: UUID
 
 
 class LikelyDuplicates(Struct):
@@ -224,16 +232,31 @@ class DirectoryController(Controller):
 
     @get(
         "/directory/duplicates",
-        summary="Likely duplicate structures across the directory, best first (coordinators)",
+        summary="Likely duplicate structures of a territory, best first (coordinators)",
+        description="scope: a département (d:26), a territory (t:<id>) or, for "
+        "administrators, france. Without it, the territory of the user's structure (or the "
+        "département of its first site). Pairs dismissed as not duplicates are left out.",
     )
     async def duplicates(
         self,
         actor: NamedDependency[Actor],
+        area: DuplicateScope = "",
         page: PageNumber = 1,
         page_size: FromQuery[int] = 20,
     ) -> PairPage:
+        return await duplicate_pages.api_review(actor, area, page, page_size)
+
+    @post(
+        "/directory/duplicates/dismissals",
+        summary="Record that two structures are not duplicates (coordinators)",
+        description="The pair is never proposed again. 201 when recorded, 200 when it already was.",
+    )
+    async def dismiss_duplicate(
+        self, actor: NamedDependency[Actor], data: JSONBody[Dismissal]
+    ) -> Response[Dismissal]:
         check_can_review_duplicates(actor)
-        return await review(page, max(1, min(page_size, 100)))
+        created = await dismiss(data.left_id, data.right_id, actor.name)
+        return Response(data, status_code=201 if created else 200)
 
     @get(
         "/structures/{structure_id:uuid}",

@@ -13,7 +13,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from directory import history, merge, store
-from directory.duplicate_checks import review
 from directory.errors import Invalid, NotFound
 from directory.geo import AddressGeocoder
 from directory.schemas import (
@@ -22,18 +21,17 @@ from directory.schemas import (
     SiteWrite,
     StructureWrite,
 )
-from service import departures, merge_forms
+from service import departures, duplicate_pages, merge_forms
 from service import directory_forms as forms
 from service.accounts.store import Actor
 from service.forms import parse_and_check
-from service.params import PageNumber, QueryText
+from service.params import DuplicateScope, PageNumber, QueryText
 from service.permissions import (
     check_can_confirm,
     check_can_create_structure,
     check_can_edit,
     check_can_merge,
     check_can_restore,
-    check_can_review_duplicates,
 )
 from service.referrals.stats import response_times
 from service.reports import store as reports
@@ -92,10 +90,17 @@ class DirectoryPages(Controller):
         )
 
     @get("/doublons")
-    async def duplicates(self, actor: NamedDependency[Actor], page: PageNumber = 1) -> Template:
-        check_can_review_duplicates(actor)
-        pairs = await review(page, 20)
-        return Template("duplicates.html", context={"actor": actor, "pairs": pairs})
+    async def duplicates(
+        self, actor: NamedDependency[Actor], area: DuplicateScope = "", page: PageNumber = 1
+    ) -> Template:
+        """The likely duplicates of the user's territory (or the one chosen), best first."""
+        context = await duplicate_pages.page_context(actor, area, page)
+        return Template("duplicates.html", context=context)
+
+    @post("/doublons/ecarter")
+    async def dismiss_duplicate(self, request: Request, actor: NamedDependency[Actor]) -> Redirect:
+        """ "Pas un doublon": the pair never comes back."""
+        return Redirect(await duplicate_pages.dismiss_from_form(await request.form(), actor))
 
     # ---- merging duplicates --------------------------------------------------------------
 

@@ -165,3 +165,18 @@ def test_normalisation_of_identifiers():
     assert normalise_phone("+33 4 75 82 11 20") == normalise_phone("04.75.82.11.20")
     assert normalise_website("HTTPS://www.Exemple.fr/") == "exemple.fr"
     assert normalise_website("exemple.fr/antenne") == "exemple.fr/antenne"
+
+
+def test_a_focus_keeps_exactly_the_pairs_with_a_side_in_it():
+    records = [
+        BASE,
+        Record("b", "MISSION LOCALE VALENCE DROME DES COLLINES", communes=(VALENCE,)),
+        Record("c", "Atelier vélo solidaire", communes=(DIE,)),
+        Record("d", "Atelier Velo Solidaire", communes=(DIE,)),
+        Record("e", "Mission Locale Valence Drome des Colines", communes=(BOURG_LES_VALENCE,)),
+    ]
+    every = find_duplicates(records)
+    for focus in ({"a"}, {"c"}, {"b", "d"}, set()):
+        expected = [p for p in every if p.left in focus or p.right in focus]
+        assert find_duplicates(records, focus=focus) == expected
+    assert len(every) >= 3

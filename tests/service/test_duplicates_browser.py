@@ -1,7 +1,8 @@
 """Likely duplicates in a real browser (Debian's chromium) under the real CSP, at a desktop
 and a phone width: the creation form stopped by a likely duplicate, then created anyway,
-and the review page. Each page passes axe-core, does not scroll sideways and logs no
-error; screenshots go to tests/screenshots/test_duplicates_in_a_browser/."""
+and the review page of a département, where a pair is dismissed. Each page passes axe-core,
+does not scroll sideways and logs no error; screenshots go to
+tests/screenshots/test_duplicates_in_a_browser/."""
 
 from __future__ import annotations
 
@@ -74,8 +75,23 @@ def test_duplicates_in_a_browser(database_url, coordinator, browser, width):  # 
         page.goto(f"{base}/structures")
         page.click("text=Doublons probables")
         page.wait_for_url(f"{base}/structures/doublons")
+        assert "Choisissez un département" in page.inner_text("main")
+        _check(page, errors, "page des doublons sans territoire")
+        shot(page, "2-choisir-le-territoire")
+
+        page.select_option("#scope", "d:26")
+        page.click("main form.inline-search button")
+        page.wait_for_url(f"{base}/structures/doublons?scope=d*")
         main = page.inner_text("main")
-        assert "paires à examiner" in main and "même téléphone" in main
+        assert "Doublons probables : Drôme (26)" in main
+        assert "3 paires à examiner" in main and "même téléphone" in main
         _check(page, errors, "page des doublons")
-        shot(page, "2-page-des-doublons")
+        shot(page, "3-page-des-doublons")
+
+        page.click("main .duplicate-pairs button:has-text('Pas un doublon')")
+        page.wait_for_url(f"{base}/structures/doublons?*ecarte=1*")
+        main = page.inner_text("main")
+        assert "ne sera plus proposée" in main and "2 paires à examiner" in main
+        _check(page, errors, "paire écartée")
+        shot(page, "4-paire-ecartee")
         page.close()

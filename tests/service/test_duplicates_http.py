@@ -117,7 +117,7 @@ async def test_review_page_and_api_list_pairs_best_first_for_coordinators(client
     await f.site(network, DIE)
     await f.logged_in(client, Role.COORDINATOR)
 
-    page = await client.get("/structures/doublons")
+    page = await client.get("/structures/doublons?scope=d:26")
     assert page.status_code == 200
     assert "3 paires à examiner" in page.text
     for structure_id in (existing, copy, near):
@@ -126,13 +126,14 @@ async def test_review_page_and_api_list_pairs_best_first_for_coordinators(client
     assert "même téléphone" in page.text and "même commune" in page.text
 
     headers = await f.api_client_headers(Role.COORDINATOR)
-    listing = (await client.get("/api/v1/directory/duplicates", headers=headers)).json()
+    url = "/api/v1/directory/duplicates?scope=d:26"
+    listing = (await client.get(url, headers=headers)).json()
     assert listing["total"] == 3
     scores = [p["score"] for p in listing["items"]]
     assert scores == sorted(scores, reverse=True)
     best = listing["items"][0]
     assert {best["left"]["id"], best["right"]["id"]} == {existing, str(copy)}
-    second = await client.get("/api/v1/directory/duplicates?page=2&page_size=2", headers=headers)
+    second = await client.get(f"{url}&page=2&page_size=2", headers=headers)
     assert len(second.json()["items"]) == 1
 
 

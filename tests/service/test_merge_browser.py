@@ -62,7 +62,7 @@ def test_merge_in_a_browser(database_url, coordinator, browser, width):  # noqa:
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         sign_in(page, base, coordinator)
 
-        page.goto(f"{base}/structures/doublons")
+        page.goto(f"{base}/structures/doublons?scope=d:26")
         page.click("text=Comparer et fusionner")
         page.wait_for_url(f"{base}/structures/fusion?*")
         main = page.inner_text("main")

@@ -389,7 +389,7 @@ async def test_the_pages_compare_merge_and_undo(client):
     await f.logged_in(client, Role.ADVISOR)
     assert (await client.get(f"/structures/fusion?a={keep}&b={other}")).status_code == 403
     await f.logged_in(client, Role.COORDINATOR)
-    review = await client.get("/structures/doublons")
+    review = await client.get("/structures/doublons?scope=d:26")
     assert "Comparer et fusionner" in review.text
     page = await client.get(f"/structures/fusion?a={keep}&b={other}")
     assert page.status_code == 200, page.text
