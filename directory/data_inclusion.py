@@ -722,11 +722,10 @@ def _history(
     lines = []
     for table in tables:
         row = plan.rows[table]
-        after = {k: v for k, v in row.items() if not k.startswith("_")}
         structure = row["id"] if table is Structure else row["structure"]
         before = old[table].get(row["id"])
         line = history.import_change(
-            _KINDS[table], row["id"], structure, before, after, at=at, label=label
+            _KINDS[table], row["id"], structure, before, row, at=at, label=label
         )
         if line is not None:
             lines.append(line)

@@ -4,12 +4,14 @@ coordinator can put a structure or a service back as it was after an earlier cha
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID, uuid4
 
+import msgspec
 from msgspec import Struct
 
 from directory.tables import DirectoryChange, DirectoryMerge
@@ -31,6 +33,8 @@ _UNTRACKED = frozenset(
         "source",
     }
 )
+
+_JSON = msgspec.json.Encoder()
 
 RECORD_LABELS = {
     "structure": "la structure",
@@ -95,8 +99,22 @@ FIELD_LABELS = {
 }
 
 
+# Types JSON keeps as they are (exactly these: a str Enum is converted by _plain).
+_AS_IS = frozenset({str, int, float, bool, type(None), list})
+
+
+@functools.lru_cache(maxsize=256)
+def _tracked(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The tracked fields among a record's, in order ("_name" keys are notes of an
+    importer, not columns): importers ask for the same few sets of columns hundreds of
+    thousands of times."""
+    return tuple(sorted(f for f in set(fields) - _UNTRACKED if not f.startswith("_")))
+
+
 def _plain(value: Any) -> Any:
     """A value as JSON keeps it."""
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -115,7 +133,7 @@ def differences(before: dict[str, Any] | None, after: dict[str, Any] | None) -> 
     # A new or deleted record lists its filled fields only: "(vide) → (vide)" says nothing.
     whole = before is None or after is None
     found = {}
-    for field in sorted((new.keys() if after is not None else old.keys()) - _UNTRACKED):
+    for field in _tracked(tuple(new if after is not None else old)):
         a, b = _plain(old.get(field)), _plain(new.get(field))
         if _empty(a, whole) and _empty(b, whole):
             continue
@@ -192,7 +210,7 @@ def import_change(
     if before is not None and not changes:
         return None
     action = "create" if before is None else "update"
-    text = json.dumps(changes, ensure_ascii=False)
+    text = _JSON.encode(changes).decode()  # json.loads reads it; several times faster
     return (uuid4(), kind, record_id, structure_id, action, at, "import", label[:300], text)
 
 
