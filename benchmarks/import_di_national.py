@@ -5,7 +5,8 @@
    published shape (every field of the package's models, JSON), into a temporary folder.
 2. Runs `maillage import-di` in a subprocess on a fresh database, twice: the first import
    (everything created) and a re-import of the same files (everything unchanged).
-   The wall time and the subprocess's peak RSS (os.wait4) are measured for each.
+   The wall time, the subprocess's peak RSS (os.wait4) and the lines of history it wrote
+   (directory_change rows) are measured for each.
 3. Prints a summary block to paste into a note.
 
     python benchmarks/import_di_national.py                    # SQLite and PostgreSQL
@@ -190,6 +191,27 @@ def _drop(url: str) -> None:
     asyncio.run(drop())
 
 
+def history_rows(url: str) -> int:
+    """Lines of the directory's history (directory_change) in the benchmark's database."""
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            return int(connection.execute("SELECT count(*) FROM directory_change").fetchone()[0])
+    import asyncio
+
+    import asyncpg
+
+    async def count() -> int:
+        connection = await asyncpg.connect(url)
+        try:
+            return int(await connection.fetchval("SELECT count(*) FROM directory_change"))
+        finally:
+            await connection.close()
+
+    return asyncio.run(count())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
@@ -217,13 +239,15 @@ def main() -> None:
             url = _database(engine, folder)
             try:
                 _run(url, "migrate")
+                kept = history_rows(url)
                 for phase in ("first import", "re-import"):
                     seconds, rss, output = _run(url, "import-di", *map(str, files))
                     print(output, flush=True)
                     rate = (options.structures + services) / seconds
+                    written, kept = history_rows(url) - kept, history_rows(url)
                     lines.append(
                         f"{engine:8} {phase:12}: {seconds:7.1f} s, peak RSS {rss:6.0f} MiB, "
-                        f"{rate:,.0f} records/s"
+                        f"{rate:,.0f} records/s, {written:,} history rows written"
                     )
                     print(lines[-1], flush=True)
             finally:

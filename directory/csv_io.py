@@ -35,6 +35,7 @@ import msgspec
 from piccolo.columns import Varchar
 from piccolo.table import Table
 
+from directory import history
 from directory.csv_cells import neutralise, restore
 from directory.duplicate_checks import import_warnings
 from directory.duplicates import Record
@@ -60,6 +61,7 @@ from directory.store import (
 )
 from directory.tables import (
     ORIGIN_COLUMNS,
+    DirectoryChange,
     Person,
     Relationship,
     Service,
@@ -235,6 +237,14 @@ _DB_COLUMN = {
     "target_person_id": "target_person",
 }
 _FILE_ORDER = ("structures", "sites", "services", "people", "relationships")
+# The record kind of each file's lines of history (directory.history).
+_KINDS = {
+    "structures": "structure",
+    "sites": "site",
+    "services": "service",
+    "people": "person",
+    "relationships": "relationship",
+}
 
 
 # ---- Export ------------------------------------------------------------------------------
@@ -1232,10 +1242,12 @@ class _Import:
             row.old.get(k) != v for k, v in row.values.items() if k not in VERIFICATION_COLUMNS
         )
 
-    async def write(self) -> dict[str, tuple[int, int, int]]:
-        """Everything in one transaction; returns (created, updated, unchanged) per file."""
+    async def write(self, started_by: str = "") -> dict[str, tuple[int, int, int]]:
+        """Everything in one transaction, with a line of history for each record created or
+        changed; returns (created, updated, unchanged) per file."""
         counts: dict[str, tuple[int, int, int]] = {}
         now = datetime.now(UTC)
+        changes: list[tuple[Any, ...]] = []
         renamed = [
             r.id
             for r in self.rows("structures")
@@ -1263,6 +1275,7 @@ class _Import:
                     if spec in (STRUCTURES, SERVICES):
                         values |= csv_import(spec.file).stamp()
                     records.append(tuple(values[c] for c in columns))
+                    changes += self._history(spec, row, values, now, started_by)
                 update = [c for c in columns if c not in {"id", "created_at"}]
                 await _insert(spec.table, columns, records, update)
                 if spec is SERVICES:
@@ -1270,7 +1283,22 @@ class _Import:
                 created = sum(1 for r in changed if r.old is None)
                 counts[spec.name] = (created, len(changed) - created, len(rows) - len(changed))
             await self._retext_services(renamed)
+            await _insert(DirectoryChange, list(history.HISTORY_COLUMNS), changes)
         return counts
+
+    @staticmethod
+    def _history(
+        spec: _Spec, row: _Row, values: dict[str, Any], now: datetime, started_by: str
+    ) -> list[tuple[Any, ...]]:
+        """The row's line of history, as the store writes one for a save (none when only
+        untracked columns changed)."""
+        structure = row.id if spec is STRUCTURES else row.parent
+        assert structure is not None
+        label = history.import_label(csv_import(spec.file).label, started_by)
+        change = history.import_change(
+            _KINDS[spec.name], row.id, structure, row.old, values, at=now, label=label
+        )
+        return [change] if change else []
 
     @staticmethod
     async def _write_keys(services: list[_Row]) -> None:
@@ -1317,12 +1345,15 @@ class ImportResult:
     report: str  # CSV of the refused rows and of those with warnings; '' when none
 
 
-async def import_directory(folder: Path, *, keep_valid: bool = False) -> ImportResult:
+async def import_directory(
+    folder: Path, *, keep_valid: bool = False, started_by: str = ""
+) -> ImportResult:
     """Import the CSV files of `folder` (any of structures.csv, sites.csv, services.csv,
     people.csv, relationships.csv). All or nothing by default: raises CsvImportError with
     every problem found, before writing anything. With `keep_valid`, every valid row is
     written and the refused ones are listed in the report, with their reasons; a problem
-    with a file as a whole (unreadable, unknown column) still refuses everything."""
+    with a file as a whole (unreadable, unknown column) still refuses everything.
+    `started_by` (a person's name) is named in the import's lines of history."""
     files, problems, warnings = _read_folder(folder)
     if not files and not problems:
         problems.append(
@@ -1339,7 +1370,7 @@ async def import_directory(folder: Path, *, keep_valid: bool = False) -> ImportR
     if problems and (whole_files or not keep_valid):
         raise CsvImportError(sorted(problems, key=_problem_order), importer.report(written=False))
     try:
-        counts = await importer.write()
+        counts = await importer.write(started_by)
     except (sqlite3.Error, _postgres_error()) as error:
         raise CsvImportError(
             [f"La base de données a refusé l'écriture, tout a été annulé : {error}"]

@@ -34,13 +34,14 @@ from data_inclusion.schema import v1
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table
 
+from directory import history
 from directory.duplicate_checks import import_warnings
 from directory.duplicates import Record
 from directory.gazetteer import Gazetteer, load_gazetteer
 from directory.geo import cell_of
 from directory.merge import merged_aliases
 from directory.store import service_keys, writing
-from directory.tables import Person, Service, ServiceKey, Site, Structure
+from directory.tables import DirectoryChange, Person, Service, ServiceKey, Site, Structure
 from directory.text import fold
 from directory.validation import normalise_phone
 from directory.verification import VERIFICATION_COLUMNS, data_inclusion_import
@@ -640,6 +641,12 @@ def _plan_service(
 
 _CHUNK = 500
 _WRITE_ORDER: tuple[type[Table], ...] = (Structure, Site, Person, Service)
+_KINDS: dict[type[Table], str] = {
+    Structure: "structure",
+    Site: "site",
+    Person: "person",
+    Service: "service",
+}
 _NOT_COMPARED = {"created_at", "updated_at", *VERIFICATION_COLUMNS}
 
 
@@ -664,7 +671,9 @@ def _connection() -> tuple[Any, bool]:
     return transaction.connection, isinstance(engine, PostgresEngine)
 
 
-async def _insert_many(table: type[Table], columns: list[str], records: list[tuple]) -> str:
+async def _insert_many(
+    table: type[Table], columns: list[str], records: list[tuple], *, upsert: bool = True
+) -> str:
     """One prepared INSERT ... ON CONFLICT (id) DO UPDATE run for every record through the
     driver's executemany (sqlite3's C loop, asyncpg's pipeline): building one query per
     row through the ORM was most of an import's time. Values go through the adapters
@@ -673,7 +682,7 @@ async def _insert_many(table: type[Table], columns: list[str], records: list[tup
     marks = [f"${i}" if postgres else "?" for i in range(1, len(columns) + 1)]
     names = ", ".join(f'"{c}"' for c in columns)
     sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({", ".join(marks)})'
-    if "id" in columns:
+    if upsert and "id" in columns:
         updates = ", ".join(
             f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in {"id", "created_at"}
         )
@@ -698,9 +707,37 @@ def _differs(new: dict[str, Any], old: dict[str, Any] | None) -> bool:
     )
 
 
-async def _write(planned: list[Planned]) -> Counts:
-    """One transaction: rows that changed are upserted, the others left alone."""
+def _history(
+    plan: Planned,
+    tables: list[type[Table]],
+    old: dict[type[Table], dict[uuid.UUID, dict]],
+    at: datetime,
+    started_by: str,
+) -> list[tuple[Any, ...]]:
+    """The lines of history of a record's rows that are written: the record's own
+    verifier label ("import data·inclusion (dora, 02/03/2026)"), each row's fields before
+    (what _write already read) and after."""
+    main = plan.rows[Structure if plan.kind == "structure" else Service]
+    label = history.import_label(main["verified_by"], started_by)
+    lines = []
+    for table in tables:
+        row = plan.rows[table]
+        structure = row["id"] if table is Structure else row["structure"]
+        before = old[table].get(row["id"])
+        line = history.import_change(
+            _KINDS[table], row["id"], structure, before, row, at=at, label=label
+        )
+        if line is not None:
+            lines.append(line)
+    return lines
+
+
+async def _write(planned: list[Planned], started_by: str = "") -> Counts:
+    """One transaction: rows that changed are upserted, with their lines of history, the
+    others left alone."""
     counts = Counts()
+    now = datetime.now(UTC)
+    changes: list[tuple[Any, ...]] = []
     planned, skipped = await _redirect_merged(planned)
     counts.unchanged += skipped
     by_table: dict[type[Table], list[dict[str, Any]]] = {t: [] for t in _WRITE_ORDER}
@@ -726,10 +763,12 @@ async def _write(planned: list[Planned]) -> Counts:
             main["created_at"] = old[Structure][main["id"]]["created_at"]
         if Service in differs:
             changed_services.append((main, existed))
+        changes += _history(plan, differs, old, now, started_by)
     async with writing():
         for table in _WRITE_ORDER:
             await _upsert(table, by_table[table])
         await _write_keys(changed_services)
+        await _insert_many(DirectoryChange, list(history.HISTORY_COLUMNS), changes, upsert=False)
     return counts
 
 
@@ -803,9 +842,10 @@ async def _duplicate_warnings(imported: list[tuple[Record, str]]) -> list[str]:
 
 
 class _Importer:
-    def __init__(self, progress: Progress | None) -> None:
+    def __init__(self, progress: Progress | None, started_by: str = "") -> None:
         self.report = Report()
         self.progress = progress
+        self.started_by = started_by  # named in the lines of history, when known
         self.gazetteer = load_gazetteer()
         self.now = datetime.now(UTC)
         self.known: dict[uuid.UUID, _Known] = {}
@@ -933,11 +973,11 @@ class _Importer:
         """The batch in one transaction; if the database refuses it, record by record, so
         that every record it accepts still goes in and the others are reported."""
         try:
-            self._add(counts, await _write(planned))
+            self._add(counts, await _write(planned, self.started_by))
         except _database_errors():
             for plan in planned:
                 try:
-                    self._add(counts, await _write([plan]))
+                    self._add(counts, await _write([plan], self.started_by))
                 except _database_errors() as error:
                     self.refuse(plan.kind, plan.raw, [f"la base de données a refusé : {error}"])
                     continue
@@ -952,10 +992,14 @@ class _Importer:
         counts.unchanged += delta.unchanged
 
 
-async def import_records(raws: Iterable[Raw], progress: Progress | None = None) -> Report:
+async def import_records(
+    raws: Iterable[Raw], progress: Progress | None = None, started_by: str = ""
+) -> Report:
     """Import data·inclusion v1 records: every valid one goes in (structures first), the
-    others are reported with their reasons; one transaction per batch of BATCH records."""
-    return await _Importer(progress).run(list(raws))
+    others are reported with their reasons; one transaction per batch of BATCH records,
+    with a line of history for every row created or changed, naming `started_by` (a
+    person's name) when known."""
+    return await _Importer(progress, started_by).run(list(raws))
 
 
 async def import_files(paths: Iterable[Path], progress: Progress | None = None) -> Report:

@@ -56,12 +56,14 @@ def _named(uploads: list[tuple[str, bytes]]) -> dict[str, bytes]:
     return named
 
 
-async def _import(job_id: UUID, named: dict[str, bytes], keep_valid: bool) -> Outcome:
+async def _import(
+    job_id: UUID, named: dict[str, bytes], keep_valid: bool, started_by: str
+) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="maillage-import-") as tmp:
         for name, content in named.items():
             (Path(tmp) / name).write_bytes(content)
         try:
-            result = await import_directory(Path(tmp), keep_valid=keep_valid)
+            result = await import_directory(Path(tmp), keep_valid=keep_valid, started_by=started_by)
         except CsvImportError as error:
             outcome = Outcome(
                 job_id, False, keep_valid, "Import refusé, rien n'a été écrit.", error.problems
@@ -90,7 +92,7 @@ async def run_upload(uploads: list[tuple[str, bytes]], keep_valid: bool, actor: 
     named = _named(uploads)
     job_id = await jobs.start(jobs.Kind.CSV, actor)
     try:
-        return await _import(job_id, named, keep_valid)
+        return await _import(job_id, named, keep_valid, actor.name)
     except Exception as error:
         # The list must say it stopped; the error itself still reaches the server log.
         await jobs.fail(job_id, error)

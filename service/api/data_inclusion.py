@@ -69,7 +69,7 @@ class DataInclusionController(Controller):
         raws = await read_request(request)
         job_id = await jobs.start(jobs.Kind.DATA_INCLUSION, actor, len(raws))
         try:
-            report = await import_records(raws)
+            report = await import_records(raws, started_by=actor.name)
         except Exception as error:
             await jobs.fail(job_id, error)
             raise

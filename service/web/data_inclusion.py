@@ -46,7 +46,7 @@ async def _write_progress(job_id: UUID, state: list[int]) -> None:
             log.exception("import %s: progress not written", job_id)
 
 
-async def _run(job_id: UUID, raws: list[Raw]) -> None:
+async def _run(job_id: UUID, raws: list[Raw], started_by: str) -> None:
     state = [0, len(raws)]
 
     def progress(done: int, total: int) -> None:
@@ -54,7 +54,7 @@ async def _run(job_id: UUID, raws: list[Raw]) -> None:
 
     writer = asyncio.create_task(_write_progress(job_id, state))
     try:
-        report = await import_records(raws, progress)
+        report = await import_records(raws, progress, started_by)
     except Exception as error:  # the page must say it stopped, whatever stopped it
         # A progress write racing with this one only touches a running job: no effect.
         await jobs.fail(job_id, error, done=state[0])
@@ -113,7 +113,7 @@ class DataInclusionPages(Controller):
             context = {"actor": actor, "errors": error.errors}
             return Template("data_inclusion_import.html", context=context, status_code=400)
         job_id = await jobs.start(jobs.Kind.DATA_INCLUSION, actor, len(raws))
-        task = asyncio.create_task(_run(job_id, raws))
+        task = asyncio.create_task(_run(job_id, raws, actor.name))
         _TASKS.add(task)
         task.add_done_callback(_TASKS.discard)
         return Redirect(f"{PATH}/{job_id}")
