@@ -109,6 +109,16 @@ async def colleagues(person_id: UUID) -> list[dict[str, Any]]:
     )
 
 
+async def hand_over_choices(person_id: UUID) -> dict[str, Any]:
+    """What a departure form asks about (_departure_choices.html): what the person is still
+    named for, who in post may take each over, and the "nobody for now" value."""
+    return {
+        "holdings": await holdings(person_id),
+        "colleagues": await colleagues(person_id),
+        "NOBODY": NOBODY,
+    }
+
+
 async def _checked(
     person_id: UUID, held: list[Holding], replacements: Mapping[str, UUID | None]
 ) -> dict[str, UUID | None]:

@@ -183,9 +183,7 @@ async def departure(access: EntryAccess, person_id: UUID) -> dict[str, Any]:
     return {
         "structure": structure,
         "person": person,
-        "holdings": await departures.holdings(person_id),
-        "colleagues": await departures.colleagues(person_id),
-        "NOBODY": departures.NOBODY,
+        **await departures.hand_over_choices(person_id),
     }
 
 

@@ -379,7 +379,7 @@ class DirectoryPages(Controller):
         structure = await store.get_structure(structure_id)
         person = _child(structure.people, person_id)
         values = {f: getattr(person, f) for f in PersonWrite.__struct_fields__}
-        extra = await _departure_context(person_id)
+        extra = await departures.hand_over_choices(person_id)
         return _form_page(
             "person_form.html", actor, values, structure=structure, person=person, **extra
         )
@@ -400,7 +400,7 @@ class DirectoryPages(Controller):
             await forms.save_person(structure_id, form, person_id, forms.verifier(actor))
         except Invalid as error:
             extra = {"structure": structure, "person": person}
-            extra |= await _departure_context(person_id)
+            extra |= await departures.hand_over_choices(person_id)
             return _form_page("person_form.html", actor, form, error.errors, **extra)
         return _saved(structure_id)
 
@@ -415,7 +415,11 @@ class DirectoryPages(Controller):
         check_can_edit(actor, structure_id)
         structure = await store.get_structure(structure_id)
         person = _child(structure.people, person_id)
-        extra = {"structure": structure, "person": person, **await _departure_context(person_id)}
+        extra = {
+            "structure": structure,
+            "person": person,
+            **await departures.hand_over_choices(person_id),
+        }
         return _form_page("person_departure.html", actor, {}, **extra)
 
     @post("/{structure_id:uuid}/personnes/{person_id:uuid}/depart")
@@ -434,7 +438,7 @@ class DirectoryPages(Controller):
             await forms.save_departure(person_id, form, forms.verifier(actor))
         except Invalid as error:
             extra = {"structure": structure, "person": person}
-            extra |= await _departure_context(person_id)
+            extra |= await departures.hand_over_choices(person_id)
             return _form_page("person_departure.html", actor, form, error.errors, **extra)
         name = f"{person.first_name} {person.last_name}"
         return _saved(structure_id, f"Le départ de {name} est enregistré.")
@@ -524,14 +528,6 @@ async def _merge_within(kind: str, structure_id: UUID, request: Request, actor: 
     check_can_merge(actor)
     done = await merge_forms.merge_within(kind, structure_id, await request.form(), actor)
     return Redirect(f"/structures/{structure_id}?fusion={done.id}")
-
-
-async def _departure_context(person_id: UUID) -> dict[str, Any]:
-    return {
-        "holdings": await departures.holdings(person_id),
-        "colleagues": await departures.colleagues(person_id),
-        "NOBODY": departures.NOBODY,
-    }
 
 
 def _child(items: list[Any], item_id: UUID) -> Any:
