@@ -997,7 +997,8 @@ def anchor_lines(
     """The table to paste: medians, ratios, and how often the answers agree."""
     lines = [
         "PostGIS anchor (same data, same queries; median ms per class of place, "
-        f"{len(next(iter(classes.values())))} queries each, needs cycling {NEEDS}):",
+        f"{len(next(iter(classes.values())))} queries each, needs cycling {NEEDS}; "
+        "ratio = Maillage time / PostGIS time, above 1 means Maillage is slower):",
         f"  {'class':42} {'in-process':>10} {'HTTP':>8} {'PostGIS':>8} "
         f"{'ratio':>7} {'ratio HTTP':>10}  agree",
     ]
