@@ -740,7 +740,8 @@ ANALYZE anchor.remote_service;
 # $1 lat, $2 lon, $3 radius km, $4 zone keys, $5 remote keys, $6 need keys, $7 need text
 # pattern ('' = no need stated). Near sites by ST_DWithin (GiST), zone matches by the GIN
 # array, one row per service at its nearest site, then the remote list; the page's rows
-# come back with what the page shows (names, address), as Maillage's page does.
+# come back with what the page shows (names, address), as Maillage's page does, in the
+# page's order (`pos`: a join does not keep the order of its input).
 ANCHOR_QUERY = """
 WITH origin AS (SELECT ST_SetSRID(ST_MakePoint($2, $1), 4326)::geography AS g),
 candidates AS (
@@ -757,22 +758,27 @@ best AS (
   ORDER BY service_id, d
 ),
 page AS (
-  SELECT service_id, site_id, d, count(*) OVER () AS total FROM best
+  SELECT service_id, site_id, d, count(*) OVER () AS total,
+         row_number() OVER (ORDER BY d, service_id) AS pos
+  FROM best
   ORDER BY d, service_id LIMIT 20
 ),
 remote AS (
-  SELECT r.service_id, r.name, count(*) OVER () AS total FROM anchor.remote_service r
+  SELECT r.service_id, r.name, count(*) OVER () AS total,
+         row_number() OVER (ORDER BY r.name, CAST(r.service_id AS TEXT)) AS pos
+  FROM anchor.remote_service r
   WHERE r.keys && $5::text[] {need_remote}
     AND NOT EXISTS (SELECT 1 FROM best b WHERE b.service_id = r.service_id)
   ORDER BY r.name, CAST(r.service_id AS TEXT) LIMIT 20
 )
-SELECT 'near' AS kind, p.service_id, p.total, p.d, sv.name, st.name AS structure_name,
-       si.address
+SELECT 'near' AS kind, p.pos, p.service_id, p.total, p.d, sv.name,
+       st.name AS structure_name, si.address
 FROM page p JOIN service sv ON sv.id = p.service_id JOIN structure st ON st.id = sv.structure
 JOIN site si ON si.id = p.site_id
 UNION ALL
-SELECT 'remote', r.service_id, r.total, NULL, r.name, st.name, ''
+SELECT 'remote', r.pos, r.service_id, r.total, NULL, r.name, st.name, ''
 FROM remote r JOIN service sv ON sv.id = r.service_id JOIN structure st ON st.id = sv.structure
+ORDER BY kind, pos
 """
 NEED_SQL = " AND ({alias}.keys && $6::text[] OR ($7 <> '' AND {alias}.search_text LIKE $7))"
 NO_NEED_SQL = " AND $6::text[] IS NOT NULL AND $7::text IS NOT NULL"
@@ -1147,10 +1153,13 @@ def main() -> None:
     args = parser.parse_args()
     command = shlex.join(["python", "benchmarks/search_national.py", *sys.argv[1:]])
 
+    on_postgres = args.database_url.startswith("postgres") or (
+        not args.database_url and args.engine == "postgres"
+    )
+    if args.postgis and not on_postgres:
+        parser.error("--postgis needs the PostgreSQL engine (--engine postgres)")
     database = asyncio.run(open_database(args))
     console.print(f"Base : {database.url}")
-    if args.postgis and database.engine != "postgres":
-        parser.error("--postgis needs the PostgreSQL engine (--engine postgres)")
     anchor: list[str] = []
     try:
         generation_s, token = asyncio.run(prepare(args, database))
