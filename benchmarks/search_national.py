@@ -704,6 +704,348 @@ async def measure_candidates(
     return averages, statistics.median(times) if times else 0.0
 
 
+# ---- PostGIS anchor (--postgis) ----------------------------------------------------------
+# The engine of France's national inclusion search, data·inclusion: services with their
+# site's point in a GiST-indexed geography column, found by ST_DWithin, their thematiques in
+# a GIN-indexed array. The anchor holds the same generated directory and answers the same
+# queries; its answers are compared with Maillage's (first page of ids, totals).
+
+ANCHOR_RADII_KM = [15, 50]
+ANCHOR_SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS anchor;
+DROP TABLE IF EXISTS anchor.service_site, anchor.remote_service;
+-- One row per (on-site service, site where it is given), active structures only.
+CREATE TABLE anchor.service_site AS
+SELECT sv.id AS service_id, si.id AS site_id,
+       ST_SetSRID(ST_MakePoint(si.lon, si.lat), 4326)::geography AS geog,
+       ARRAY(SELECT CAST(k.key AS TEXT) FROM service_key k WHERE k.service = sv.id) AS keys,
+       sv.search_text AS search_text
+FROM service sv
+JOIN structure st ON st.id = sv.structure AND st.status = 'active'
+JOIN site si ON si.structure = sv.structure AND (sv.site IS NULL OR sv.site = si.id)
+WHERE sv.on_site AND si.lat IS NOT NULL;
+CREATE INDEX ON anchor.service_site USING gist (geog);
+CREATE INDEX ON anchor.service_site USING gin (keys);
+CREATE TABLE anchor.remote_service AS
+SELECT sv.id AS service_id, sv.name AS name,
+       ARRAY(SELECT CAST(k.key AS TEXT) FROM service_key k WHERE k.service = sv.id) AS keys,
+       sv.search_text AS search_text
+FROM service sv
+JOIN structure st ON st.id = sv.structure AND st.status = 'active'
+WHERE sv.remote;
+CREATE INDEX ON anchor.remote_service USING gin (keys);
+ANALYZE anchor.service_site;
+ANALYZE anchor.remote_service;
+"""
+# $1 lat, $2 lon, $3 radius km, $4 zone keys, $5 remote keys, $6 need keys, $7 need text
+# pattern ('' = no need stated). Near sites by ST_DWithin (GiST), zone matches by the GIN
+# array, one row per service at its nearest site, then the remote list; the page's rows
+# come back with what the page shows (names, address), as Maillage's page does, in the
+# page's order (`pos`: a join does not keep the order of its input).
+ANCHOR_QUERY = """
+WITH origin AS (SELECT ST_SetSRID(ST_MakePoint($2, $1), 4326)::geography AS g),
+candidates AS (
+  SELECT s.service_id, s.site_id, ST_Distance(s.geog, o.g, false) / 1000 AS d
+  FROM anchor.service_site s, origin o
+  WHERE ST_DWithin(s.geog, o.g, $3 * 1000, false) {need}
+  UNION ALL
+  SELECT s.service_id, s.site_id, ST_Distance(s.geog, o.g, false) / 1000 AS d
+  FROM anchor.service_site s, origin o
+  WHERE s.keys && $4::text[] {need}
+),
+best AS (
+  SELECT DISTINCT ON (service_id) service_id, site_id, d FROM candidates
+  ORDER BY service_id, d
+),
+page AS (
+  SELECT service_id, site_id, d, count(*) OVER () AS total,
+         row_number() OVER (ORDER BY d, service_id) AS pos
+  FROM best
+  ORDER BY d, service_id LIMIT 20
+),
+remote AS (
+  SELECT r.service_id, r.name, count(*) OVER () AS total,
+         row_number() OVER (ORDER BY r.name, CAST(r.service_id AS TEXT)) AS pos
+  FROM anchor.remote_service r
+  WHERE r.keys && $5::text[] {need_remote}
+    AND NOT EXISTS (SELECT 1 FROM best b WHERE b.service_id = r.service_id)
+  ORDER BY r.name, CAST(r.service_id AS TEXT) LIMIT 20
+)
+SELECT 'near' AS kind, p.pos, p.service_id, p.total, p.d, sv.name,
+       st.name AS structure_name, si.address
+FROM page p JOIN service sv ON sv.id = p.service_id JOIN structure st ON st.id = sv.structure
+JOIN site si ON si.id = p.site_id
+UNION ALL
+SELECT 'remote', r.pos, r.service_id, r.total, NULL, r.name, st.name, ''
+FROM remote r JOIN service sv ON sv.id = r.service_id JOIN structure st ON st.id = sv.structure
+ORDER BY kind, pos
+"""
+NEED_SQL = " AND ({alias}.keys && $6::text[] OR ($7 <> '' AND {alias}.search_text LIKE $7))"
+NO_NEED_SQL = " AND $6::text[] IS NOT NULL AND $7::text IS NOT NULL"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What is compared: the first page of service ids and the totals."""
+
+    ids: tuple[str, ...]
+    total: int
+    remote_ids: tuple[str, ...]
+    remote_total: int
+
+
+def ensure_postgis(database_url: str) -> None:
+    """Installs Debian's PostGIS for the running PostgreSQL when it is missing (the app and
+    the tests never need it), then creates the extension in the benchmark's database."""
+
+    async def available() -> tuple[bool, str]:
+        connection = await asyncpg.connect(database_url, timeout=10)
+        try:
+            found = await connection.fetchval(
+                "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'"
+            )
+            major = await connection.fetchval("SHOW server_version_num")
+            return bool(found), str(int(major) // 10000)
+        finally:
+            await connection.close()
+
+    found, major = asyncio.run(available())
+    if not found:
+        command = ["apt-get", "install", "-y", f"postgresql-{major}-postgis-3"]
+        if os.geteuid() != 0:
+            command.insert(0, "sudo")
+        console.print(f"PostGIS absent : {shlex.join(command)}")
+        subprocess.run(command, check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+    async def create() -> None:
+        connection = await asyncpg.connect(database_url, timeout=10)
+        try:
+            await connection.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            version = await connection.fetchval("SELECT postgis_lib_version()")
+            console.print(f"PostGIS {version}")
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+
+
+async def load_anchor(database_url: str) -> float:
+    """Copies the directory into the anchor tables; returns the seconds it took."""
+    started = time.perf_counter()
+    connection = await asyncpg.connect(database_url, timeout=10)
+    try:
+        await connection.execute(ANCHOR_SCHEMA)
+        rows = await connection.fetchval("SELECT count(*) FROM anchor.service_site")
+    finally:
+        await connection.close()
+    seconds = time.perf_counter() - started
+    console.print(f"Ancre PostGIS : {rows:,} lignes service × site chargées en {seconds:.1f} s")
+    return seconds
+
+
+def anchor_sql(need_stated: bool) -> str:
+    if not need_stated:
+        return ANCHOR_QUERY.format(need=NO_NEED_SQL, need_remote=NO_NEED_SQL)
+    return ANCHOR_QUERY.format(
+        need=NEED_SQL.format(alias="s"), need_remote=NEED_SQL.format(alias="r")
+    )
+
+
+async def anchor_search(connection: Any, query: Query) -> Answer:
+    commune = load_gazetteer().get(query.commune)
+    assert commune is not None
+    need = resolve_need(query.need)
+    need_text = fold(need.text)
+    # As directory.search: the commune, its département, France, its EPCI.
+    codes = [
+        commune.insee,
+        commune.departement,
+        "france",
+        *([commune.epci] if commune.epci else []),
+    ]
+    zone_keys = [f"z:{code}" for code in codes]
+    remote_keys = ["r:none", *(f"r:{key[2:]}" for key in zone_keys)]
+    stated = bool(need.keys or need_text)
+    rows = await connection.fetch(
+        anchor_sql(stated),
+        commune.lat,
+        commune.lon,
+        float(query.radius_km),
+        zone_keys,
+        remote_keys,
+        need.keys,
+        f"%{need_text}%" if need_text else "",
+    )
+    near = [r for r in rows if r["kind"] == "near"]
+    remote = [r for r in rows if r["kind"] == "remote"]
+    return Answer(
+        tuple(str(r["service_id"]) for r in near),
+        near[0]["total"] if near else 0,
+        tuple(str(r["service_id"]) for r in remote),
+        remote[0]["total"] if remote else 0,
+    )
+
+
+def maillage_answer(results: Any) -> Answer:
+    return Answer(
+        tuple(str(hit.service_id) for hit in results.items),
+        results.total,
+        tuple(str(hit.service_id) for hit in results.remote),
+        results.remote_total,
+    )
+
+
+def http_answer(body: dict[str, Any]) -> Answer:
+    results = body["results"]
+    return Answer(
+        tuple(hit["service_id"] for hit in results["items"]),
+        results["total"],
+        tuple(hit["service_id"] for hit in results["remote"]),
+        results["remote_total"],
+    )
+
+
+def medium_town(seed: int) -> Commune:
+    """A town of 20,000 to 50,000 inhabitants: the middle of the directory's density."""
+    rng = random.Random(f"town-{seed}")
+    return rng.choice([c for c in load_gazetteer() if 20_000 <= c.population <= 50_000])
+
+
+def anchor_classes(seed: int, count: int) -> dict[str, list[Query]]:
+    """Per class of place and radius, the queries all three measures answer."""
+    places = {
+        "Paris (dense city)": PARIS,
+        f"{(town := medium_town(seed)).name} (town, {town.population:,})": town.insee,
+        f"{(rural := rural_commune(seed)).name} (rural, {rural.population})": rural.insee,
+    }
+    classes: dict[str, list[Query]] = {}
+    for radius in ANCHOR_RADII_KM:
+        for label, insee in places.items():
+            classes[f"{label} {radius} km"] = [
+                Query(insee, NEEDS[i % len(NEEDS)], radius) for i in range(count)
+            ]
+        mix = make_queries(seed + 7, count)
+        classes[f"population mix {radius} km"] = [Query(q.commune, q.need, radius) for q in mix]
+    return classes
+
+
+def anchor_http(base_url: str, token: str, classes: dict[str, list[Query]]) -> dict[str, Any]:
+    """Maillage over HTTP: median ms per class, and the answers."""
+    out: dict[str, Any] = {}
+    with httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+    ) as client:
+        for label, queries in classes.items():
+            times, answers = [], []
+            for query in queries:
+                started = time.perf_counter()
+                response = client.get("/api/v1/search", params=query.params())
+                times.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+                answers.append(http_answer(response.json()))
+            out[label] = (statistics.median(times), answers)
+    return out
+
+
+async def anchor_in_process(
+    database: Database, classes: dict[str, list[Query]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Maillage's search() in this process, then the PostGIS query, same queries."""
+    engine = db.use_database(database.url)
+    await engine.start_connection_pool(min_size=1, max_size=4)  # type: ignore[attr-defined]
+    gazetteer = load_gazetteer()
+    maillage: dict[str, Any] = {}
+    try:
+        viewer_row = (
+            await Structure.select(Structure.id)
+            .where(Structure.network == "mission-locale")
+            .order_by(Structure.id)
+            .first()
+        )
+        viewer = viewer_row and viewer_row["id"]
+        for label, queries in classes.items():
+            times, answers = [], []
+            for query in queries:
+                started = time.perf_counter()
+                results = await search(
+                    gazetteer.get(query.commune),  # type: ignore[arg-type]
+                    resolve_need(query.need),
+                    radius_km=query.radius_km,
+                    viewer_structure=viewer,
+                )
+                times.append((time.perf_counter() - started) * 1000)
+                answers.append(maillage_answer(results))
+            maillage[label] = (statistics.median(times), answers)
+    finally:
+        await engine.close_connection_pool()  # type: ignore[attr-defined]
+    postgis: dict[str, Any] = {}
+    connection = await asyncpg.connect(database.url, timeout=10)
+    try:
+        for label, queries in classes.items():
+            await anchor_search(connection, queries[0])  # prepares the statement
+            times, answers = [], []
+            for query in queries:
+                started = time.perf_counter()
+                answers.append(await anchor_search(connection, query))
+                times.append((time.perf_counter() - started) * 1000)
+            postgis[label] = (statistics.median(times), answers)
+    finally:
+        await connection.close()
+    return maillage, postgis
+
+
+def anchor_lines(
+    classes: dict[str, list[Query]],
+    http: dict[str, Any],
+    maillage: dict[str, Any],
+    postgis: dict[str, Any],
+) -> list[str]:
+    """The table to paste: medians, ratios, and how often the answers agree."""
+    lines = [
+        "PostGIS anchor (same data, same queries; median ms per class of place, "
+        f"{len(next(iter(classes.values())))} queries each, needs cycling {NEEDS}; "
+        "ratio = Maillage time / PostGIS time, above 1 means Maillage is slower):",
+        f"  {'class':42} {'in-process':>10} {'HTTP':>8} {'PostGIS':>8} "
+        f"{'ratio':>7} {'ratio HTTP':>10}  agree",
+    ]
+    agree_all = compared = 0
+    for label in classes:
+        m_ms, m_answers = maillage[label]
+        h_ms, h_answers = http[label]
+        p_ms, p_answers = postgis[label]
+        agree = sum(
+            1 for m, h, p in zip(m_answers, h_answers, p_answers, strict=True) if m == p == h
+        )
+        agree_all += agree
+        compared += len(m_answers)
+        lines.append(
+            f"  {label:42} {m_ms:10.1f} {h_ms:8.1f} {p_ms:8.1f} "
+            f"{m_ms / p_ms:6.1f}× {h_ms / p_ms:9.1f}×  {agree}/{len(m_answers)}"
+        )
+    lines.append(
+        f"  agreement (first page of ids, totals, remote page and total; in-process = HTTP = "
+        f"PostGIS): {agree_all}/{compared} = {100 * agree_all / max(compared, 1):.1f} %"
+    )
+    return lines
+
+
+def anchor_disagreements(
+    classes: dict[str, list[Query]], maillage: dict[str, Any], postgis: dict[str, Any]
+) -> list[str]:
+    """A few disagreements, spelled out, to look into."""
+    out = []
+    for label, queries in classes.items():
+        for query, m, p in zip(queries, maillage[label][1], postgis[label][1], strict=True):
+            if m != p and len(out) < 5:
+                out.append(
+                    f"  differs: {query} maillage total {m.total} remote {m.remote_total}, "
+                    f"postgis total {p.total} remote {p.remote_total}, first page "
+                    f"{'same' if m.ids == p.ids else 'different'}, remote page "
+                    f"{'same' if m.remote_ids == p.remote_ids else 'different'}"
+                )
+    return out
+
+
 # ---- Report ------------------------------------------------------------------------------
 
 
@@ -800,13 +1142,31 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="use this database instead")
     parser.add_argument("--postgres-admin-url", default=DEFAULT_PG_ADMIN_URL)
     parser.add_argument("--keep", action="store_true", help="keep the database created")
+    parser.add_argument(
+        "--postgis",
+        action="store_true",
+        help="PostgreSQL: also answer in PostGIS (installed if missing) and compare",
+    )
+    parser.add_argument(
+        "--anchor-requests", type=int, default=20, help="queries per class of place (--postgis)"
+    )
     args = parser.parse_args()
     command = shlex.join(["python", "benchmarks/search_national.py", *sys.argv[1:]])
 
+    on_postgres = args.database_url.startswith("postgres") or (
+        not args.database_url and args.engine == "postgres"
+    )
+    if args.postgis and not on_postgres:
+        parser.error("--postgis needs the PostgreSQL engine (--engine postgres)")
     database = asyncio.run(open_database(args))
     console.print(f"Base : {database.url}")
+    anchor: list[str] = []
     try:
         generation_s, token = asyncio.run(prepare(args, database))
+        classes = anchor_classes(args.seed, args.anchor_requests) if args.postgis else {}
+        if args.postgis:
+            ensure_postgis(database.url)
+            asyncio.run(load_anchor(database.url))
         rural = rural_commune(args.seed)
         warmup = make_queries(args.seed + 1, args.warmup)
         measured = make_queries(args.seed, args.requests)
@@ -825,8 +1185,13 @@ def main() -> None:
             wall_s = time.perf_counter() - started
             paris_samples = run_sequential(base_url, token, paris, "Paris")
             rural_samples = run_sequential(base_url, token, countryside, rural.name)
+            http = anchor_http(base_url, token, classes) if args.postgis else {}
         log_path.unlink(missing_ok=True)
         counts, version, candidates, inprocess_ms = asyncio.run(finish(database, measured))
+        if args.postgis:
+            maillage, postgis = asyncio.run(anchor_in_process(database, classes))
+            anchor = anchor_lines(classes, http, maillage, postgis)
+            anchor += anchor_disagreements(classes, maillage, postgis)
     finally:
         if database.cleanup is not None:
             asyncio.run(database.cleanup())
@@ -868,7 +1233,7 @@ def main() -> None:
         f"({rural_stats['n']} requests)",
     ]
     console.print()
-    print("\n".join(lines))
+    print("\n".join(lines + anchor))
 
 
 if __name__ == "__main__":
