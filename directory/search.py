@@ -207,7 +207,8 @@ class SearchResults(Struct):
 
 _ZONE_BASE = """
 SELECT CAST(sv.id AS TEXT) AS service_id, CAST(si.id AS TEXT) AS site_id,
-       si.lat AS lat, si.lon AS lon, CAST(sv.structure AS TEXT) AS structure_id
+       si.lat AS lat, si.lon AS lon, CAST(sv.structure AS TEXT) AS structure_id,
+       sv.remote AS remote
 FROM service_key z
 JOIN service sv ON sv.id = z.service
 JOIN structure st ON st.id = sv.structure
@@ -257,7 +258,8 @@ def _filters_sql(need: Need, words: list[str], filters: SearchFilters) -> tuple[
 # PostgreSQL plans it as an ordinary join.
 _NEAR_BASE = """
 SELECT CAST(sv.id AS TEXT) AS service_id, CAST(si.id AS TEXT) AS site_id,
-       si.lat AS lat, si.lon AS lon, CAST(sv.structure AS TEXT) AS structure_id
+       si.lat AS lat, si.lon AS lon, CAST(sv.structure AS TEXT) AS structure_id,
+       sv.remote AS remote
 FROM site si
 CROSS JOIN service sv
 CROSS JOIN structure st
@@ -322,6 +324,7 @@ async def search(
                     "distance": distance,
                     "within": within,
                     "via_zone": via_zone or (current or {}).get("via_zone", False),
+                    "remote": row["remote"],
                 }
             elif via_zone:
                 current["via_zone"] = True
@@ -346,7 +349,11 @@ async def search(
             allowed,
             partner_levels,
             page_size,
-            exclude=set(best),
+            listed={
+                service_id: found["via_zone"]
+                for service_id, found in best.items()
+                if found["remote"]
+            },
         )
     wanted = need_domains(need)
     for hit in items + remote:
@@ -384,31 +391,65 @@ async def _remote(
     allowed: set[str] | None,
     partner_levels: dict[UUID, set[str]],
     limit: int,
-    exclude: set[str],
+    listed: dict[str, bool],
 ) -> tuple[int, list[SearchHit]]:
-    """Remote services open to the commune: no zone stated, or a zone that covers it."""
+    """Remote services open to the commune: no zone stated, or a zone that covers it.
+    Counted and paged in SQL: a rural search used to read thousands of rows to show 20.
+    `listed`: the remote services already in the on-site list (listed once), each with
+    whether it came through its zone."""
     # Driven by the "r:" keys: only remote services open to this commune are read.
     remote_keys = ["r:none", *(f"r:{key[2:]}" for key in zone_keys)]
-    sql = (
-        "SELECT DISTINCT CAST(sv.id AS TEXT) AS service_id, CAST(sv.structure AS TEXT) "
-        "AS structure_id, sv.name AS name "
+    where = (
         "FROM service_key r JOIN service sv ON sv.id = r.service "
         "JOIN structure st ON st.id = sv.structure "
         "WHERE r.key IN (" + _placeholders(remote_keys) + ") AND st.status = 'active' "
-        "AND sv.remote = {}" + extra_sql + " ORDER BY sv.name, service_id"
+        "AND sv.remote = {}" + extra_sql
     )
-    rows = await Service.raw(sql, *remote_keys, True, *extra_args)
+    args: list[Any] = [*remote_keys, True, *extra_args]
     if allowed is not None:
-        rows = [r for r in rows if r["structure_id"] in allowed]
-    rows = [r for r in rows if r["service_id"] not in exclude]
+        if not allowed:
+            return 0, []
+        ids = sorted(allowed)
+        where += " AND sv.structure IN (" + _placeholders(ids) + ")"
+        args += [UUID(s) for s in ids]
+    overlap = await _open_remotely(listed, remote_keys)
+    # One pass: the window counts every remote service while only the page is sent back.
+    sql = (
+        "SELECT service_id, COUNT(*) OVER () AS n FROM (SELECT DISTINCT CAST(sv.id AS TEXT) "
+        "AS service_id, sv.name AS name " + where + ") AS open_remotely "
+        "ORDER BY name, service_id LIMIT {}"
+    )
+    # The services listed on site can only push the page further: read that many more.
+    rows = await Service.raw(sql, *args, limit + len(overlap))
     chosen = [
         (
             UUID(r["service_id"]),
             {"site_id": None, "distance": None, "within": False, "via_zone": False},
         )
-        for r in rows[:limit]
-    ]
-    return len(rows), await _hydrate(chosen, partner_levels)
+        for r in rows
+        if r["service_id"] not in overlap
+    ][:limit]
+    total = rows[0]["n"] - len(overlap) if rows else 0
+    return total, await _hydrate(chosen, partner_levels)
+
+
+async def _open_remotely(listed: dict[str, bool], remote_keys: list[str]) -> set[str]:
+    """Of the remote services already listed on site, those the remote list would also
+    show. Those that came through their zone are (their zone covers the commune); for the
+    others, the index says whether they have no zone or one that covers it."""
+    found = {service_id for service_id, via_zone in listed.items() if via_zone}
+    others = sorted(service_id for service_id, via_zone in listed.items() if not via_zone)
+    for start in range(0, len(others), 2000):
+        chunk = others[start : start + 2000]
+        rows = await Service.raw(
+            "SELECT DISTINCT CAST(service AS TEXT) AS service_id FROM service_key "
+            "WHERE key IN (" + _placeholders(remote_keys) + ") "
+            "AND service IN (" + _placeholders(chunk) + ")",
+            *remote_keys,
+            *(UUID(service_id) for service_id in chunk),
+        )
+        found.update(r["service_id"] for r in rows)
+    return found
 
 
 async def _partner_levels(viewer_structure: UUID | None) -> dict[UUID, set[str]]:
