@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from geopy.distance import EARTH_RADIUS
@@ -53,19 +54,32 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     geopy Points per call: search ranks tens of thousands of sites in dense cities, where
     that construction alone cost a third of a second. tests/directory/test_geo.py checks
     the two agree."""
-    lat1, lng1, lat2, lng2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    return distance_from(a)(b[0], b[1])
+
+
+def distance_from(origin: tuple[float, float]) -> Callable[[float, float], float]:
+    """distance_km from one fixed place, its own trigonometry done once: search measures
+    every site around the place from it. The very same operations as distance_km (which
+    calls this), so both give the same float to the last bit."""
+    lat1, lng1 = math.radians(origin[0]), math.radians(origin[1])
     sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
-    sin_lat2, cos_lat2 = math.sin(lat2), math.cos(lat2)
-    delta = lng2 - lng1
-    cos_delta, sin_delta = math.cos(delta), math.sin(delta)
-    d = math.atan2(
-        math.sqrt(
-            (cos_lat2 * sin_delta) ** 2
-            + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_delta) ** 2
-        ),
-        sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_delta,
-    )
-    return EARTH_RADIUS * d
+    radians, sin, cos, atan2, sqrt = math.radians, math.sin, math.cos, math.atan2, math.sqrt
+
+    def measure(lat: float, lon: float) -> float:
+        lat2 = radians(lat)
+        sin_lat2, cos_lat2 = sin(lat2), cos(lat2)
+        delta = radians(lon) - lng1
+        cos_delta, sin_delta = cos(delta), sin(delta)
+        d = atan2(
+            sqrt(
+                (cos_lat2 * sin_delta) ** 2
+                + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_delta) ** 2
+            ),
+            sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_delta,
+        )
+        return EARTH_RADIUS * d
+
+    return measure
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ itself, so that what we show is what the expression means."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ WEEKDAYS = dict(zip(("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"), DAYS, strict=Tru
 ALWAYS = "Ouvert 24 h/24, 7 j/7"
 
 
+# A directory repeats a few hundred expressions ("Mo-Fr 09:00-12:00,14:00-17:00"): each
+# search used to parse every result's again. A parsed expression is only read afterwards.
+@functools.lru_cache(maxsize=4096)
 def _parse(expression: str) -> opening_hours.OpeningHours | None:
     if not expression.strip():
         return None

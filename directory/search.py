@@ -6,16 +6,17 @@ remote services are listed apart."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from msgspec import Struct
 
 from directory.freshness import Freshness, freshness
 from directory.gazetteer import Commune, load_gazetteer
-from directory.geo import MAX_RADIUS_KM, bounding_box, cells_around, distance_km
+from directory.geo import MAX_RADIUS_KM, bounding_box, cells_around, distance_from
 from directory.hours import status_now
 from directory.tables import Person, Relationship, Service, Site, Structure
 from directory.text import fold
@@ -207,7 +208,7 @@ class SearchResults(Struct):
 
 _ZONE_BASE = """
 SELECT CAST(sv.id AS TEXT) AS service_id, CAST(si.id AS TEXT) AS site_id,
-       si.lat AS lat, si.lon AS lon, CAST(sv.structure AS TEXT) AS structure_id
+       si.lat AS lat, si.lon AS lon, sv.remote AS remote
 FROM service_key z
 JOIN service sv ON sv.id = z.service
 JOIN structure st ON st.id = sv.structure
@@ -257,7 +258,7 @@ def _filters_sql(need: Need, words: list[str], filters: SearchFilters) -> tuple[
 # PostgreSQL plans it as an ordinary join.
 _NEAR_BASE = """
 SELECT CAST(sv.id AS TEXT) AS service_id, CAST(si.id AS TEXT) AS site_id,
-       si.lat AS lat, si.lon AS lon, CAST(sv.structure AS TEXT) AS structure_id
+       si.lat AS lat, si.lon AS lon, sv.remote AS remote
 FROM site si
 CROSS JOIN service sv
 CROSS JOIN structure st
@@ -284,6 +285,15 @@ async def search(
     word_list = fold(words).split()
     extra_sql, extra_args = _filters_sql(need, word_list, filters)
 
+    partner_levels = await _partner_levels(viewer_structure)
+    if filters.level is not None:
+        allowed = [s for s, levels in partner_levels.items() if filters.level.value in levels]
+        if allowed:
+            extra_sql += " AND sv.structure IN (" + _placeholders(allowed) + ")"
+            extra_args += allowed
+        else:  # no partner at that level: nothing matches (and IN () is not valid SQL)
+            extra_sql += " AND 1 = 0"
+
     cells = cells_around(lat, lon, radius_km)
     south, west, north, east = bounding_box(lat, lon, radius_km)
     near_sql = (
@@ -301,37 +311,24 @@ async def search(
     zone_sql = _ZONE_BASE + " AND z.key IN (" + _placeholders(zone_keys) + ")" + extra_sql
     zone_rows = await Service.raw(zone_sql, True, *zone_keys, *extra_args)
 
-    partner_levels = await _partner_levels(viewer_structure)
-    allowed: set[str] | None = None
-    if filters.level is not None:
-        allowed = {str(s) for s, levels in partner_levels.items() if filters.level.value in levels}
-
-    best: dict[str, dict[str, Any]] = {}
-    for via_zone, rows in ((False, near_rows), (True, zone_rows)):
-        for row in rows:
-            if allowed is not None and row["structure_id"] not in allowed:
-                continue
-            distance = distance_km((lat, lon), (row["lat"], row["lon"]))
-            within = distance <= radius_km
-            if not within and not via_zone:
-                continue
-            current = best.get(row["service_id"])
-            if current is None or distance < current["distance"]:
-                best[row["service_id"]] = {
-                    "site_id": row["site_id"],
-                    "distance": distance,
-                    "within": within,
-                    "via_zone": via_zone or (current or {}).get("via_zone", False),
-                }
-            elif via_zone:
-                current["via_zone"] = True
-    ranked = sorted(best.items(), key=lambda item: (item[1]["distance"], item[0]))
+    found = _nearest_sites(near_rows, zone_rows, distance_from((lat, lon)), radius_km)
     page = max(page, 1)
-    window = ranked[(page - 1) * page_size : page * page_size]
+    # Only the page is sorted: a dense city has tens of thousands of services around it.
+    window = heapq.nsmallest(
+        page * page_size, found.nearest.items(), key=lambda item: (item[1][0], item[0])
+    )[(page - 1) * page_size :]
     items = await _hydrate(
         [
-            (UUID(service_id), {**found, "site_id": UUID(found["site_id"])})
-            for service_id, found in window
+            (
+                UUID(service_id),
+                {
+                    "site_id": UUID(site_id),
+                    "distance": distance,
+                    "within": distance <= radius_km,
+                    "via_zone": service_id in found.zoned,
+                },
+            )
+            for service_id, (distance, site_id) in window
         ],
         partner_levels,
     )
@@ -343,22 +340,21 @@ async def search(
             extra_sql,
             extra_args,
             zone_keys,
-            allowed,
             partner_levels,
             page_size,
-            exclude=set(best),
+            listed={service_id: service_id in found.zoned for service_id in found.remote},
         )
     wanted = need_domains(need)
     for hit in items + remote:
         hit.referral_domain = next((d for d in wanted if d in hit.domain_values), "")
-    within_total = sum(1 for found in best.values() if found["within"])
-    beyond_total = len(best) - within_total
+    within_total = sum(1 for distance, _ in found.nearest.values() if distance <= radius_km)
+    beyond_total = len(found.nearest) - within_total
     return SearchResults(
         commune=commune.insee,
         commune_name=commune.name,
         radius_km=radius_km,
         need=need.labels,
-        total=len(ranked),
+        total=len(found.nearest),
         page=page,
         page_size=page_size,
         items=items,
@@ -368,6 +364,38 @@ async def search(
         beyond_total=beyond_total,
         heading=heading(need.labels, commune.name, radius_km, within_total, beyond_total),
     )
+
+
+class _Found(NamedTuple):
+    nearest: dict[str, tuple[float, str]]  # service id -> (distance, its nearest site's id)
+    zoned: set[str]  # services whose eligibility zone covers the commune
+    remote: set[str]  # of `nearest`, those also working remotely
+
+
+def _nearest_sites(
+    near_rows: list[dict[str, Any]],
+    zone_rows: list[dict[str, Any]],
+    measure: Callable[[float, float], float],
+    radius_km: float,
+) -> _Found:
+    """Each service's nearest site: among its sites within the radius, or among all its
+    sites when its zone covers the commune. One pass, no record per row."""
+    found = _Found({}, set(), set())
+    nearest = found.nearest
+    for via_zone, rows in ((False, near_rows), (True, zone_rows)):
+        for row in rows:
+            distance = measure(row["lat"], row["lon"])
+            service_id = row["service_id"]
+            if via_zone:
+                found.zoned.add(service_id)
+            elif distance > radius_km:
+                continue
+            current = nearest.get(service_id)
+            if current is None or distance < current[0]:
+                nearest[service_id] = (distance, row["site_id"])
+                if row["remote"]:
+                    found.remote.add(service_id)
+    return found
 
 
 def _zone_codes(commune: Commune) -> list[str]:
@@ -381,34 +409,61 @@ async def _remote(
     extra_sql: str,
     extra_args: list[Any],
     zone_keys: list[str],
-    allowed: set[str] | None,
     partner_levels: dict[UUID, set[str]],
     limit: int,
-    exclude: set[str],
+    listed: dict[str, bool],
 ) -> tuple[int, list[SearchHit]]:
-    """Remote services open to the commune: no zone stated, or a zone that covers it."""
+    """Remote services open to the commune: no zone stated, or a zone that covers it.
+    Counted and paged in SQL: a rural search used to read thousands of rows to show 20.
+    `listed`: the remote services already in the on-site list (listed once), each with
+    whether it came through its zone."""
     # Driven by the "r:" keys: only remote services open to this commune are read.
     remote_keys = ["r:none", *(f"r:{key[2:]}" for key in zone_keys)]
-    sql = (
-        "SELECT DISTINCT CAST(sv.id AS TEXT) AS service_id, CAST(sv.structure AS TEXT) "
-        "AS structure_id, sv.name AS name "
+    where = (
         "FROM service_key r JOIN service sv ON sv.id = r.service "
         "JOIN structure st ON st.id = sv.structure "
         "WHERE r.key IN (" + _placeholders(remote_keys) + ") AND st.status = 'active' "
-        "AND sv.remote = {}" + extra_sql + " ORDER BY sv.name, service_id"
+        "AND sv.remote = {}" + extra_sql
     )
-    rows = await Service.raw(sql, *remote_keys, True, *extra_args)
-    if allowed is not None:
-        rows = [r for r in rows if r["structure_id"] in allowed]
-    rows = [r for r in rows if r["service_id"] not in exclude]
+    args: list[Any] = [*remote_keys, True, *extra_args]
+    overlap = await _open_remotely(listed, remote_keys)
+    # One pass: the window counts every remote service while only the page is sent back.
+    sql = (
+        "SELECT service_id, COUNT(*) OVER () AS n FROM (SELECT DISTINCT CAST(sv.id AS TEXT) "
+        "AS service_id, sv.name AS name " + where + ") AS open_remotely "
+        "ORDER BY name, service_id LIMIT {}"
+    )
+    # The services listed on site can only push the page further: read that many more.
+    rows = await Service.raw(sql, *args, limit + len(overlap))
     chosen = [
         (
             UUID(r["service_id"]),
             {"site_id": None, "distance": None, "within": False, "via_zone": False},
         )
-        for r in rows[:limit]
-    ]
-    return len(rows), await _hydrate(chosen, partner_levels)
+        for r in rows
+        if r["service_id"] not in overlap
+    ][:limit]
+    total = rows[0]["n"] - len(overlap) if rows else 0
+    return total, await _hydrate(chosen, partner_levels)
+
+
+async def _open_remotely(listed: dict[str, bool], remote_keys: list[str]) -> set[str]:
+    """Of the remote services already listed on site, those the remote list would also
+    show. Those that came through their zone are (their zone covers the commune); for the
+    others, the index says whether they have no zone or one that covers it."""
+    found = {service_id for service_id, via_zone in listed.items() if via_zone}
+    others = sorted(service_id for service_id, via_zone in listed.items() if not via_zone)
+    for start in range(0, len(others), 2000):
+        chunk = others[start : start + 2000]
+        rows = await Service.raw(
+            "SELECT DISTINCT CAST(service AS TEXT) AS service_id FROM service_key "
+            "WHERE key IN (" + _placeholders(remote_keys) + ") "
+            "AND service IN (" + _placeholders(chunk) + ")",
+            *remote_keys,
+            *(UUID(service_id) for service_id in chunk),
+        )
+        found.update(r["service_id"] for r in rows)
+    return found
 
 
 async def _partner_levels(viewer_structure: UUID | None) -> dict[UUID, set[str]]:
