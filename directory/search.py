@@ -16,8 +16,9 @@ from msgspec import Struct
 
 from directory.freshness import Freshness, freshness
 from directory.gazetteer import Commune, load_gazetteer
-from directory.geo import MAX_RADIUS_KM, bounding_box, cells_around, distance_from
+from directory.geo import MAX_RADIUS_KM, distance_from
 from directory.hours import status_now
+from directory.search_index import IndexedService, SearchIndex, current_index, text_matches
 from directory.tables import Person, Relationship, Service, Site, Structure
 from directory.text import fold
 from directory.validation import display_phone
@@ -206,65 +207,63 @@ class SearchResults(Struct):
     heading: str = ""
 
 
-_ZONE_BASE = """
-SELECT CAST(sv.id AS TEXT) AS service_id, CAST(si.id AS TEXT) AS site_id,
-       si.lat AS lat, si.lon AS lon, sv.remote AS remote
-FROM service_key z
-JOIN service sv ON sv.id = z.service
-JOIN structure st ON st.id = sv.structure
-JOIN site si ON si.structure = sv.structure AND (sv.site IS NULL OR sv.site = si.id)
-WHERE st.status = 'active' AND sv.on_site = {} AND si.lat IS NOT NULL
-"""
+class _Match:
+    """Whether an indexed service answers the need, the words and the filters. The need's
+    keys are one bit mask; words are sets of service ids read once (search_index)."""
+
+    def __init__(
+        self,
+        need_mask: int,
+        need_text: set[str] | None,
+        words: list[set[str]],
+        publics_mask: int,
+        unconditional_only: bool,
+        structures: set[str] | None,
+    ) -> None:
+        self.need_mask = need_mask
+        self.need_text = need_text
+        self.words = words
+        self.publics_mask = publics_mask
+        self.unconditional_only = unconditional_only
+        self.structures = structures
+        self.needs = need_mask or need_text is not None
+
+    def __call__(self, service: IndexedService) -> bool:
+        if self.needs and not (
+            service.mask & self.need_mask
+            or (self.need_text is not None and service.id in self.need_text)
+        ):
+            return False
+        if service.mask & self.publics_mask != self.publics_mask:
+            return False
+        if self.unconditional_only and not service.unconditional:
+            return False
+        if self.structures is not None and service.structure not in self.structures:
+            return False
+        return all(service.id in ids for ids in self.words)
 
 
-def _placeholders(values: Sequence[Any]) -> str:
-    return ", ".join("{}" for _ in values)
-
-
-def _filters_sql(need: Need, words: list[str], filters: SearchFilters) -> tuple[str, list[Any]]:
-    sql = ""
-    args: list[Any] = []
+async def _match(
+    index: SearchIndex,
+    need: Need,
+    words: list[str],
+    filters: SearchFilters,
+    structures: set[str] | None,
+) -> _Match:
     # Punctuation alone ("-", "_") folds to nothing: no need stated, not an empty clause.
     need_text = fold(need.text)
-    if need.keys or need_text:
-        clauses = []
-        if need.keys:
-            clauses.append(
-                "EXISTS (SELECT 1 FROM service_key k WHERE k.service = sv.id AND k.key IN ("
-                + _placeholders(need.keys)
-                + "))"
-            )
-            args += need.keys
-        if need_text:
-            clauses.append("sv.search_text LIKE {}")
-            args.append(f"%{need_text}%")
-        sql += " AND (" + " OR ".join(clauses) + ")"
-    for word in words:
-        sql += " AND sv.search_text LIKE {}"
-        args.append(f"%{word}%")
-    for public in filters.publics:
-        sql += " AND EXISTS (SELECT 1 FROM service_key p WHERE p.service = sv.id AND p.key = {})"
-        args.append(f"p:{public}")
-    if filters.unconditional_only:
-        sql += " AND sv.unconditional = {}"
-        args.append(True)
-    return sql, args
-
-
-# Ids come back as text: converting tens of thousands of candidate rows to UUID objects
-# costs more than the query in a dense city; only the page's rows are converted.
-# Driven by the sites of the grid cells around the place. CROSS JOIN fixes the join order
-# on SQLite (its planner otherwise starts from the service table when no statistics exist);
-# PostgreSQL plans it as an ordinary join.
-_NEAR_BASE = """
-SELECT CAST(sv.id AS TEXT) AS service_id, CAST(si.id AS TEXT) AS site_id,
-       si.lat AS lat, si.lon AS lon, sv.remote AS remote
-FROM site si
-CROSS JOIN service sv
-CROSS JOIN structure st
-WHERE sv.structure = si.structure AND (sv.site IS NULL OR sv.site = si.id)
-  AND st.id = sv.structure AND st.status = 'active' AND sv.on_site = {}
-"""
+    publics = [f"p:{p}" for p in filters.publics]
+    publics_mask = index.mask(publics)
+    if len(publics) > 0 and publics_mask.bit_count() < len(set(publics)):
+        structures = set()  # a public no service has: nothing matches
+    return _Match(
+        need_mask=index.mask(need.keys),
+        need_text=await text_matches(index, need_text) if need_text else None,
+        words=[await text_matches(index, word) for word in words],
+        publics_mask=publics_mask,
+        unconditional_only=filters.unconditional_only,
+        structures=structures,
+    )
 
 
 async def search(
@@ -282,36 +281,15 @@ async def search(
     filters = filters or SearchFilters()
     radius_km = min(max(radius_km, 1.0), MAX_RADIUS_KM)
     lat, lon = origin or (commune.lat, commune.lon)
-    word_list = fold(words).split()
-    extra_sql, extra_args = _filters_sql(need, word_list, filters)
-
+    index = await current_index()
     partner_levels = await _partner_levels(viewer_structure)
+    allowed = None
     if filters.level is not None:
-        allowed = [s for s, levels in partner_levels.items() if filters.level.value in levels]
-        if allowed:
-            extra_sql += " AND sv.structure IN (" + _placeholders(allowed) + ")"
-            extra_args += allowed
-        else:  # no partner at that level: nothing matches (and IN () is not valid SQL)
-            extra_sql += " AND 1 = 0"
-
-    cells = cells_around(lat, lon, radius_km)
-    south, west, north, east = bounding_box(lat, lon, radius_km)
-    near_sql = (
-        _NEAR_BASE
-        + " AND si.cell IN ("
-        + _placeholders(cells)
-        + ") AND si.lat BETWEEN {} AND {} AND si.lon BETWEEN {} AND {}"
-        + extra_sql
-    )
-    near_rows = await Service.raw(near_sql, True, *cells, south, north, west, east, *extra_args)
-
+        level = filters.level.value
+        allowed = {str(s) for s, levels in partner_levels.items() if level in levels}
+    match = await _match(index, need, fold(words).split(), filters, allowed)
     zone_keys = [f"z:{code}" for code in _zone_codes(commune)]
-    # Driven by the indexed zone keys: only services whose zone names this commune, its
-    # EPCI, its département or France are read, never the whole service table.
-    zone_sql = _ZONE_BASE + " AND z.key IN (" + _placeholders(zone_keys) + ")" + extra_sql
-    zone_rows = await Service.raw(zone_sql, True, *zone_keys, *extra_args)
-
-    found = _nearest_sites(near_rows, zone_rows, distance_from((lat, lon)), radius_km)
+    found = _nearest_sites(index, match, (lat, lon), radius_km, zone_keys)
     page = max(page, 1)
     # Only the page is sorted: a dense city has tens of thousands of services around it.
     window = heapq.nsmallest(
@@ -332,17 +310,10 @@ async def search(
         ],
         partner_levels,
     )
-
     remote_total, remote = 0, list[SearchHit]()
     if not filters.on_site_only:
-        # A service already listed on site (it also works remotely) is listed once.
         remote_total, remote = await _remote(
-            extra_sql,
-            extra_args,
-            zone_keys,
-            partner_levels,
-            page_size,
-            listed={service_id: service_id in found.zoned for service_id in found.remote},
+            index, match, zone_keys, partner_levels, page_size, found.nearest
         )
     wanted = need_domains(need)
     for hit in items + remote:
@@ -369,32 +340,40 @@ async def search(
 class _Found(NamedTuple):
     nearest: dict[str, tuple[float, str]]  # service id -> (distance, its nearest site's id)
     zoned: set[str]  # services whose eligibility zone covers the commune
-    remote: set[str]  # of `nearest`, those also working remotely
 
 
 def _nearest_sites(
-    near_rows: list[dict[str, Any]],
-    zone_rows: list[dict[str, Any]],
-    measure: Callable[[float, float], float],
+    index: SearchIndex,
+    match: Callable[[IndexedService], bool],
+    origin: tuple[float, float],
     radius_km: float,
+    zone_keys: list[str],
 ) -> _Found:
-    """Each service's nearest site: among its sites within the radius, or among all its
-    sites when its zone covers the commune. One pass, no record per row."""
-    found = _Found({}, set(), set())
+    """Each matching service's nearest site: among its sites within the radius, or among
+    all its sites when its zone covers the commune."""
+    found = _Found({}, set())
     nearest = found.nearest
-    for via_zone, rows in ((False, near_rows), (True, zone_rows)):
-        for row in rows:
-            distance = measure(row["lat"], row["lon"])
-            service_id = row["service_id"]
-            if via_zone:
-                found.zoned.add(service_id)
-            elif distance > radius_km:
-                continue
+    checked: dict[str, bool] = {}
+    for site, distance in index.sites_within(origin[0], origin[1], radius_km):
+        for service in site.services:
+            ok = checked.get(service.id)
+            if ok is None:
+                ok = checked[service.id] = match(service)
+            if ok:
+                current = nearest.get(service.id)
+                if current is None or distance < current[0]:
+                    nearest[service.id] = (distance, site.id)
+    measure = distance_from(origin)
+    for service_id in index.with_keys(zone_keys):
+        service = index.services[service_id]
+        if not service.sites or not match(service):
+            continue
+        found.zoned.add(service_id)
+        for site in service.sites:
+            distance = measure(site.lat, site.lon)
             current = nearest.get(service_id)
             if current is None or distance < current[0]:
-                nearest[service_id] = (distance, row["site_id"])
-                if row["remote"]:
-                    found.remote.add(service_id)
+                nearest[service_id] = (distance, site.id)
     return found
 
 
@@ -406,64 +385,28 @@ def _zone_codes(commune: Commune) -> list[str]:
 
 
 async def _remote(
-    extra_sql: str,
-    extra_args: list[Any],
+    index: SearchIndex,
+    match: Callable[[IndexedService], bool],
     zone_keys: list[str],
     partner_levels: dict[UUID, set[str]],
     limit: int,
-    listed: dict[str, bool],
+    listed: dict[str, Any],
 ) -> tuple[int, list[SearchHit]]:
-    """Remote services open to the commune: no zone stated, or a zone that covers it.
-    Counted and paged in SQL: a rural search used to read thousands of rows to show 20.
-    `listed`: the remote services already in the on-site list (listed once), each with
-    whether it came through its zone."""
-    # Driven by the "r:" keys: only remote services open to this commune are read.
+    """Remote services open to the commune: no zone stated, or a zone that covers it,
+    by name; a service already listed on site is listed once."""
     remote_keys = ["r:none", *(f"r:{key[2:]}" for key in zone_keys)]
-    where = (
-        "FROM service_key r JOIN service sv ON sv.id = r.service "
-        "JOIN structure st ON st.id = sv.structure "
-        "WHERE r.key IN (" + _placeholders(remote_keys) + ") AND st.status = 'active' "
-        "AND sv.remote = {}" + extra_sql
-    )
-    args: list[Any] = [*remote_keys, True, *extra_args]
-    overlap = await _open_remotely(listed, remote_keys)
-    # One pass: the window counts every remote service while only the page is sent back.
-    sql = (
-        "SELECT service_id, COUNT(*) OVER () AS n FROM (SELECT DISTINCT CAST(sv.id AS TEXT) "
-        "AS service_id, sv.name AS name " + where + ") AS open_remotely "
-        "ORDER BY name, service_id LIMIT {}"
-    )
-    # The services listed on site can only push the page further: read that many more.
-    rows = await Service.raw(sql, *args, limit + len(overlap))
+    services = index.services
+    open_remotely = [
+        service
+        for service_id in index.with_keys(remote_keys)
+        if service_id not in listed and match(service := services[service_id])
+    ]
+    page = heapq.nsmallest(limit, open_remotely, key=lambda s: (s.name, s.id))
     chosen = [
-        (
-            UUID(r["service_id"]),
-            {"site_id": None, "distance": None, "within": False, "via_zone": False},
-        )
-        for r in rows
-        if r["service_id"] not in overlap
-    ][:limit]
-    total = rows[0]["n"] - len(overlap) if rows else 0
-    return total, await _hydrate(chosen, partner_levels)
-
-
-async def _open_remotely(listed: dict[str, bool], remote_keys: list[str]) -> set[str]:
-    """Of the remote services already listed on site, those the remote list would also
-    show. Those that came through their zone are (their zone covers the commune); for the
-    others, the index says whether they have no zone or one that covers it."""
-    found = {service_id for service_id, via_zone in listed.items() if via_zone}
-    others = sorted(service_id for service_id, via_zone in listed.items() if not via_zone)
-    for start in range(0, len(others), 2000):
-        chunk = others[start : start + 2000]
-        rows = await Service.raw(
-            "SELECT DISTINCT CAST(service AS TEXT) AS service_id FROM service_key "
-            "WHERE key IN (" + _placeholders(remote_keys) + ") "
-            "AND service IN (" + _placeholders(chunk) + ")",
-            *remote_keys,
-            *(UUID(service_id) for service_id in chunk),
-        )
-        found.update(r["service_id"] for r in rows)
-    return found
+        (UUID(s.id), {"site_id": None, "distance": None, "within": False, "via_zone": False})
+        for s in page
+    ]
+    return len(open_remotely), await _hydrate(chosen, partner_levels)
 
 
 async def _partner_levels(viewer_structure: UUID | None) -> dict[UUID, set[str]]:

@@ -1,0 +1,372 @@
+"""What partner search filters on, held in memory: one index per database and process.
+
+Search used to ask the database for every site in the circle (24,000 rows around Paris)
+and rank them in Python; the index answers from memory with the page's service ids, which
+search then reads from the database as before. It follows the database through the
+version that triggers keep on structure, site and service (directory_version and
+directory_dirty, see the migration of 2026-12-01 06:40): every search reads the counter,
+one tiny query, and reloads only the structures changed since, so that a write is visible
+to the next search of every server process.
+
+Kept small: for each service of an active structure, its sites, a bit mask of its domain,
+thematique and public keys, its zone and remote keys, and its name if it works remotely
+(the remote list is ordered by name). Services' texts are not held: a word is looked up
+once in SQL (LIKE, as before) and its matches kept while the index follows the changes."""
+
+from __future__ import annotations
+
+import sys
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+
+from directory.geo import cell_of, cells_around, distance_from
+from directory.store import service_keys
+from directory.tables import Service, Site, Structure
+
+# Beyond this many changed structures, reading everything again is cheaper.
+FULL_RELOAD_ABOVE = 20_000
+# Versions of changes kept in the database behind the newest (SQLite counts one per row).
+KEEP_DIRTY = 50_000
+_CHUNK = 500
+_TEXT_CACHE = 256
+_INDEXES_KEPT = 4
+
+
+class IndexedSite:
+    __slots__ = ("id", "lat", "lon", "services")
+
+    def __init__(self, site_id: str, lat: float, lon: float) -> None:
+        self.id = site_id
+        self.lat = lat
+        self.lon = lon
+        self.services: list[IndexedService] = []  # given here, on site
+
+
+class IndexedService:
+    __slots__ = (
+        "id",
+        "listed_by",
+        "mask",
+        "name",
+        "on_site",
+        "remote",
+        "sites",
+        "structure",
+        "unconditional",
+    )
+
+    def __init__(
+        self,
+        row: dict[str, Any],
+        mask: int,
+        sites: tuple[IndexedSite, ...],
+        listed_by: tuple[str, ...],
+    ) -> None:
+        self.id: str = str(row["id"])
+        self.structure: str = str(row["structure"])
+        # Only the remote list is ordered by name: other services need not hold it.
+        self.name: str = row["name"] if row["remote"] else ""
+        self.on_site: bool = row["on_site"]
+        self.remote: bool = row["remote"]
+        self.unconditional: bool = row["unconditional"]
+        self.mask = mask  # its "d:", "t:" and "p:" keys
+        self.sites = sites  # where it is given on site (none when it is not)
+        self.listed_by = listed_by  # its "z:" and "r:" keys
+
+
+class _Held:
+    """What one structure put in the index, to take it out again."""
+
+    __slots__ = ("services", "sites")
+
+    def __init__(self) -> None:
+        self.sites: list[tuple[int, str]] = []  # (cell, site id)
+        self.services: list[IndexedService] = []
+
+
+class SearchIndex:
+    def __init__(self, epoch: str, version: int) -> None:
+        self.epoch = epoch
+        self.version = version
+        self.cells: dict[int, dict[str, IndexedSite]] = {}
+        self.services: dict[str, IndexedService] = {}
+        # "z:<zone>" and "r:<zone>" keys -> services: zones and remote lists are read by key.
+        self.by_key: dict[str, set[str]] = {}
+        self.held: dict[str, _Held] = {}
+        # Folded word -> ids of the services whose text holds it.
+        self.texts: OrderedDict[str, set[str]] = OrderedDict()
+        self._bits: dict[str, int] = {}
+
+    # ---- what search asks -------------------------------------------------------------
+
+    def mask(self, keys: Iterable[str]) -> int:
+        """The bits of these keys; a key no service has gives no bit."""
+        bits = 0
+        for key in keys:
+            bits |= self._bits.get(key, 0)
+        return bits
+
+    def sites_within(
+        self, lat: float, lon: float, radius_km: float
+    ) -> list[tuple[IndexedSite, float]]:
+        """Every site within the radius, with its distance."""
+        measure = distance_from((lat, lon))
+        found = []
+        cells = self.cells
+        for cell in cells_around(lat, lon, radius_km):
+            sites = cells.get(cell)
+            if sites:
+                for site in sites.values():
+                    distance = measure(site.lat, site.lon)
+                    if distance <= radius_km:
+                        found.append((site, distance))
+        return found
+
+    def with_keys(self, keys: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for key in keys:
+            found |= self.by_key.get(key, set())
+        return found
+
+    # ---- how it follows the database --------------------------------------------------
+
+    def remove(self, structure_id: str) -> None:
+        held = self.held.pop(structure_id, None)
+        if held is None:
+            return
+        for cell, site_id in held.sites:
+            sites = self.cells.get(cell)
+            if sites is not None:
+                sites.pop(site_id, None)
+                if not sites:
+                    del self.cells[cell]
+        for service in held.services:
+            self.services.pop(service.id, None)
+            for key in service.listed_by:
+                ids = self.by_key.get(key)
+                if ids is not None:
+                    ids.discard(service.id)
+                    if not ids:
+                        del self.by_key[key]
+            for ids in self.texts.values():
+                ids.discard(service.id)
+
+    def add(
+        self,
+        structure_id: str,
+        sites: Sequence[dict[str, Any]],
+        services: Sequence[dict[str, Any]],
+    ) -> None:
+        """One active structure's geolocated sites and services. Services' rows carry
+        their search text when the index holds word matches, to keep them right."""
+        held = _Held()
+        placed: dict[str, IndexedSite] = {}
+        for row in sites:
+            site = IndexedSite(str(row["id"]), row["lat"], row["lon"])
+            placed[site.id] = site
+            cell = cell_of(site.lat, site.lon)
+            self.cells.setdefault(cell, {})[site.id] = site
+            held.sites.append((cell, site.id))
+        for row in services:
+            keys = service_keys(
+                row["domains"], row["thematiques"], row["publics"], row["zone"], row["remote"]
+            )
+            given_at: tuple[IndexedSite, ...] = ()
+            if row["on_site"]:
+                if row["site"] is None:
+                    given_at = tuple(placed.values())
+                elif (at := placed.get(str(row["site"]))) is not None:
+                    given_at = (at,)
+            listed_by = tuple(sys.intern(k) for k in keys if k[0] in "zr")
+            service = IndexedService(row, self._mask_of(keys), given_at, listed_by)
+            self.services[service.id] = service
+            held.services.append(service)
+            for site in given_at:
+                site.services.append(service)
+            for key in listed_by:
+                self.by_key.setdefault(key, set()).add(service.id)
+            text = row.get("search_text")
+            if text is not None:
+                for word, ids in self.texts.items():
+                    if word in text:
+                        ids.add(service.id)
+        self.held[structure_id] = held
+
+    def _mask_of(self, keys: Iterable[str]) -> int:
+        bits = 0
+        for key in keys:
+            if key[0] in "dtp":
+                bit = self._bits.get(key)
+                if bit is None:
+                    bit = self._bits[key] = 1 << len(self._bits)
+                bits |= bit
+        return bits
+
+    def remember_text(self, word: str, ids: set[str]) -> None:
+        self.texts[word] = ids
+        if len(self.texts) > _TEXT_CACHE:
+            self.texts.popitem(last=False)
+
+
+# ---- reading the database ---------------------------------------------------------------
+
+_SITE_COLUMNS = (Site.id, Site.structure, Site.lat, Site.lon)
+_SERVICE_COLUMNS = (
+    Service.id,
+    Service.structure,
+    Service.site,
+    Service.name,
+    Service.on_site,
+    Service.remote,
+    Service.unconditional,
+    Service.domains,
+    Service.thematiques,
+    Service.publics,
+    Service.zone,
+)
+
+
+async def _version() -> tuple[int, int, str]:
+    rows = await Structure.raw("SELECT n, floor, epoch FROM directory_version WHERE id = 1")
+    row = rows[0]
+    return int(row["n"]), int(row["floor"]), str(row["epoch"])
+
+
+async def _build(epoch: str, version: int) -> SearchIndex:
+    """Everything, in one pass per table."""
+    index = SearchIndex(epoch, version)
+    active = {
+        str(r["id"])
+        for r in await Structure.select(Structure.id).where(Structure.status == "active")
+    }
+    sites: dict[str, list[dict[str, Any]]] = {}
+    for row in await Site.select(*_SITE_COLUMNS).where(Site.lat.is_not_null()):
+        structure = str(row["structure"])
+        if structure in active:
+            sites.setdefault(structure, []).append(row)
+    services: dict[str, list[dict[str, Any]]] = {}
+    for row in await Service.select(*_SERVICE_COLUMNS):
+        structure = str(row["structure"])
+        if structure in active:
+            services.setdefault(structure, []).append(row)
+    for structure in active:
+        index.add(structure, sites.get(structure, ()), services.get(structure, ()))
+    return index
+
+
+_Read = tuple[str, list[dict[str, Any]] | None, list[dict[str, Any]] | None]
+
+
+async def _reload(index: SearchIndex, structure_ids: list[str]) -> list[_Read]:
+    """Read again what these structures hold (None: not active, or gone); applied later,
+    all at once, between two awaits."""
+    read: list[_Read] = []
+    with_text = bool(index.texts)
+    columns = (*_SERVICE_COLUMNS, Service.search_text) if with_text else _SERVICE_COLUMNS
+    for start in range(0, len(structure_ids), _CHUNK):
+        chunk = structure_ids[start : start + _CHUNK]
+        active = {
+            str(r["id"])
+            for r in await Structure.select(Structure.id).where(
+                Structure.id.is_in(chunk) & (Structure.status == "active")
+            )
+        }
+        sites: dict[str, list[dict[str, Any]]] = {}
+        services: dict[str, list[dict[str, Any]]] = {}
+        if active:
+            wanted = list(active)
+            for row in await Site.select(*_SITE_COLUMNS).where(
+                Site.structure.is_in(wanted) & Site.lat.is_not_null()
+            ):
+                sites.setdefault(str(row["structure"]), []).append(row)
+            for row in await Service.select(*columns).where(Service.structure.is_in(wanted)):
+                services.setdefault(str(row["structure"]), []).append(row)
+        for structure in chunk:
+            if structure in active:
+                read.append((structure, sites.get(structure, []), services.get(structure, [])))
+            else:
+                read.append((structure, None, None))
+    return read
+
+
+# ---- one index per database -------------------------------------------------------------
+
+_indexes: OrderedDict[tuple[Any, ...], SearchIndex] = OrderedDict()
+
+
+def _database_key(engine: Engine) -> tuple[Any, ...]:
+    if isinstance(engine, PostgresEngine):
+        config = engine.config
+        return ("postgres", config.get("host"), config.get("port"), config.get("database"))
+    return ("sqlite", getattr(engine, "path", None))
+
+
+async def current_index() -> SearchIndex:
+    """The index of the bound database, brought up to date with every committed write."""
+    key = _database_key(Structure._meta.db)
+    version, floor, epoch = await _version()
+    index = _indexes.get(key)
+    if index is None or index.epoch != epoch or index.version < floor:
+        index = await _build(epoch, version)
+    elif index.version < version:
+        index = await _catch_up(index, version)
+        if version - floor > 2 * KEEP_DIRTY:
+            await _prune(version - KEEP_DIRTY)
+    _indexes[key] = index
+    _indexes.move_to_end(key)
+    while len(_indexes) > _INDEXES_KEPT:
+        _indexes.popitem(last=False)
+    return index
+
+
+async def _catch_up(index: SearchIndex, version: int) -> SearchIndex:
+    rows = await Structure.raw(
+        "SELECT DISTINCT CAST(structure AS TEXT) AS structure FROM directory_dirty "
+        "WHERE n > {} AND n <= {}",
+        index.version,
+        version,
+    )
+    changed = [r["structure"] for r in rows]
+    if len(changed) > FULL_RELOAD_ABOVE:
+        return await _build(index.epoch, version)
+    read = await _reload(index, changed)
+    if index.version >= version:  # another search of this process caught up meanwhile
+        return index
+    for structure, sites, services in read:
+        index.remove(structure)
+        if sites is not None and services is not None:
+            index.add(structure, sites, services)
+    index.version = version
+    return index
+
+
+async def _prune(below: int) -> None:
+    """Forget old changes; an index older than that rebuilds whole (floor)."""
+    if below <= 0:
+        return
+    await Structure.raw(
+        "UPDATE directory_version SET floor = {} WHERE id = 1 AND floor < {}", below, below
+    )
+    await Structure.raw("DELETE FROM directory_dirty WHERE n <= {}", below)
+
+
+async def text_matches(index: SearchIndex, word: str) -> set[str]:
+    """Ids of the services whose search text holds `word` (folded, as the text is)."""
+    found = index.texts.get(word)
+    if found is not None:
+        index.texts.move_to_end(word)
+        return found
+    version = index.version
+    rows = await Service.raw(
+        "SELECT CAST(id AS TEXT) AS id FROM service WHERE search_text LIKE {}", f"%{word}%"
+    )
+    found = {r["id"] for r in rows}
+    # Kept only if no change was applied while reading: a change read before the query
+    # would otherwise be lost to the cache.
+    if index.version == version:
+        index.remember_text(word, found)
+    return found

@@ -1,0 +1,133 @@
+"""The search index lives in each server process's memory: a write made anywhere (another
+process, a form, an import, plain SQL, a cascade) must be seen by the next search of every
+process. Here a real `maillage serve` process searches while this process writes, and the
+other way round."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from directory import search_index
+from directory.gazetteer import load_gazetteer
+from directory.search import resolve_need, search
+from directory.tables import Service, Site, Structure
+from directory.vocabulary import Domain
+from tests import factories as f
+from tests.live import running_server
+
+VALENCE, ROMANS, MONTELIMAR = "26362", "26281", "26198"
+
+
+def _served(base: str, headers: dict[str, str], **params: object) -> list[str]:
+    params = {"commune": VALENCE, "radius_km": 30, **params}
+    response = httpx.get(f"{base}/api/v1/search", params=params, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    return sorted(hit["structure_name"] for hit in results["items"] + results["remote"])
+
+
+async def _here(need: str = "logement", words: str = "") -> list[str]:
+    results = await search(load_gazetteer().get(VALENCE), resolve_need(need), words)
+    return sorted(hit.structure_name for hit in results.items + results.remote)
+
+
+async def test_writes_here_are_seen_by_the_next_search_of_a_server_process(database_url):
+    kept, _ = await f.partner("Foyer de Valence", VALENCE)
+    moved, moved_service = await f.partner("Résidence de Romans", ROMANS)
+    headers = await f.api_client_headers()
+    with running_server(database_url) as base:
+        assert _served(base, headers, need="logement") == ["Foyer de Valence", "Résidence de Romans"]
+
+        # Plain SQL, no store: the site moves 45 km south, out of the 30 km circle.
+        far = load_gazetteer().get(MONTELIMAR)
+        await Site.update({Site.lat: far.lat, Site.lon: far.lon}).where(Site.structure == moved)
+        assert _served(base, headers, need="logement") == ["Foyer de Valence"]
+
+        # The service changes domain: no longer a housing partner, now a health one.
+        await Site.update({Site.commune: VALENCE}).where(Site.structure == moved)
+        await Service.update(
+            {Service.domains: [Domain.HEALTH.value], Service.search_text: "foyer sante"}
+        ).where(Service.structure == kept)
+        assert _served(base, headers, need="logement") == []
+        assert _served(base, headers, need="santé") == ["Foyer de Valence"]
+
+        # A new partner, then a closed one, then a deleted one (its rows go by cascade).
+        await f.partner("Point accueil jeunes", VALENCE, (Domain.HEALTH,))
+        assert _served(base, headers, need="santé") == ["Foyer de Valence", "Point accueil jeunes"]
+        await Structure.update({Structure.status: "closed"}).where(Structure.id == kept)
+        assert _served(base, headers, need="santé") == ["Point accueil jeunes"]
+        await Structure.delete().where(Structure.name == "Point accueil jeunes")
+        assert _served(base, headers, need="santé") == []
+
+        # A remote service stays in the remote list until it stops working remotely.
+        await f.partner("Ligne jeunes", MONTELIMAR, on_site=False, remote=True)
+        assert _served(base, headers, need="logement") == ["Ligne jeunes"]
+        await Service.update({Service.remote: False, Service.on_site: True}).where(
+            Service.name == "Ligne jeunes accueil"
+        )
+        assert _served(base, headers, need="logement") == []
+        assert moved_service  # the moved partner stayed out of every housing search above
+
+
+async def test_writes_of_a_server_process_are_seen_by_the_next_search_here(database_url):
+    structure_id, _ = await f.partner("Foyer de Valence", VALENCE, (Domain.HEALTH,))
+    assert await _here() == []  # this process's index is built: no housing partner yet
+    headers = await f.api_client_headers(f.Role.COORDINATOR)
+    with running_server(database_url) as base:
+        # The server writes, through the API: a housing service, then the site moves away.
+        created = httpx.post(
+            f"{base}/api/v1/structures/{structure_id}/services",
+            json={"name": "Accès au logement", "domains": ["housing"]},
+            headers=headers,
+            timeout=30,
+        )
+        assert created.status_code == 201, created.text
+        assert await _here() == ["Foyer de Valence"]
+        site = await Site.select(Site.id).where(Site.structure == structure_id).first()
+        moved = httpx.put(
+            f"{base}/api/v1/sites/{site['id']}",
+            json={"commune": MONTELIMAR},
+            headers=headers,
+            timeout=30,
+        )
+        assert moved.status_code == 200, moved.text
+    assert await _here() == []
+
+
+async def test_words_follow_the_services_text(database_url):
+    structure_id, service_id = await f.partner("Foyer de Valence", VALENCE)
+    assert await _here(words="colocation") == []  # the word is now remembered as matching none
+    await Service.update({Service.search_text: "foyer de valence colocation"}).where(
+        Service.id == service_id
+    )
+    assert await _here(words="colocation") == ["Foyer de Valence"]
+    await Service.update({Service.search_text: "foyer de valence"}).where(
+        Service.id == service_id
+    )
+    assert await _here(words="colocation") == []
+    assert structure_id
+
+
+async def test_emptied_tables_and_old_changes_rebuild_the_index(database_url, monkeypatch):
+    await f.partner("Foyer de Valence", VALENCE)
+    assert await _here() == ["Foyer de Valence"]
+    await Structure.delete().where(Structure.name == "Foyer de Valence")
+    assert await _here() == []
+
+    # Many changes later, old ones are forgotten; an index behind them reads everything.
+    monkeypatch.setattr(search_index, "KEEP_DIRTY", 3)
+    for n in range(4):
+        await f.partner(f"Foyer {n}", VALENCE)
+    assert await _here() == [f"Foyer {n}" for n in range(4)]
+    rows = await Structure.raw("SELECT n, floor FROM directory_version")
+    version, floor = rows[0]["n"], rows[0]["floor"]
+    assert floor == version - 3
+    left = await Structure.raw("SELECT MIN(n) AS low FROM directory_dirty")
+    assert left[0]["low"] is None or left[0]["low"] > floor
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index() -> None:
+    """Each test starts from an index this process has not built yet."""
+    search_index._indexes.clear()
