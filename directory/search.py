@@ -7,7 +7,7 @@ remote services are listed apart."""
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -227,6 +227,8 @@ class _Match:
         self.unconditional_only = unconditional_only
         self.structures = structures
         self.needs = need_mask or need_text is not None
+        # What the search asks, as a key: services matching it are cached (remote lists).
+        self.asked: Hashable = None
 
     def __call__(self, service: IndexedService) -> bool:
         if self.needs and not (
@@ -256,7 +258,7 @@ async def _match(
     publics_mask = index.mask(publics)
     if len(publics) > 0 and publics_mask.bit_count() < len(set(publics)):
         structures = set()  # a public no service has: nothing matches
-    return _Match(
+    match = _Match(
         need_mask=index.mask(need.keys),
         need_text=await text_matches(index, need_text) if need_text else None,
         words=[await text_matches(index, word) for word in words],
@@ -264,6 +266,15 @@ async def _match(
         unconditional_only=filters.unconditional_only,
         structures=structures,
     )
+    match.asked = (
+        match.need_mask,
+        need_text,
+        tuple(words),
+        publics_mask,
+        filters.unconditional_only,
+        None if structures is None else frozenset(structures),
+    )
+    return match
 
 
 async def search(
@@ -295,26 +306,25 @@ async def search(
     window = heapq.nsmallest(
         page * page_size, found.nearest.items(), key=lambda item: (item[1][0], item[0])
     )[(page - 1) * page_size :]
-    items = await _hydrate(
-        [
-            (
-                UUID(service_id),
-                {
-                    "site_id": UUID(site_id),
-                    "distance": distance,
-                    "within": distance <= radius_km,
-                    "via_zone": service_id in found.zoned,
-                },
-            )
-            for service_id, (distance, site_id) in window
-        ],
-        partner_levels,
-    )
-    remote_total, remote = 0, list[SearchHit]()
-    if not filters.on_site_only:
-        remote_total, remote = await _remote(
-            index, match, zone_keys, partner_levels, page_size, found.nearest
+    chosen = [
+        (
+            UUID(service_id),
+            {
+                "site_id": UUID(site_id),
+                "distance": distance,
+                "within": distance <= radius_km,
+                "via_zone": service_id in found.zoned,
+            },
         )
+        for service_id, (distance, site_id) in window
+    ]
+    remote_total, remote_chosen = 0, list[tuple[UUID, dict[str, Any]]]()
+    if not filters.on_site_only:
+        remote_total, remote_chosen = _remote(index, match, zone_keys, page_size, found.nearest)
+    # Both lists' rows are read together: four queries in all.
+    hits = await _hydrate(chosen + remote_chosen, partner_levels)
+    items = [hit for hit in hits if hit.distance_km is not None]
+    remote = [hit for hit in hits if hit.distance_km is None]
     wanted = need_domains(need)
     for hit in items + remote:
         hit.referral_domain = next((d for d in wanted if d in hit.domain_values), "")
@@ -384,29 +394,38 @@ def _zone_codes(commune: Commune) -> list[str]:
     return codes
 
 
-async def _remote(
+def _remote(
     index: SearchIndex,
-    match: Callable[[IndexedService], bool],
+    match: _Match,
     zone_keys: list[str],
-    partner_levels: dict[UUID, set[str]],
     limit: int,
     listed: dict[str, Any],
-) -> tuple[int, list[SearchHit]]:
+) -> tuple[int, list[tuple[UUID, dict[str, Any]]]]:
     """Remote services open to the commune: no zone stated, or a zone that covers it,
     by name; a service already listed on site is listed once."""
     remote_keys = ["r:none", *(f"r:{key[2:]}" for key in zone_keys)]
-    services = index.services
-    open_remotely = [
-        service
-        for service_id in index.with_keys(remote_keys)
-        if service_id not in listed and match(service := services[service_id])
-    ]
-    page = heapq.nsmallest(limit, open_remotely, key=lambda s: (s.name, s.id))
-    chosen = [
-        (UUID(s.id), {"site_id": None, "distance": None, "within": False, "via_zone": False})
-        for s in page
-    ]
-    return len(open_remotely), await _hydrate(chosen, partner_levels)
+    lists = sorted(
+        (index.remote_list(key, match.asked, match) for key in remote_keys),
+        key=lambda found: -len(found.ids),
+    )
+    # Counted without building their union: the first list is thousands long, the others
+    # short, and a service with two zones that cover the commune is in two lists.
+    largest = lists[0].ids
+    others = {i for found in lists[1:] for i in found.ids if i not in largest}
+    total = len(largest) + len(others)
+    total -= sum(1 for service_id in listed if service_id in largest or service_id in others)
+    chosen: list[tuple[UUID, dict[str, Any]]] = []
+    for _, service_id in heapq.merge(*(found.by_name for found in lists)):
+        if len(chosen) == limit:
+            break
+        if service_id not in listed and (not chosen or str(chosen[-1][0]) != service_id):
+            chosen.append(
+                (
+                    UUID(service_id),
+                    {"site_id": None, "distance": None, "within": False, "via_zone": False},
+                )
+            )
+    return total, chosen
 
 
 async def _partner_levels(viewer_structure: UUID | None) -> dict[UUID, set[str]]:
@@ -466,9 +485,12 @@ async def _hydrate(
     now = datetime.now(UTC)
     hits = []
     for service_id, found in chosen:
-        service = services[service_id]
-        structure = structures[service["structure"]]
+        # Deleted since the index was read (a write racing this search): left out.
+        service = services.get(service_id)
+        structure = structures.get(service["structure"]) if service else None
         site = sites.get(found["site_id"]) if found["site_id"] else None
+        if service is None or structure is None or (found["site_id"] and site is None):
+            continue
         contact = people_by_id.get(service["contact"]) or first_person.get(service["structure"])
         site_commune = gazetteer.get(site["commune"]) if site else None
         hits.append(

@@ -15,10 +15,12 @@ once in SQL (LIKE, as before) and its matches kept while the index follows the c
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import sys
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, NamedTuple
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -32,7 +34,9 @@ FULL_RELOAD_ABOVE = 20_000
 # Versions of changes kept in the database behind the newest (SQLite counts one per row).
 KEEP_DIRTY = 50_000
 _CHUNK = 500
+_BUILD_CHUNK = 5_000
 _TEXT_CACHE = 256
+_REMOTE_LISTS = 512
 _INDEXES_KEPT = 4
 
 
@@ -43,7 +47,7 @@ class IndexedSite:
         self.id = site_id
         self.lat = lat
         self.lon = lon
-        self.services: list[IndexedService] = []  # given here, on site
+        self.services: Sequence[IndexedService] = ()  # given here, on site
 
 
 class IndexedService:
@@ -62,12 +66,13 @@ class IndexedService:
     def __init__(
         self,
         row: dict[str, Any],
+        structure: str,
         mask: int,
         sites: tuple[IndexedSite, ...],
         listed_by: tuple[str, ...],
     ) -> None:
         self.id: str = str(row["id"])
-        self.structure: str = str(row["structure"])
+        self.structure = structure  # one string per structure, shared by its services
         # Only the remote list is ordered by name: other services need not hold it.
         self.name: str = row["name"] if row["remote"] else ""
         self.on_site: bool = row["on_site"]
@@ -78,14 +83,13 @@ class IndexedService:
         self.listed_by = listed_by  # its "z:" and "r:" keys
 
 
-class _Held:
-    """What one structure put in the index, to take it out again."""
+class RemoteList(NamedTuple):
+    ids: set[str]
+    by_name: list[tuple[str, str]]  # (name, id), in order
 
-    __slots__ = ("services", "sites")
 
-    def __init__(self) -> None:
-        self.sites: list[tuple[int, str]] = []  # (cell, site id)
-        self.services: list[IndexedService] = []
+# What one structure put in the index, to take it out again: its sites, its services.
+_Held = tuple[tuple[IndexedSite, ...], tuple[IndexedService, ...]]
 
 
 class SearchIndex:
@@ -99,7 +103,12 @@ class SearchIndex:
         self.held: dict[str, _Held] = {}
         # Folded word -> ids of the services whose text holds it.
         self.texts: OrderedDict[str, set[str]] = OrderedDict()
+        # (remote key, what the search asks) -> the matching services, as a set and by
+        # name: a rural search otherwise checks the 7,000 remote services open everywhere.
+        # Emptied by every change.
+        self.remote_lists: OrderedDict[tuple[str, Hashable], RemoteList] = OrderedDict()
         self._bits: dict[str, int] = {}
+        self._masks: dict[int, int] = {}
 
     # ---- what search asks -------------------------------------------------------------
 
@@ -132,19 +141,38 @@ class SearchIndex:
             found |= self.by_key.get(key, set())
         return found
 
+    def remote_list(
+        self, key: str, asked: Hashable, match: Callable[[IndexedService], bool]
+    ) -> RemoteList:
+        """The services listed under an "r:" key that match, by (name, id)."""
+        cached = self.remote_lists.get((key, asked))
+        if cached is not None:
+            self.remote_lists.move_to_end((key, asked))
+            return cached
+        services = self.services
+        chosen = [s for s in map(services.__getitem__, self.by_key.get(key, ())) if match(s)]
+        found = RemoteList({s.id for s in chosen}, sorted((s.name, s.id) for s in chosen))
+        self.remote_lists[(key, asked)] = found
+        if len(self.remote_lists) > _REMOTE_LISTS:
+            self.remote_lists.popitem(last=False)
+        return found
+
     # ---- how it follows the database --------------------------------------------------
 
     def remove(self, structure_id: str) -> None:
+        self.remote_lists.clear()
         held = self.held.pop(structure_id, None)
         if held is None:
             return
-        for cell, site_id in held.sites:
+        held_sites, held_services = held
+        for site in held_sites:
+            cell = cell_of(site.lat, site.lon)
             sites = self.cells.get(cell)
             if sites is not None:
-                sites.pop(site_id, None)
+                sites.pop(site.id, None)
                 if not sites:
                     del self.cells[cell]
-        for service in held.services:
+        for service in held_services:
             self.services.pop(service.id, None)
             for key in service.listed_by:
                 ids = self.by_key.get(key)
@@ -163,14 +191,16 @@ class SearchIndex:
     ) -> None:
         """One active structure's geolocated sites and services. Services' rows carry
         their search text when the index holds word matches, to keep them right."""
-        held = _Held()
+        self.remote_lists.clear()
         placed: dict[str, IndexedSite] = {}
+        given: dict[str, list[IndexedService]] = {}
         for row in sites:
             site = IndexedSite(str(row["id"]), row["lat"], row["lon"])
             placed[site.id] = site
-            cell = cell_of(site.lat, site.lon)
-            self.cells.setdefault(cell, {})[site.id] = site
-            held.sites.append((cell, site.id))
+            given[site.id] = []
+            self.cells.setdefault(cell_of(site.lat, site.lon), {})[site.id] = site
+        everywhere = tuple(placed.values())  # one tuple for its services given at every site
+        held_services = []
         for row in services:
             keys = service_keys(
                 row["domains"], row["thematiques"], row["publics"], row["zone"], row["remote"]
@@ -178,15 +208,16 @@ class SearchIndex:
             given_at: tuple[IndexedSite, ...] = ()
             if row["on_site"]:
                 if row["site"] is None:
-                    given_at = tuple(placed.values())
+                    given_at = everywhere
                 elif (at := placed.get(str(row["site"]))) is not None:
                     given_at = (at,)
             listed_by = tuple(sys.intern(k) for k in keys if k[0] in "zr")
-            service = IndexedService(row, self._mask_of(keys), given_at, listed_by)
+            mask = self._mask_of(keys)
+            service = IndexedService(row, structure_id, mask, given_at, listed_by)
             self.services[service.id] = service
-            held.services.append(service)
+            held_services.append(service)
             for site in given_at:
-                site.services.append(service)
+                given[site.id].append(service)
             for key in listed_by:
                 self.by_key.setdefault(key, set()).add(service.id)
             text = row.get("search_text")
@@ -194,7 +225,9 @@ class SearchIndex:
                 for word, ids in self.texts.items():
                     if word in text:
                         ids.add(service.id)
-        self.held[structure_id] = held
+        for site in placed.values():
+            site.services = tuple(given[site.id])
+        self.held[structure_id] = (everywhere, tuple(held_services))
 
     def _mask_of(self, keys: Iterable[str]) -> int:
         bits = 0
@@ -204,7 +237,8 @@ class SearchIndex:
                 if bit is None:
                     bit = self._bits[key] = 1 << len(self._bits)
                 bits |= bit
-        return bits
+        # Services share few combinations of keys: one int object per combination.
+        return self._masks.setdefault(bits, bits)
 
     def remember_text(self, word: str, ids: set[str]) -> None:
         self.texts[word] = ids
@@ -237,24 +271,34 @@ async def _version() -> tuple[int, int, str]:
 
 
 async def _build(epoch: str, version: int) -> SearchIndex:
-    """Everything, in one pass per table."""
+    """Everything, a few thousand structures at a time (ranges of ids, no long lists):
+    reading the whole service table at once made a national server peak at 1.2 GB, which
+    it then kept."""
     index = SearchIndex(epoch, version)
-    active = {
-        str(r["id"])
-        for r in await Structure.select(Structure.id).where(Structure.status == "active")
-    }
-    sites: dict[str, list[dict[str, Any]]] = {}
-    for row in await Site.select(*_SITE_COLUMNS).where(Site.lat.is_not_null()):
-        structure = str(row["structure"])
-        if structure in active:
-            sites.setdefault(structure, []).append(row)
-    services: dict[str, list[dict[str, Any]]] = {}
-    for row in await Service.select(*_SERVICE_COLUMNS):
-        structure = str(row["structure"])
-        if structure in active:
-            services.setdefault(structure, []).append(row)
-    for structure in active:
-        index.add(structure, sites.get(structure, ()), services.get(structure, ()))
+    rows = await Structure.select(Structure.id).where(Structure.status == "active")
+    active = sorted(str(r["id"]) for r in rows)
+    del rows
+    for start in range(0, len(active), _BUILD_CHUNK):
+        chunk = active[start : start + _BUILD_CHUNK]
+        low, high = chunk[0], chunk[-1]
+        wanted = set(chunk)
+        sites: dict[str, list[dict[str, Any]]] = {}
+        for row in await Site.select(*_SITE_COLUMNS).where(
+            (Site.structure >= low) & (Site.structure <= high) & Site.lat.is_not_null()
+        ):
+            if (structure := str(row["structure"])) in wanted:
+                sites.setdefault(structure, []).append(row)
+        services: dict[str, list[dict[str, Any]]] = {}
+        for row in await Service.select(*_SERVICE_COLUMNS).where(
+            (Service.structure >= low) & (Service.structure <= high)
+        ):
+            if (structure := str(row["structure"])) in wanted:
+                services.setdefault(structure, []).append(row)
+        for structure in chunk:
+            index.add(structure, sites.get(structure, ()), services.get(structure, ()))
+    # The index lives as long as the process: the collector need not walk it again.
+    gc.collect()
+    gc.freeze()
     return index
 
 
@@ -311,7 +355,7 @@ async def current_index() -> SearchIndex:
     version, floor, epoch = await _version()
     index = _indexes.get(key)
     if index is None or index.epoch != epoch or index.version < floor:
-        index = await _build(epoch, version)
+        index = await _built_once(key, epoch, version)
     elif index.version < version:
         index = await _catch_up(index, version)
         if version - floor > 2 * KEEP_DIRTY:
@@ -321,6 +365,29 @@ async def current_index() -> SearchIndex:
     while len(_indexes) > _INDEXES_KEPT:
         _indexes.popitem(last=False)
     return index
+
+
+_building: dict[tuple[Any, ...], asyncio.Task[SearchIndex]] = {}
+
+
+async def _built_once(key: tuple[Any, ...], epoch: str, version: int) -> SearchIndex:
+    """Searches arriving while the index is built wait for that build instead of starting
+    their own (a national build takes seconds)."""
+    task = _building.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        task = asyncio.ensure_future(_build(epoch, version))
+        _building[key] = task
+        task.add_done_callback(
+            lambda done: _building.pop(key, None) if _building.get(key) is done else None
+        )
+    index = await asyncio.shield(task)
+    # Built from an older version than this search read: catch up on what came since.
+    return await _catch_up(index, version) if index.version < version else index
+
+
+async def warm() -> None:
+    """Build the bound database's index ahead of the first search (server start-up)."""
+    await current_index()
 
 
 async def _catch_up(index: SearchIndex, version: int) -> SearchIndex:

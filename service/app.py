@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Litestar, Request, Response, get
@@ -29,6 +30,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 
+from directory import search_index
 from directory.errors import Conflict, Forbidden, Invalid, NotFound
 from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
@@ -45,6 +47,8 @@ from service.settings import ROOT, Settings
 from service.static_urls import static_url
 from service.templating import register_template_helpers
 from service.web.account import TooManyAttempts, too_many_attempts
+
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -162,6 +166,17 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+async def _rollback_only(connection: Any) -> None:
+    """What a pooled connection needs on release here: see start_connection_pool below."""
+
+
+async def _warm_search_index() -> None:
+    try:
+        await search_index.warm()
+    except Exception:  # the first search will build it and say why it cannot
+        log.exception("could not build the search index at start-up")
+
+
 async def _remind_forever(settings: Settings, stop: asyncio.Event) -> None:
     """The reminders inside the server, for installations without cron. Stopping waits for
     the current round: cancelling it mid-query would leave a database connection open."""
@@ -171,7 +186,7 @@ async def _remind_forever(settings: Settings, stop: asyncio.Event) -> None:
         try:
             await run_reminders(settings.referral_rules, settings.expire_after_days)
         except Exception:  # one failed round must not stop the next ones
-            logging.getLogger(__name__).exception("reminders failed")
+            log.exception("reminders failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), settings.remind_every_minutes * 60)
 
@@ -193,7 +208,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         load_gazetteer()  # pay the loading cost at start-up, not on the first search
         pooled = engine if settings.database_pool and isinstance(engine, PostgresEngine) else None
         if pooled is not None:
-            await pooled.start_connection_pool(min_size=1, max_size=20)
+            # Released connections go back as they are: nothing here sets session state
+            # (advisory locks are transaction-scoped), and the default reset was one more
+            # round trip per query. An open transaction is still rolled back.
+            await pooled.start_connection_pool(min_size=1, max_size=20, reset=_rollback_only)
+        # The search index is built now rather than by the first search (seconds at
+        # national scale); searches arriving meanwhile wait for this same build.
+        warming = asyncio.create_task(_warm_search_index())
         stop = asyncio.Event()
         scheduler = (
             asyncio.create_task(_remind_forever(settings, stop))
@@ -208,6 +229,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
             if scheduler is not None:
                 stop.set()
                 await scheduler

@@ -71,9 +71,15 @@ async def run_search(
         raise Invalid({"publics": "Publics inconnus : " + ", ".join(unknown)})
     if not 1 <= request.radius_km <= 200:
         raise Invalid({"radius_km": "Le rayon va de 1 à 200 km."})
-    # An address lookup goes to a synchronous geopy geocoder: keep the loop free.
+    # An address lookup goes to a synchronous geopy geocoder: keep the loop free. A commune
+    # is found in memory: no thread for it.
+    by_address = geocoder is not None and not request.commune
     try:
-        place = await asyncio.to_thread(locate, request, geocoder)
+        place = (
+            await asyncio.to_thread(locate, request, geocoder)
+            if by_address
+            else locate(request, geocoder)
+        )
     except AmbiguousPlace as error:
         # "Valence": the advisor most likely means the one in their own département.
         home = await home_departements(actor.structure_id)
