@@ -16,9 +16,15 @@ from msgspec import Struct
 
 from directory.freshness import Freshness, freshness
 from directory.gazetteer import Commune, load_gazetteer
-from directory.geo import MAX_RADIUS_KM, distance_from
+from directory.geo import MAX_RADIUS_KM
 from directory.hours import status_now
-from directory.search_index import IndexedService, SearchIndex, current_index, text_matches
+from directory.search_index import (
+    IndexedService,
+    SearchIndex,
+    current_index,
+    distance_to_sites,
+    text_matches,
+)
 from directory.tables import Person, Relationship, Service, Site, Structure
 from directory.text import fold
 from directory.validation import display_phone
@@ -361,26 +367,16 @@ def _nearest_sites(
 ) -> _Found:
     """Each matching service's nearest site: among its sites within the radius, or among
     all its sites when its zone covers the commune."""
-    found = _Found({}, set())
+    found = _Found(index.nearest_within(origin, radius_km, match), set())
     nearest = found.nearest
-    checked: dict[str, bool] = {}
-    for site, distance in index.sites_within(origin[0], origin[1], radius_km):
-        for service in site.services:
-            ok = checked.get(service.id)
-            if ok is None:
-                ok = checked[service.id] = match(service)
-            if ok:
-                current = nearest.get(service.id)
-                if current is None or distance < current[0]:
-                    nearest[service.id] = (distance, site.id)
-    measure = distance_from(origin)
+    measure = distance_to_sites(origin)
     for service_id in index.with_keys(zone_keys):
         service = index.services[service_id]
         if not service.sites or not match(service):
             continue
         found.zoned.add(service_id)
         for site in service.sites:
-            distance = measure(site.lat, site.lon)
+            distance = measure(site)
             current = nearest.get(service_id)
             if current is None or distance < current[0]:
                 nearest[service_id] = (distance, site.id)

@@ -5,12 +5,16 @@ other way round."""
 
 from __future__ import annotations
 
+import random
+
 import httpx
 import pytest
 
 from directory import search_index
 from directory.gazetteer import load_gazetteer
+from directory.geo import distance_km
 from directory.search import resolve_need, search
+from directory.search_index import IndexedService, IndexedSite, SearchIndex, distance_to_sites
 from directory.tables import Service, Site, Structure
 from directory.vocabulary import Domain
 from tests import factories as f
@@ -37,7 +41,10 @@ async def test_writes_here_are_seen_by_the_next_search_of_a_server_process(datab
     moved, moved_service = await f.partner("Résidence de Romans", ROMANS)
     headers = await f.api_client_headers()
     with running_server(database_url) as base:
-        assert _served(base, headers, need="logement") == ["Foyer de Valence", "Résidence de Romans"]
+        assert _served(base, headers, need="logement") == [
+            "Foyer de Valence",
+            "Résidence de Romans",
+        ]
 
         # Plain SQL, no store: the site moves 45 km south, out of the 30 km circle.
         far = load_gazetteer().get(MONTELIMAR)
@@ -102,9 +109,7 @@ async def test_words_follow_the_services_text(database_url):
         Service.id == service_id
     )
     assert await _here(words="colocation") == ["Foyer de Valence"]
-    await Service.update({Service.search_text: "foyer de valence"}).where(
-        Service.id == service_id
-    )
+    await Service.update({Service.search_text: "foyer de valence"}).where(Service.id == service_id)
     assert await _here(words="colocation") == []
     assert structure_id
 
@@ -131,3 +136,22 @@ async def test_emptied_tables_and_old_changes_rebuild_the_index(database_url, mo
 def _fresh_index() -> None:
     """Each test starts from an index this process has not built yet."""
     search_index._indexes.clear()
+
+
+def test_index_distances_are_geos_to_the_last_bit():
+    """The index keeps each site's trigonometry: the distances (and so the order of ties and
+    the radius's edge) must stay exactly those of directory.geo.distance_km."""
+    rng = random.Random(20261201)
+    for _ in range(2000):
+        origin = (rng.uniform(41, 51.5), rng.uniform(-5.5, 9.8))
+        place = (origin[0] + rng.uniform(-2, 2), origin[1] + rng.uniform(-2, 2))
+        site = IndexedSite("s", *place)
+        assert distance_to_sites(origin)(site) == distance_km(origin, place)
+        service = {"id": "v", "structure": "x", "name": "", "on_site": True, "remote": False}
+        service["unconditional"] = False
+        index = SearchIndex("e", 0)
+        site.services = (IndexedService(service, "x", 0, (site,), ()),)
+        index.cells[site.cell] = {"s": site}
+        radius = distance_km(origin, place) + 0.5
+        found = index.nearest_within(origin, radius, lambda _: True)
+        assert found == {"v": (distance_km(origin, place), "s")}
