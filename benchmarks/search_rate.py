@@ -1,0 +1,212 @@
+"""Search over HTTP at national scale under load: requests/s and latency percentiles of
+`GET /api/v1/search` measured by wrk (Debian's package; no Python client in the way), at
+1, 8 and 32 connections, for `maillage serve --workers 1` and `--workers 2`, and the
+server's memory after the runs.
+
+The directory is search_national.py's (same generator, same seed, same population-weighted
+queries); reuse a kept one with --database-url, or let this script generate one:
+
+    python benchmarks/search_national.py --engine postgres --keep        # once
+    python benchmarks/search_rate.py --database-url postgresql://postgres@127.0.0.1:5432/NAME
+    python benchmarks/search_rate.py --engine sqlite --structures 100000  # generates one
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+BENCHMARKS = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCHMARKS))
+
+import httpx  # noqa: E402
+import search_national as national  # noqa: E402
+from page_rate import ensure_wrk  # noqa: E402
+
+# Cycles through the queries, one after the other on each connection; wrk's own percentiles.
+WRK_SCRIPT = """
+local paths = {%s}
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), summary.errors.status + summary.errors.connect
+    + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+@contextmanager
+def serving(database_url: str, workers: int, log_path: Path) -> Iterator[tuple[str, int]]:
+    """`maillage serve --workers N`, stopped on the way out: (base URL, its pid)."""
+    port = national._free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "service.cli",
+        "--database-url",
+        database_url,
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(national.ROOT)}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=national.ROOT, env=env, stdout=log, stderr=log)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 180
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("no answer on /healthz within 180 s")
+                time.sleep(0.3)
+            yield base, process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def rss_mb(pid: int) -> list[float]:
+    """Resident memory of the server and of each of its workers, in MB."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    sizes = []
+    for each in pids:
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return sizes
+
+
+def wrk(
+    wrk_path: str, base: str, token: str, paths: list[str], clients: int, seconds: int
+) -> dict[str, float]:
+    lua = WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua)
+    try:
+        out = subprocess.run(
+            [
+                wrk_path,
+                f"-t{min(clients, 2)}",
+                f"-c{clients}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+                "-H",
+                f"Authorization: Bearer {token}",
+                base,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    requests, duration_us, p50, p95, p99, errors = (int(v) for v in line.split()[1:])
+    return {
+        "rps": requests / (duration_us / 1e6),
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "p99": p99 / 1000,
+        "errors": errors,
+    }
+
+
+def wait_for_index(base: str, token: str, path: str) -> float:
+    """The first search waits for the index the server builds at start-up: its time."""
+    started = time.perf_counter()
+    response = httpx.get(base + path, headers={"Authorization": f"Bearer {token}"}, timeout=600)
+    response.raise_for_status()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--engine", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--structures", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument("--postgres-admin-url", default=national.DEFAULT_PG_ADMIN_URL)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--queries", type=int, default=500)
+    args = parser.parse_args()
+    command = shlex.join(["python", "benchmarks/search_rate.py", *sys.argv[1:]])
+    wrk_path = ensure_wrk()
+    database = asyncio.run(national.open_database(args))
+    lines = [
+        "Maillage — search over HTTP under load (wrk)",
+        f"command:   {command}",
+        f"machine:   {os.cpu_count()} cores, {platform.machine()}, Python "
+        f"{platform.python_version()}; load average before: {os.getloadavg()[0]:.2f}",
+    ]
+    try:
+        _, token = asyncio.run(national.prepare(args, database))
+        queries = national.make_queries(args.seed, args.queries)
+        paths = ["/api/v1/search?" + urlencode(q.params()) for q in queries]
+        lines.append(
+            f"database:  {database.engine}; {args.queries} population-weighted queries "
+            f"(needs {national.NEEDS}, radius {national.RADII_KM} km), cycled"
+        )
+        lines.append("workers clients   req/s    p50 ms   p95 ms   p99 ms  errors")
+        log_path = Path(tempfile.gettempdir()) / f"maillage-rate-{os.getpid()}.log"
+        for workers in args.workers:
+            with serving(database.url, workers, log_path) as (base, pid):
+                ready = wait_for_index(base, token, paths[0])
+                for clients in args.clients:
+                    got = wrk(wrk_path, base, token, paths, clients, args.seconds)
+                    lines.append(
+                        f"{workers:>7} {clients:>7} {got['rps']:>7.1f} {got['p50']:>9.1f} "
+                        f"{got['p95']:>8.1f} {got['p99']:>8.1f} {got['errors']:>7}"
+                    )
+                sizes = rss_mb(pid)
+                lines.append(
+                    f"        first search after start {ready:.1f} s; RSS after the runs: "
+                    + " + ".join(f"{s:.0f}" for s in sizes)
+                    + " MB"
+                )
+        lines.append(f"load average after: {os.getloadavg()[0]:.2f}")
+    finally:
+        if database.cleanup is not None and not args.keep:
+            asyncio.run(database.cleanup())
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
