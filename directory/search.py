@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -307,8 +307,9 @@ async def search(
         allowed = {str(s) for s, levels in partner_levels.items() if level in levels}
     match = await _match(index, need, fold(words).split(), filters, allowed)
     zone_keys = [f"z:{code}" for code in _zone_codes(commune)]
-    found = _nearest_sites(index, match, (lat, lon), radius_km, zone_keys)
     page = max(page, 1)
+    found = _nearest_sites(index, match, (lat, lon), radius_km, zone_keys, page * page_size)
+    listed = found.inside | found.zoned
     # Only the page is sorted: a dense city has tens of thousands of services around it.
     window = heapq.nsmallest(
         page * page_size, found.nearest.items(), key=lambda item: (item[1][0], item[0])
@@ -327,7 +328,7 @@ async def search(
     ]
     remote_total, remote_chosen = 0, list[tuple[UUID, dict[str, Any]]]()
     if not filters.on_site_only:
-        remote_total, remote_chosen = _remote(index, match, zone_keys, page_size, found.nearest)
+        remote_total, remote_chosen = _remote(index, match, zone_keys, page_size, listed)
     # Both lists' rows are read together: four queries in all.
     hits = await _hydrate(chosen + remote_chosen, partner_levels)
     items = [hit for hit in hits if hit.distance_km is not None]
@@ -335,14 +336,14 @@ async def search(
     wanted = need_domains(need)
     for hit in items + remote:
         hit.referral_domain = next((d for d in wanted if d in hit.domain_values), "")
-    within_total = sum(1 for distance, _ in found.nearest.values() if distance <= radius_km)
-    beyond_total = len(found.nearest) - within_total
+    within_total = len(found.inside)
+    beyond_total = len(listed) - within_total
     return SearchResults(
         commune=commune.insee,
         commune_name=commune.name,
         radius_km=radius_km,
         need=need.labels,
-        total=len(found.nearest),
+        total=len(listed),
         page=page,
         page_size=page_size,
         items=items,
@@ -355,20 +356,24 @@ async def search(
 
 
 class _Found(NamedTuple):
-    nearest: dict[str, tuple[float, str]]  # service id -> (distance, its nearest site's id)
+    # Service id -> (distance, its nearest site's id), for those that can be on the page.
+    nearest: dict[str, tuple[float, str]]
     zoned: set[str]  # services whose eligibility zone covers the commune
+    inside: set[str]  # services with a site within the radius
 
 
 def _nearest_sites(
     index: SearchIndex,
-    match: Callable[[IndexedService], bool],
+    match: _Match,
     origin: tuple[float, float],
     radius_km: float,
     zone_keys: list[str],
+    first: int,
 ) -> _Found:
     """Each matching service's nearest site: among its sites within the radius, or among
-    all its sites when its zone covers the commune."""
-    found = _Found(index.nearest_within(origin, radius_km, match), set())
+    all its sites when its zone covers the commune; measured for the `first` nearest."""
+    nearest_first, inside = index.nearest_within(origin, radius_km, match, first)
+    found = _Found(nearest_first, set(), inside)
     nearest = found.nearest
     measure = distance_to_sites(origin)
     for service_id in index.with_keys(zone_keys):
@@ -379,7 +384,7 @@ def _nearest_sites(
         for site in service.sites:
             distance = measure(site)
             current = nearest.get(service_id)
-            if current is None or distance < current[0]:
+            if current is None or (distance, site.id) < current:
                 nearest[service_id] = (distance, site.id)
     return found
 
@@ -396,7 +401,7 @@ def _remote(
     match: _Match,
     zone_keys: list[str],
     limit: int,
-    listed: dict[str, Any],
+    listed: set[str],
 ) -> tuple[int, list[tuple[UUID, dict[str, Any]]]]:
     """Remote services open to the commune: no zone stated, or a zone that covers it,
     by name; a service already listed on site is listed once."""
@@ -410,7 +415,10 @@ def _remote(
     largest = lists[0].ids
     others = {i for found in lists[1:] for i in found.ids if i not in largest}
     total = len(largest) + len(others)
-    total -= sum(1 for service_id in listed if service_id in largest or service_id in others)
+    if len(listed) < total:
+        total -= sum(1 for i in listed if i in largest or i in others)
+    else:
+        total -= sum(1 for i in largest if i in listed) + sum(1 for i in others if i in listed)
     chosen: list[tuple[UUID, dict[str, Any]]] = []
     for _, service_id in heapq.merge(*(found.by_name for found in lists)):
         if len(chosen) == limit:

@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import heapq
 import math
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from geopy.distance import EARTH_RADIUS
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
-from directory.geo import cell_of, cells_around
+from directory.geo import bounding_box
 from directory.store import service_keys
 from directory.tables import Service, Site, Structure
 
@@ -39,6 +40,19 @@ _CHUNK = 500
 _BUILD_CHUNK = 5_000
 _TEXT_CACHE = 256
 _REMOTE_LISTS = 512
+_CELL_MATCHES = 8_192
+# The index's own grid, finer than the database's (directory.geo, 0.1°): about 2.8 km by
+# 1.9 km in mainland France, so that a city is many cells, most of them far from the place.
+GRID_DEGREES = 0.025
+_KM_PER_DEGREE = EARTH_RADIUS * math.pi / 180
+
+
+class _Matcher(Protocol):
+    asked: Hashable
+
+    def __call__(self, service: IndexedService) -> bool: ...
+
+
 _INDEXES_KEPT = 4
 
 
@@ -51,7 +65,7 @@ class IndexedSite:
 
     def __init__(self, site_id: str, lat: float, lon: float) -> None:
         self.id = site_id
-        self.cell = cell_of(lat, lon)
+        self.cell = (math.floor(lat / GRID_DEGREES), math.floor(lon / GRID_DEGREES))
         lat_rad = math.radians(lat)
         self.sin_lat = math.sin(lat_rad)
         self.cos_lat = math.cos(lat_rad)
@@ -105,7 +119,7 @@ class SearchIndex:
     def __init__(self, epoch: str, version: int) -> None:
         self.epoch = epoch
         self.version = version
-        self.cells: dict[int, dict[str, IndexedSite]] = {}
+        self.cells: dict[tuple[int, int], dict[str, IndexedSite]] = {}
         self.services: dict[str, IndexedService] = {}
         # "z:<zone>" and "r:<zone>" keys -> services: zones and remote lists are read by key.
         self.by_key: dict[str, set[str]] = {}
@@ -116,6 +130,9 @@ class SearchIndex:
         # name: a rural search otherwise checks the 7,000 remote services open everywhere.
         # Emptied by every change.
         self.remote_lists: OrderedDict[tuple[str, Hashable], RemoteList] = OrderedDict()
+        # (cell, what the search asks) -> the matching services given in the cell: a cell
+        # wholly inside the circle and too far to change the page is counted from it.
+        self.cell_matches: OrderedDict[tuple[tuple[int, int], Hashable], set[str]] = OrderedDict()
         self._bits: dict[str, int] = {}
         self._masks: dict[int, int] = {}
 
@@ -132,21 +149,35 @@ class SearchIndex:
         self,
         origin: tuple[float, float],
         radius_km: float,
-        match: Callable[[IndexedService], bool],
-    ) -> dict[str, tuple[float, str]]:
-        """Each matching service with a site within the radius -> (distance, nearest such
-        site). The hot loop of a dense city's search (24,000 sites around Paris): the
-        distance is directory.geo's formula written inline."""
+        match: _Matcher,
+        first: int,
+    ) -> tuple[dict[str, tuple[float, str]], set[str]]:
+        """The matching services with a site within the radius (a set), and for those that
+        can be among the `first` nearest, their distance and nearest site.
+
+        Cells are taken nearest first. Once `first` services are known, a cell whose every
+        point is farther than the `first`-th of them cannot change the page: its services
+        are only counted, and a cell wholly inside the circle is counted without a single
+        distance (from a set kept per cell and per kind of search). Around Paris this
+        leaves a few thousand distances of the 24,000 sites in the circle."""
         lat1, lng1 = math.radians(origin[0]), math.radians(origin[1])
         sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
         sin, cos, atan2, sqrt = math.sin, math.cos, math.atan2, math.sqrt
         nearest: dict[str, tuple[float, str]] = {}
+        inside: set[str] = set()
+        # The first-seen distance of the services met so far, as a max-heap of `first`:
+        # each at least its true distance, so its top bounds the page's last distance.
+        kept: list[float] = []
         checked: dict[str, bool] = {}
-        cells = self.cells
-        for cell in cells_around(origin[0], origin[1], radius_km):
-            sites = cells.get(cell)
-            if not sites:
-                continue
+        for lower, fully, key in _cells_by_distance(self.cells, origin, radius_km):
+            sites = self.cells[key]
+            if len(kept) >= first and lower > -kept[0]:
+                if fully:
+                    inside |= self._matching_in(key, sites, match)
+                    continue
+                counting = True
+            else:
+                counting = False
             for site in sites.values():
                 sin_lat2, cos_lat2 = site.sin_lat, site.cos_lat
                 delta = site.lon_rad - lng1
@@ -164,11 +195,32 @@ class SearchIndex:
                     ok = checked.get(service.id)
                     if ok is None:
                         ok = checked[service.id] = match(service)
-                    if ok:
-                        current = nearest.get(service.id)
-                        if current is None or distance < current[0]:
-                            nearest[service.id] = (distance, site.id)
-        return nearest
+                    if not ok:
+                        continue
+                    inside.add(service.id)
+                    if counting:
+                        continue
+                    current = nearest.get(service.id)
+                    if current is None:
+                        nearest[service.id] = (distance, site.id)
+                        if len(kept) < first:
+                            heapq.heappush(kept, -distance)
+                        elif distance < -kept[0]:
+                            heapq.heapreplace(kept, -distance)
+                    elif (distance, site.id) < current:  # ties: the smaller site id
+                        nearest[service.id] = (distance, site.id)
+        return nearest, inside
+
+    def _matching_in(
+        self, key: tuple[int, int], sites: dict[str, IndexedSite], match: _Matcher
+    ) -> set[str]:
+        cached = self.cell_matches.get((key, match.asked))
+        if cached is None:
+            cached = {s.id for site in sites.values() for s in site.services if match(s)}
+            self.cell_matches[(key, match.asked)] = cached
+            if len(self.cell_matches) > _CELL_MATCHES:
+                self.cell_matches.popitem(last=False)
+        return cached
 
     def with_keys(self, keys: Iterable[str]) -> set[str]:
         found: set[str] = set()
@@ -196,6 +248,7 @@ class SearchIndex:
 
     def remove(self, structure_id: str) -> None:
         self.remote_lists.clear()
+        self.cell_matches.clear()
         held = self.held.pop(structure_id, None)
         if held is None:
             return
@@ -227,6 +280,7 @@ class SearchIndex:
         """One active structure's geolocated sites and services. Services' rows carry
         their search text when the index holds word matches, to keep them right."""
         self.remote_lists.clear()
+        self.cell_matches.clear()
         placed: dict[str, IndexedSite] = {}
         given: dict[str, list[IndexedService]] = {}
         for row in sites:
@@ -279,6 +333,43 @@ class SearchIndex:
         self.texts[word] = ids
         if len(self.texts) > _TEXT_CACHE:
             self.texts.popitem(last=False)
+
+
+def _cells_by_distance(
+    cells: dict[tuple[int, int], dict[str, IndexedSite]],
+    origin: tuple[float, float],
+    radius_km: float,
+) -> list[tuple[float, bool, tuple[int, int]]]:
+    """The cells that may hold sites within the radius, nearest first: (a distance no site
+    of the cell is nearer than, whether every point of the cell is within the radius, the
+    cell). Both bounds come from a flat-earth approximation widened by 2 % and 50 m, more
+    than its error at these distances (under 0.5 % up to 200 km), so that they hold for the
+    exact distance; a cell near the circle's edge is neither, and its sites are measured."""
+    lat0, lon0 = origin
+    south, west, north, east = bounding_box(lat0, lon0, radius_km)
+    found = []
+    lat_range = range(math.floor(south / GRID_DEGREES), math.floor(north / GRID_DEGREES) + 1)
+    lon_range = range(math.floor(west / GRID_DEGREES), math.floor(east / GRID_DEGREES) + 1)
+    if len(lat_range) * len(lon_range) > len(cells):
+        keys = [k for k in cells if k[0] in lat_range and k[1] in lon_range]
+    else:
+        keys = [k for k in ((i, j) for i in lat_range for j in lon_range) if k in cells]
+    for key in keys:
+        low_lat, low_lon = key[0] * GRID_DEGREES, key[1] * GRID_DEGREES
+        high_lat, high_lon = low_lat + GRID_DEGREES, low_lon + GRID_DEGREES
+        cos_far = math.cos(math.radians(max(abs(low_lat), abs(high_lat), abs(lat0))))
+        cos_near = math.cos(math.radians(min(abs(low_lat), abs(high_lat), abs(lat0))))
+        dy = max(low_lat - lat0, 0.0, lat0 - high_lat) * _KM_PER_DEGREE
+        dx = max(low_lon - lon0, 0.0, lon0 - high_lon) * _KM_PER_DEGREE * cos_far
+        lower = math.hypot(dx, dy) * 0.98 - 0.05
+        if lower > radius_km:
+            continue
+        dy = max(abs(low_lat - lat0), abs(high_lat - lat0)) * _KM_PER_DEGREE
+        dx = max(abs(low_lon - lon0), abs(high_lon - lon0)) * _KM_PER_DEGREE * cos_near
+        upper = math.hypot(dx, dy) * 1.02 + 0.05
+        found.append((lower, upper <= radius_km, key))
+    found.sort()
+    return found
 
 
 def distance_to_sites(origin: tuple[float, float]) -> Callable[[IndexedSite], float]:

@@ -5,10 +5,13 @@ other way round."""
 
 from __future__ import annotations
 
+import heapq
 import random
 
 import httpx
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from directory import search_index
 from directory.gazetteer import load_gazetteer
@@ -153,5 +156,70 @@ def test_index_distances_are_geos_to_the_last_bit():
         site.services = (IndexedService(service, "x", 0, (site,), ()),)
         index.cells[site.cell] = {"s": site}
         radius = distance_km(origin, place) + 0.5
-        found = index.nearest_within(origin, radius, lambda _: True)
-        assert found == {"v": (distance_km(origin, place), "s")}
+        found = index.nearest_within(origin, radius, _Everything(), 20)
+        assert found == ({"v": (distance_km(origin, place), "s")}, {"v"})
+
+
+class _Everything:
+    asked = "everything"
+
+    def __call__(self, service: IndexedService) -> bool:
+        return True
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    places=st.lists(
+        st.tuples(st.floats(-0.3, 0.3), st.floats(-0.4, 0.4), st.integers(0, 2)),
+        min_size=1,
+        max_size=120,
+    ),
+    radius=st.floats(0.5, 40),
+    first=st.integers(1, 12),
+    matching=st.integers(1, 3),
+)
+def test_nearest_first_and_counts_are_brute_forces(places, radius, first, matching):
+    """Cells wholly inside the circle and too far to change the page are counted without
+    distances: the page (nearest first, then by id) and the set within the radius must be
+    exactly what measuring every site gives. Services have one or two sites (a third of
+    them on the same spot as another), and only some match."""
+    origin = (45.0, 4.9)
+    index = SearchIndex("e", 0)
+    sites = []
+    for n, (dlat, dlon, twin) in enumerate(places):
+        point = (origin[0] + dlat, origin[1] + dlon) if twin or not sites else sites[-1][1]
+        sites.append((IndexedSite(f"site{n:03}", *point), point))
+    services = {}
+    for n, (site, _) in enumerate(sites):
+        at = (site,) if n % 3 else (site, sites[n // 2][0])
+        row = {"id": f"svc{n:03}", "structure": "x", "name": "", "on_site": True}
+        row |= {"remote": False, "unconditional": n % matching == 0}
+        services[row["id"]] = IndexedService(row, "x", 0, at, ())
+    given: dict[str, list[IndexedService]] = {}
+    for service in services.values():
+        for site in service.sites:
+            given.setdefault(site.id, []).append(service)
+    for site, _ in sites:
+        site.services = tuple(given.get(site.id, ()))
+        index.cells.setdefault(site.cell, {})[site.id] = site
+
+    class Unconditional:
+        asked = ("unconditional", matching)
+
+        def __call__(self, service: IndexedService) -> bool:
+            return service.unconditional
+
+    nearest, inside = index.nearest_within(origin, radius, Unconditional(), first)
+    truth: dict[str, tuple[float, str]] = {}
+    for service in services.values():
+        if not service.unconditional:
+            continue
+        for site in service.sites:
+            distance = distance_to_sites(origin)(site)
+            best = truth.get(service.id)
+            if distance <= radius and (best is None or (distance, site.id) < best):
+                truth[service.id] = (distance, site.id)
+    assert inside == set(truth)
+    page = heapq.nsmallest(first, truth.items(), key=lambda item: (item[1][0], item[0]))
+    got = heapq.nsmallest(first, nearest.items(), key=lambda item: (item[1][0], item[0]))
+    assert got == page
