@@ -16,6 +16,7 @@ once in SQL (LIKE, as before) and its matches kept while the index follows the c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import heapq
 import math
@@ -535,6 +536,15 @@ async def _built_once(key: tuple[Any, ...], epoch: str, version: int) -> SearchI
 async def warm() -> None:
     """Build the bound database's index ahead of the first search (server start-up)."""
     await current_index()
+
+
+async def stop_building() -> None:
+    """Cancel the builds of this event loop (server shutdown): none outlives its loop."""
+    loop = asyncio.get_running_loop()
+    for task in [t for t in _building.values() if t.get_loop() is loop]:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _catch_up(index: SearchIndex, version: int) -> SearchIndex:

@@ -232,6 +232,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             warming.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await warming
+            await search_index.stop_building()
             if scheduler is not None:
                 stop.set()
                 await scheduler
