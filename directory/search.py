@@ -22,6 +22,7 @@ from directory.hours import status_now
 from directory.search_index import (
     IndexedService,
     SearchIndex,
+    by_name,
     current_index,
     distance_to_sites,
     text_matches,
@@ -420,9 +421,10 @@ def _remote(
     else:
         total -= sum(1 for i in largest if i in listed) + sum(1 for i in others if i in listed)
     chosen: list[tuple[UUID, dict[str, Any]]] = []
-    for _, service_id in heapq.merge(*(found.by_name for found in lists)):
+    for service in heapq.merge(*(found.by_name for found in lists), key=by_name):
         if len(chosen) == limit:
             break
+        service_id = service.id
         if service_id not in listed and (not chosen or str(chosen[-1][0]) != service_id):
             chosen.append(
                 (

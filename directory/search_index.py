@@ -23,7 +23,7 @@ import math
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from geopy.distance import EARTH_RADIUS
 from piccolo.engine.base import Engine
@@ -39,9 +39,13 @@ FULL_RELOAD_ABOVE = 20_000
 KEEP_DIRTY = 50_000
 _CHUNK = 500
 _BUILD_CHUNK = 5_000
-_TEXT_CACHE = 256
-_REMOTE_LISTS = 512
-_CELL_MATCHES = 8_192
+_TEXTS_HELD = 500_000
+K = TypeVar("K")
+V = TypeVar("V")
+# What the caches of matching services may hold in all, counted in services (about 60 bytes
+# each): a few tens of MB, whatever the mix of searches.
+_REMOTE_LISTS_HELD = 300_000
+_CELL_MATCHES_HELD = 300_000
 # The index's own grid, finer than the database's (directory.geo, 0.1°): about 2.8 km by
 # 1.9 km in mainland France, so that a city is many cells, most of them far from the place.
 GRID_DEGREES = 0.025
@@ -72,6 +76,11 @@ class IndexedSite:
         self.cos_lat = math.cos(lat_rad)
         self.lon_rad = math.radians(lon)
         self.services: Sequence[IndexedService] = ()  # given here, on site
+
+
+def by_name(service: IndexedService) -> tuple[str, str]:
+    """The remote list's order."""
+    return service.name, service.id
 
 
 class IndexedService:
@@ -109,7 +118,34 @@ class IndexedService:
 
 class RemoteList(NamedTuple):
     ids: set[str]
-    by_name: list[tuple[str, str]]  # (name, id), in order
+    by_name: list[IndexedService]  # by (name, id)
+
+
+class _Bounded(Generic[K, V]):
+    """A least-recently-used cache bounded by the number of services its values hold."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.held = 0
+        self.items: OrderedDict[K, tuple[V, int]] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        found = self.items.get(key)
+        if found is None:
+            return None
+        self.items.move_to_end(key)
+        return found[0]
+
+    def put(self, key: K, value: V, size: int) -> None:
+        self.items[key] = (value, size)
+        self.held += size
+        while self.held > self.budget and len(self.items) > 1:
+            _, (_, dropped) = self.items.popitem(last=False)
+            self.held -= dropped
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.held = 0
 
 
 # What one structure put in the index, to take it out again: its sites, its services.
@@ -130,10 +166,12 @@ class SearchIndex:
         # (remote key, what the search asks) -> the matching services, as a set and by
         # name: a rural search otherwise checks the 7,000 remote services open everywhere.
         # Emptied by every change.
-        self.remote_lists: OrderedDict[tuple[str, Hashable], RemoteList] = OrderedDict()
+        self.remote_lists: _Bounded[tuple[str, Hashable], RemoteList] = _Bounded(_REMOTE_LISTS_HELD)
         # (cell, what the search asks) -> the matching services given in the cell: a cell
         # wholly inside the circle and too far to change the page is counted from it.
-        self.cell_matches: OrderedDict[tuple[tuple[int, int], Hashable], set[str]] = OrderedDict()
+        self.cell_matches: _Bounded[tuple[tuple[int, int], Hashable], set[str]] = _Bounded(
+            _CELL_MATCHES_HELD
+        )
         self._bits: dict[str, int] = {}
         self._masks: dict[int, int] = {}
 
@@ -218,9 +256,7 @@ class SearchIndex:
         cached = self.cell_matches.get((key, match.asked))
         if cached is None:
             cached = {s.id for site in sites.values() for s in site.services if match(s)}
-            self.cell_matches[(key, match.asked)] = cached
-            if len(self.cell_matches) > _CELL_MATCHES:
-                self.cell_matches.popitem(last=False)
+            self.cell_matches.put((key, match.asked), cached, len(cached) + 1)
         return cached
 
     def with_keys(self, keys: Iterable[str]) -> set[str]:
@@ -235,14 +271,12 @@ class SearchIndex:
         """The services listed under an "r:" key that match, by (name, id)."""
         cached = self.remote_lists.get((key, asked))
         if cached is not None:
-            self.remote_lists.move_to_end((key, asked))
             return cached
         services = self.services
         chosen = [s for s in map(services.__getitem__, self.by_key.get(key, ())) if match(s)]
-        found = RemoteList({s.id for s in chosen}, sorted((s.name, s.id) for s in chosen))
-        self.remote_lists[(key, asked)] = found
-        if len(self.remote_lists) > _REMOTE_LISTS:
-            self.remote_lists.popitem(last=False)
+        chosen.sort(key=by_name)
+        found = RemoteList({s.id for s in chosen}, chosen)
+        self.remote_lists.put((key, asked), found, len(chosen) + 1)
         return found
 
     # ---- how it follows the database --------------------------------------------------
@@ -332,7 +366,9 @@ class SearchIndex:
 
     def remember_text(self, word: str, ids: set[str]) -> None:
         self.texts[word] = ids
-        if len(self.texts) > _TEXT_CACHE:
+        # Bounded by the services the sets hold: a word like "accompagnement" matches half
+        # the country.
+        while len(self.texts) > 1 and sum(map(len, self.texts.values())) > _TEXTS_HELD:
             self.texts.popitem(last=False)
 
 

@@ -223,3 +223,15 @@ def test_nearest_first_and_counts_are_brute_forces(places, radius, first, matchi
     page = heapq.nsmallest(first, truth.items(), key=lambda item: (item[1][0], item[0]))
     got = heapq.nsmallest(first, nearest.items(), key=lambda item: (item[1][0], item[0]))
     assert got == page
+
+
+def test_caches_of_matches_are_bounded_by_the_services_they_hold():
+    """A server answering every kind of search must not grow without end: the caches of
+    matching services drop the least recently used beyond their budget."""
+    cache = search_index._Bounded[str, set[str]](budget=10)
+    cache.put("paris", set("abcdef"), 6)
+    cache.put("lyon", set("ghi"), 3)
+    assert cache.get("paris") == set("abcdef")  # now the most recently used
+    cache.put("marseille", set("jkl"), 3)
+    assert cache.get("lyon") is None and cache.held == 9
+    assert cache.get("paris") is not None and cache.get("marseille") is not None
