@@ -229,6 +229,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            # A build cut in the middle of a query leaves its connection open: let a short
+            # one end (a test's database, a small territory), cancel a long one.
+            await asyncio.wait([warming], timeout=5)
             warming.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await warming
