@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import heapq
 import math
 import sys
@@ -480,9 +479,6 @@ async def _build(epoch: str, version: int) -> SearchIndex:
                 services.setdefault(structure, []).append(row)
         for structure in chunk:
             index.add(structure, sites.get(structure, ()), services.get(structure, ()))
-    # The index lives as long as the process: the collector need not walk it again.
-    gc.collect()
-    gc.freeze()
     return index
 
 
