@@ -177,9 +177,9 @@ def naive(
                 if d <= REACH.get(domain, DEFAULT_REACH):
                     found[domain].add(sid)
         codes = {c.insee, c.epci, c.departement, "france"}
-        for zone, sid, domains in zoned:
+        for zone, sid, zone_domains in zoned:
             if zone & codes:
-                for domain in domains:
+                for domain in zone_domains:
                     found[domain].add(sid)
         for domain, ids in found.items():
             result[c.insee, domain] = ids
