@@ -223,7 +223,7 @@ def main() -> None:
     )
     print(
         f"  reading every cell's providers (named on first read): {named_seconds:.2f} s, "
-        f"peak RSS {peak:,.0f} MB (+{added:,.0f} MB); {links:,} commune-domain-provider links; "
+        f"peak RSS {peak:,.0f} MB ({added:+,.0f} MB); {links:,} commune-domain-provider links; "
         f"coverage + every name: {seconds + named_seconds:.2f} s"
     )
     summary = population_summary(cells)
