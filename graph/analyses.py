@@ -21,7 +21,7 @@ from graph.network import (
     PERSON,
     RELATIONSHIP,
     STRUCTURE,
-    structure_network,
+    structure_links,
 )
 from graph.records import (
     IN_FORCE,
@@ -80,12 +80,28 @@ def silos(g: nx.MultiDiGraph) -> Silos:
     and conventions (people and referral flows ignored). A coordinator cares because a
     young person sent to an isolated structure, or across two groups, has nobody on the
     other side who knows the sender."""
-    h = structure_network(g)
-    isolated = sorted((_ref(g, n) for n, degree in h.degree if degree == 0), key=_by_name)
-    components = [c for c in nx.connected_components(h) if len(c) > 1]
+    ids, partners = structure_links(g)
+    isolated = sorted((_ref(g, ids[i]) for i, p in enumerate(partners) if not p), key=_by_name)
+    components = [{ids[i] for i in c} for c in _components(partners) if len(c) > 1]
     components.sort(key=lambda c: (-len(c), min(c)))
     groups = tuple(tuple(sorted((_ref(g, n) for n in c), key=_by_name)) for c in components)
     return Silos(isolated=tuple(isolated), groups=groups)
+
+
+def _components(partners: list[list[int]]) -> Iterator[list[int]]:
+    """Connected components of the nodes 0..n-1, breadth first."""
+    seen = [False] * len(partners)
+    for start in range(len(partners)):
+        if seen[start]:
+            continue
+        seen[start] = True
+        component = [start]
+        for v in component:
+            for w in partners[v]:
+                if not seen[w]:
+                    seen[w] = True
+                    component.append(w)
+        yield component
 
 
 # --- brokers -----------------------------------------------------------------------------
@@ -133,14 +149,14 @@ def brokers(
     above zero are ranked; `top` cuts the list."""
     if k is not None and k < 2:
         raise ValueError("k must be at least 2")  # networkx's estimate is undefined for 1
-    h = structure_network(g)
-    n = h.number_of_nodes()
+    ids, partners = structure_links(g)
+    n = len(ids)
     sample = k if k is not None else (DEFAULT_SAMPLES if n > EXACT_MAX_STRUCTURES else None)
     if sample is not None and sample >= n:
         sample = None
-    scores = betweenness(h, k=sample, seed=seed)
+    scores = _betweenness(partners, sample, seed)
     ranked = sorted(
-        (Broker(_ref(g, s), value) for s, value in scores.items() if value > 0),
+        (Broker(_ref(g, s), value) for s, value in zip(ids, scores, strict=True) if value > 0),
         key=lambda b: (-b.betweenness, *_by_name(b.structure)),
     )
     return Brokers(
@@ -159,13 +175,20 @@ def betweenness(h: nx.Graph, k: int | None = None, seed: int = 0) -> dict[Any, f
     times faster than networkx's dict-based version on the national graph (tests compare
     the two)."""
     nodes = list(h)
-    n = len(nodes)
     index = {node: i for i, node in enumerate(nodes)}
     adjacency = [[index[m] for m in h[node] if m != node] for node in nodes]
+    return dict(zip(nodes, _betweenness(adjacency, k, seed), strict=True))
+
+
+def _betweenness(adjacency: list[list[int]], k: int | None, seed: int) -> list[float]:
+    """Betweenness of nodes 0..n-1 given as adjacency lists without self-loops; with `k`,
+    estimated from k sources drawn as networkx draws them from the nodes in this order
+    (random.sample picks positions, whatever the items)."""
+    n = len(adjacency)
     if k is None:
         sources: list[int] = list(range(n))
     else:
-        sources = [index[s] for s in random.Random(seed).sample(nodes, k)]
+        sources = random.Random(seed).sample(range(n), k)
     scores = [0.0] * n
     for s in sources:
         # Breadth-first search counting shortest paths (sigma) ...
@@ -208,7 +231,7 @@ def betweenness(h: nx.Graph, k: int | None = None, seed: int = 0) -> dict[Any, f
             scores = [
                 x * (source_scale if i in sampled else other_scale) for i, x in enumerate(scores)
             ]
-    return dict(zip(nodes, scores, strict=True))
+    return scores
 
 
 # --- single-person dependencies ----------------------------------------------------------

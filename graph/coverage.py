@@ -88,20 +88,112 @@ class Fragility:
     unresponsive: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
 class CoverageCell:
     """One commune × one domain. `providers` are the structures reaching it (sorted by id);
     `remote` those that offer it only remotely to this commune (listed apart, not counted).
     `klass` is "gap" (no provider), "fragile" (one provider, or only fragile ones) or
-    "covered"; `reasons` say why a cell is fragile, in the order of REASONS."""
+    "covered"; `reasons` say why a cell is fragile, in the order of REASONS.
 
-    insee: str
-    domain: str
-    population: int
-    providers: tuple[str, ...]
-    remote: tuple[str, ...]
-    klass: str
-    reasons: tuple[str, ...]
+    A read-only value. `coverage` gives its cells the providers as structure numbers and
+    the shared list of ids, and `providers` turns them into sorted ids on first read: the
+    national map has 28 million commune-domain-provider links and most readers only need
+    the class, the population or one domain's cells."""
+
+    __slots__ = (
+        "_ids",
+        "_numbers",
+        "_providers",
+        "domain",
+        "insee",
+        "klass",
+        "population",
+        "reasons",
+        "remote",
+    )
+    FIELDS = ("insee", "domain", "population", "providers", "remote", "klass", "reasons")
+
+    def __init__(
+        self,
+        insee: str,
+        domain: str,
+        population: int,
+        providers: tuple[str, ...],
+        remote: tuple[str, ...],
+        klass: str,
+        reasons: tuple[str, ...],
+    ) -> None:
+        self.insee = insee
+        self.domain = domain
+        self.population = population
+        self._providers: tuple[str, ...] | None = tuple(providers)
+        self._numbers: tuple[int, ...] = ()
+        self._ids: Sequence[str] = ()
+        self.remote = remote
+        self.klass = klass
+        self.reasons = reasons
+
+    @classmethod
+    def _numbered(
+        cls,
+        insee: str,
+        domain: str,
+        population: int,
+        numbers: tuple[int, ...],
+        ids: Sequence[str],
+        remote: tuple[str, ...],
+        klass: str,
+        reasons: tuple[str, ...],
+    ) -> CoverageCell:
+        """A cell whose providers are `ids[n]` for n in `numbers` (any order), where ids are
+        sorted, so that sorting numbers sorts ids."""
+        cell = cls.__new__(cls)
+        cell.insee = insee
+        cell.domain = domain
+        cell.population = population
+        cell._providers = None if numbers else ()
+        cell._numbers = numbers
+        cell._ids = ids
+        cell.remote = remote
+        cell.klass = klass
+        cell.reasons = reasons
+        return cell
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        providers = self._providers
+        if providers is None:
+            providers = self._providers = tuple(map(self._ids.__getitem__, sorted(self._numbers)))
+            self._numbers, self._ids = (), ()
+        return providers
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields by name, in order: what the JSON API sends for a cell."""
+        return dict(zip(self.FIELDS, self._key(), strict=True))
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.insee,
+            self.domain,
+            self.population,
+            self.providers,
+            self.remote,
+            self.klass,
+            self.reasons,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        values = ", ".join(
+            f"{name}={value!r}" for name, value in zip(self.FIELDS, self._key(), strict=True)
+        )
+        return f"CoverageCell({values})"
 
 
 # --------------------------------------------------------------------------- geometry
@@ -132,8 +224,11 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 # A site in the index: unit vector, structure number, and radians for the exact check.
 _Site = tuple[float, float, float, int, float, float]
-# Per grid cell, per domain of the reach group: (structures in the cell, its sites) or None.
-_Entry = list[tuple[frozenset[int], tuple[_Site, ...]] | None]
+# A site and the positions of the domains it serves in its reach group.
+_SiteDomains = tuple[float, float, float, int, float, float, tuple[int, ...]]
+# Per grid cell, per domain of the reach group: (structures in the cell, its sites) or None;
+# then, once filled, the cell's sites once each with their domains (a tuple of _SiteDomains).
+_Entry = list[Any]
 
 
 class _Grid:
@@ -168,6 +263,8 @@ class _Grid:
                 entry[i] = (frozenset(site[3] for site in sites), tuple(sites))
         for row, row_cells in by_row.items():
             cols = sorted(row_cells)
+            for entry in row_cells.values():
+                entry.append(_each_site_once(entry))
             self.rows[row] = (cols, [row_cells[col] for col in cols])
 
     def key(self, lat: float, lon: float) -> int:
@@ -259,6 +356,23 @@ class _Grid:
                     if j_lo <= j <= j_hi:
                         (inside if in_lo <= j <= in_hi else edge).append(entry)
         return inside, edge
+
+
+def _each_site_once(entry: _Entry) -> tuple[_SiteDomains, ...]:
+    """A cell's sites once each, with the positions of the domains they serve: a commune on
+    the cell's edge checks each site's distance once for all its domains."""
+    domains: dict[tuple[int, float, float], tuple[_Site, list[int]]] = {}
+    for i, held in enumerate(entry):
+        if held is None:
+            continue
+        for site in held[1]:
+            key = (site[3], site[4], site[5])
+            known = domains.get(key)
+            if known is None:
+                domains[key] = (site, [i])
+            elif known[1][-1] != i:
+                known[1].append(i)
+    return tuple((*site, tuple(served)) for site, served in domains.values())
 
 
 # --------------------------------------------------------------------------- coverage
@@ -387,19 +501,30 @@ def coverage(
         return tuple(map(ids.__getitem__, sorted(numbers)))
 
     # Remote lists repeat from commune to commune: share the tuples, keyed by the codes
-    # of the commune that some remote service's zone names.
+    # of the commune that some remote service's zone names, and share the list of the
+    # services without a zone between every commune whose zones add nobody to it.
     remote_codes = {code for zones in remote_zones.values() for code in zones}
-    remote_cache: dict[tuple[str, tuple[str, ...]], tuple[frozenset[int], tuple[str, ...]]] = {}
+    remote_cache: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+    remote_everywhere = {domain: names(remote_anywhere[domain]) for domain in domains}
+    remote_lists: dict[tuple[str, frozenset[int]], tuple[str, ...]] = {}
 
-    def remote_for(domain: str, matched: tuple[str, ...]) -> tuple[frozenset[int], tuple[str, ...]]:
-        found = set(remote_anywhere[domain])
+    def remote_for(domain: str, matched: tuple[str, ...]) -> tuple[str, ...]:
         zones = remote_zones[domain]
+        extra: set[int] = set()
         for code in matched:
-            found.update(zones.get(code, ()))
-        cached = remote_cache[domain, matched] = (frozenset(found), names(found))
-        return cached
+            extra.update(zones.get(code, ()))
+        extra.difference_update(remote_anywhere[domain])
+        if not extra:
+            found = remote_everywhere[domain]
+        else:
+            key = (domain, frozenset(extra))
+            found = remote_lists.get(key) or names(extra | remote_anywhere[domain])
+            remote_lists[key] = found
+        remote_cache[domain, matched] = found
+        return found
 
     position = {domain: k for k, domain in enumerate(domains)}
+    numbered = CoverageCell._numbered
     cells: list[CoverageCell] = []
     pending = 0
     exact = _great_circle_km
@@ -414,6 +539,7 @@ def coverage(
             inside, edge = grid.around(commune.lat, commune.lon)
             cos_in, cos_out = grid.cos_reach + _COS_BAND, grid.cos_reach - _COS_BAND
             reach = grid.reach_km
+            founds: list[set[int]] = []
             for i, domain in enumerate(grid.domains):
                 found: set[int] = set()
                 zones = onsite_zones[domain]
@@ -425,20 +551,17 @@ def coverage(
                     held = entry[i]
                     if held is not None:
                         found |= held[0]
-                for entry in edge:
-                    held = entry[i]
-                    if held is None:
-                        continue
-                    for x, y, z, n, site_lat, site_lon in held[1]:
-                        if n in found:
-                            continue
-                        dot = px * x + py * y + pz * z
-                        if dot >= cos_in or (
-                            dot >= cos_out and exact(lat, lon, site_lat, site_lon) <= reach
-                        ):
-                            found.add(n)
-                shared = remote_cache.get((domain, matched))
-                remote = (shared or remote_for(domain, matched))[1]
+                founds.append(found)
+            for entry in edge:
+                for x, y, z, n, site_lat, site_lon, served in entry[-1]:
+                    dot = px * x + py * y + pz * z
+                    if dot >= cos_in or (
+                        dot >= cos_out and exact(lat, lon, site_lat, site_lon) <= reach
+                    ):
+                        for i in served:
+                            founds[i].add(n)
+            for domain, found in zip(grid.domains, founds, strict=True):
+                remote = remote_cache.get((domain, matched)) or remote_for(domain, matched)
                 count = len(found)
                 reasons: tuple[str, ...]
                 if count == 0:
@@ -453,11 +576,12 @@ def coverage(
                     klass, reasons = "fragile", _reasons(mask, False)
                 else:
                     klass, reasons = "covered", ()
-                row[position[domain]] = CoverageCell(
+                row[position[domain]] = numbered(
                     commune.insee,
                     domain,
                     commune.population,
-                    names(found),
+                    tuple(found),
+                    ids,
                     remote,
                     klass,
                     reasons,

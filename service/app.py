@@ -34,6 +34,7 @@ from directory import search_index
 from directory.errors import Conflict, Forbidden, Invalid, NotFound
 from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
+from graph.coverage import CoverageCell
 from service import db, i18n
 from service.audit.middleware import AuditMiddleware
 from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
@@ -272,6 +273,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OnceMiddleware,
         ],
         plugins=[DocumentedErrors(), StrictStructSchemaPlugin()],
+        # Coverage cells name their providers only when read (see graph.coverage).
+        type_encoders={CoverageCell: CoverageCell.as_dict},
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.cookies_secure,

@@ -501,3 +501,22 @@ def test_equals_naive_across_the_antimeridian_the_poles_and_huge_reaches() -> No
     ]
     cells = coverage(line, near, {"housing": 15.0}, ["housing"])
     assert [c.providers for c in cells] == [("W",), ("P",)]
+
+
+def test_cells_name_their_providers_sorted_and_read_as_plain_values() -> None:
+    # Providers are kept as numbers until read: the ids still come out sorted, and a cell
+    # compares, hashes, prints and converts to a dict by the same seven fields.
+    services = [on_site(s, at_km=(0.0,)) for s in ("Z", "A", "M")]
+    first, again = (coverage(LINE[:1], services, {}, ["housing"])[0] for _ in range(2))
+    assert first.providers == ("A", "M", "Z")
+    assert first.as_dict() == {
+        "insee": "38000",
+        "domain": "housing",
+        "population": first.population,
+        "providers": ("A", "M", "Z"),
+        "remote": (),
+        "klass": "covered",
+        "reasons": (),
+    }
+    assert first == again and hash(first) == hash(again)
+    assert repr(first).startswith("CoverageCell(insee='38000', domain='housing'")

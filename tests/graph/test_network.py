@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.network import GraphInputError, build_graph, structure_network
+from graph.network import GraphInputError, build_graph, structure_links, structure_network
 from graph.records import ReferralFlow
 from tests.graph.builders import convention, link, person, structure
 
@@ -71,6 +71,25 @@ def test_a_relationship_to_a_person_links_to_their_structure():
         [link("r", "a", "p", to_person=True)],
     )
     assert sorted(structure_network(g).edges()) == [("a", "b")]
+
+
+def test_structure_links_are_the_structure_network_as_lists():
+    # A relationship, one to a person, one to a colleague (no link), a live convention of
+    # three, an expired one, a flow (not a partnership), and a structure on its own.
+    g = build_graph(
+        [structure(s) for s in "abcdef"],
+        [person("p", "b"), person("q", "a")],
+        [link("r1", "a", "p", to_person=True), link("r2", "a", "q", to_person=True)],
+        [convention("c1", "bcd"), convention("c2", "ae", status="expired")],
+        [ReferralFlow("e", "a", 3, 0)],
+    )
+    ids, partners = structure_links(g)
+    assert ids == list("abcdef")
+    pairs = sorted((ids[i], ids[j]) for i, p in enumerate(partners) for j in p if i < j)
+    network = structure_network(g)
+    assert pairs == sorted(tuple(sorted(edge)) for edge in network.edges())
+    assert pairs == [("a", "b"), ("b", "c"), ("b", "d"), ("c", "d")]
+    assert partners[ids.index("f")] == [] and partners[ids.index("e")] == []
 
 
 @pytest.mark.parametrize(
