@@ -191,9 +191,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
         load_gazetteer()  # pay the loading cost at start-up, not on the first search
-        pooled = engine if settings.database_pool and isinstance(engine, PostgresEngine) else None
-        if pooled is not None:
-            await pooled.start_connection_pool(min_size=1, max_size=20)
+        pooled = engine if settings.database_pool else None
+        if isinstance(pooled, PostgresEngine):
+            await pooled.start_connection_pool(min_size=1, max_size=20, reset=db.keep_session)
+        elif isinstance(pooled, db.PooledSQLiteEngine):
+            await pooled.start_connection_pool()
         stop = asyncio.Event()
         scheduler = (
             asyncio.create_task(_remind_forever(settings, stop))
