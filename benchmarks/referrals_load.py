@@ -557,10 +557,11 @@ async def check_integrity(run: Run, outbox: Path) -> Integrity:
     problems = result.problems
 
     for referral_id in run.completed:
-        row = referrals.get(referral_id)
-        if row is None:
+        found = referrals.get(referral_id)
+        if found is None:
             problems.append(f"{referral_id}: completed over HTTP but missing in the database")
             continue
+        row = found
         seen = [(e["transition"], e["from_status"], e["to_status"]) for e in events[referral_id]]
         if seen != EXPECTED_EVENTS:
             problems.append(f"{referral_id}: events {seen}")
