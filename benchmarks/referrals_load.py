@@ -257,6 +257,27 @@ class Server:
         return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds(database: Database) -> float | None:
+    """CPU time so far of the PostgreSQL backends serving the benchmark's database, when
+    the server runs on this machine (Linux only); None on SQLite or when unreadable."""
+    if database.engine != "postgres":
+        return None
+    name = database.url.rsplit("/", 1)[1].encode()
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            if not command.startswith(b"postgres: ") or name not in command:
+                continue
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(stat[11]) + int(stat[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _process_tree(pid: int) -> list[int]:
     """`pid` and its descendants, from /proc/PID/task/PID/children."""
     found, todo = [], [pid]
@@ -718,6 +739,8 @@ def main() -> None:
         ) as running:
             load_before = os.getloadavg()[0]
             cpu_before = running.cpu_seconds()
+            client_before = time.process_time()
+            pg_before = postgres_cpu_seconds(database)
             run, wall = asyncio.run(
                 drive(
                     running.base_url,
@@ -730,6 +753,8 @@ def main() -> None:
                 )
             )
             cpu_after = running.cpu_seconds()
+            client_cpu = time.process_time() - client_before
+            pg_after = postgres_cpu_seconds(database)
             load_after = os.getloadavg()[0]
             # Mail leaves from the outbox after the responses: let the worker finish.
             asyncio.run(mail_drained(database.url, 120))
@@ -773,6 +798,12 @@ def main() -> None:
         f"throughput:  {len(run.completed) / wall:.2f} life cycles/s, "
         f"{run.requests / wall:.1f} requests/s ({run.requests} requests in {wall:.1f} s)",
         f"server CPU:  {server_cpu}",
+        f"other CPU:   this client {client_cpu:.1f} s"
+        + (
+            f", PostgreSQL backends of this database {pg_after - pg_before:.1f} s"
+            if pg_before is not None and pg_after is not None
+            else ""
+        ),
         f"latency ms:  all {_latency(every)}",
     ]
     for step, _, _ in STEPS:
