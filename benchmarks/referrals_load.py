@@ -292,7 +292,12 @@ def _process_tree(pid: int) -> list[int]:
 
 @contextmanager
 def server(
-    database_url: str, folder: Path, log_path: Path, debug: bool, workers: int = 1
+    database_url: str,
+    folder: Path,
+    log_path: Path,
+    debug: bool,
+    workers: int = 1,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """`maillage serve --workers N` in a subprocess; always stopped on the way out."""
     port = _free_port()
@@ -316,6 +321,7 @@ def server(
         MAILLAGE_MAIL_OUTBOX=str(folder / "outbox"),
         MAILLAGE_BASE_URL=base_url,
     )
+    env.update(settings or {})
     if debug:
         # Litestar logs an unhandled exception's traceback only in debug mode.
         env["MAILLAGE_DEBUG"] = "1"
@@ -709,8 +715,9 @@ def main() -> None:
     parser.add_argument(
         "--sqlite-journal",
         choices=["delete", "wal"],
-        default="delete",
-        help="journal mode to set on the SQLite file before the run (the app's is delete)",
+        default="wal",
+        help="SQLite journal mode: the server sets wal at start-up unless told "
+        "MAILLAGE_SQLITE_WAL=0, which delete does",
     )
     parser.add_argument(
         "--server-debug",
@@ -735,7 +742,12 @@ def main() -> None:
             flush=True,
         )
         with server(
-            database.url, database.folder, log_path, args.server_debug, args.workers
+            database.url,
+            database.folder,
+            log_path,
+            args.server_debug,
+            args.workers,
+            {"MAILLAGE_SQLITE_WAL": "0"} if args.sqlite_journal == "delete" else None,
         ) as running:
             load_before = os.getloadavg()[0]
             cpu_before = running.cpu_seconds()

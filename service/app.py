@@ -191,6 +191,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
         load_gazetteer()  # pay the loading cost at start-up, not on the first search
+        if settings.sqlite_wal and isinstance(engine, db.PooledSQLiteEngine):
+            await engine.use_wal()
         pooled = engine if settings.database_pool else None
         if isinstance(pooled, PostgresEngine):
             await pooled.start_connection_pool(min_size=1, max_size=20, reset=db.keep_session)

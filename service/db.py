@@ -61,6 +61,10 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._idle: list[aiosqlite.Connection] = []
 
+    async def use_wal(self) -> None:
+        """Switch the file to write-ahead logging (a lasting property of the file)."""
+        await self.run_ddl("PRAGMA journal_mode=WAL")
+
     async def start_connection_pool(self, **_: Any) -> None:
         self._loop = asyncio.get_running_loop()
 
