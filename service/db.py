@@ -132,6 +132,16 @@ class PooledSQLiteEngine(SQLiteEngine):
         return list(await connection.execute_fetchall(query, args or []))
 
 
+def insert_sql(table: type[Table]) -> str:
+    """An INSERT of every column of `table`, for `table.raw(sql, *values)` with the values
+    in column order: written once for rows written on every request, where Piccolo's
+    insert rebuilds its query string from the row's columns each time."""
+    columns = table.all_columns()
+    names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
+    values = ", ".join("{}" for _ in columns)
+    return f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({values})'
+
+
 def engine_from_url(url: str) -> Engine:
     """sqlite:///path/to/file.sqlite or postgresql://user:password@host:port/name."""
     parsed = urlparse(url)

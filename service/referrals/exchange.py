@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import msgspec
@@ -28,6 +28,7 @@ from service import outbox
 from service.accounts.store import Actor, Role
 from service.accounts.tables import User
 from service.audit import store as audit
+from service.db import insert_sql
 from service.referrals.calendar import add_working_days
 from service.referrals.decide import (
     CONSENT_REQUIRED,
@@ -396,19 +397,39 @@ async def _event(
     note: str = "",
     private: bool = False,
 ) -> None:
-    await ReferralEvent(
-        referral=referral_id,
-        at=at,
-        actor_kind=who.party.value,
-        actor_user=who.user.user_id if who.user else None,
-        actor_label=who.label,
-        transition=transition.value,
-        from_status=from_status.value,
-        to_status=to_status.value,
-        reason=reason,
-        note=note,
-        private=private,
-    ).save()
+    await ReferralEvent.raw(
+        _EVENT_INSERT,
+        uuid4(),
+        referral_id,
+        at,
+        who.party.value,
+        who.user.user_id if who.user else None,
+        who.label,
+        transition.value,
+        from_status.value,
+        to_status.value,
+        reason,
+        note,
+        private,
+    )
+
+
+_EVENT_INSERT = insert_sql(ReferralEvent)
+# The order of _event's values: checked once, so that a new column cannot shift them.
+assert [c._meta.name for c in ReferralEvent.all_columns()] == [
+    "id",
+    "referral",
+    "at",
+    "actor_kind",
+    "actor_user",
+    "actor_label",
+    "transition",
+    "from_status",
+    "to_status",
+    "reason",
+    "note",
+    "private",
+]
 
 
 async def _record(referral_id: UUID, at: datetime, who: Who, entry: Entry) -> None:
