@@ -17,6 +17,7 @@
     python benchmarks/referrals_load.py                       # SQLite, 32 clients, 400 cycles
     python benchmarks/referrals_load.py --engine postgres     # fresh PostgreSQL database
     python benchmarks/referrals_load.py --clients 4 --cycles 40   # quick check
+    python benchmarks/referrals_load.py --engine postgres --workers 2   # 2 server processes
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ async def engine_version(database: Database) -> str:
             mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
         return f"SQLite {sqlite3.sqlite_version} (journal_mode={mode}, busy timeout 30 s)"
     rows = await Referral.raw("SHOW server_version")
-    return f"PostgreSQL {rows[0]['server_version']} (server pool max 20 connections)"
+    return f"PostgreSQL {rows[0]['server_version']} (server pool max 20 connections per worker)"
 
 
 # ---- Set-up ------------------------------------------------------------------------------
@@ -243,17 +244,62 @@ class Server:
     process: subprocess.Popen[bytes]
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time of the server process so far (Linux only)."""
+        """User + system CPU time so far of the server process and of its worker processes
+        (`--workers N`), alive or not (Linux only)."""
+        ticks = 0
         try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            for pid in _process_tree(self.process.pid):
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                # utime, stime, and the children's it has waited for (restarted workers).
+                ticks += sum(int(stat[i]) for i in (11, 12, 13, 14))
+        except (OSError, IndexError, ValueError):
             return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(database: Database) -> float | None:
+    """CPU time so far of the PostgreSQL backends serving the benchmark's database, when
+    the server runs on this machine (Linux only); None on SQLite or when unreadable."""
+    if database.engine != "postgres":
+        return None
+    name = database.url.rsplit("/", 1)[1].encode()
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            if not command.startswith(b"postgres: ") or name not in command:
+                continue
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(stat[11]) + int(stat[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants, from /proc/PID/task/PID/children."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        path = Path(f"/proc/{current}/task/{current}/children")
+        if path.exists():
+            todo.extend(int(child) for child in path.read_text().split())
+    return found
 
 
 @contextmanager
-def server(database_url: str, folder: Path, log_path: Path, debug: bool) -> Iterator[Server]:
-    """`maillage serve` in a subprocess; always stopped on the way out."""
+def server(
+    database_url: str,
+    folder: Path,
+    log_path: Path,
+    debug: bool,
+    workers: int = 1,
+    settings: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """`maillage serve --workers N` in a subprocess; always stopped on the way out."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [
@@ -265,6 +311,8 @@ def server(database_url: str, folder: Path, log_path: Path, debug: bool) -> Iter
         "serve",
         "--port",
         str(port),
+        "--workers",
+        str(workers),
     ]
     # Only the settings chosen here: no inherited SMTP host, reminder loop, cheap hashing.
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILLAGE_")}
@@ -273,6 +321,7 @@ def server(database_url: str, folder: Path, log_path: Path, debug: bool) -> Iter
         MAILLAGE_MAIL_OUTBOX=str(folder / "outbox"),
         MAILLAGE_BASE_URL=base_url,
     )
+    env.update(settings or {})
     if debug:
         # Litestar logs an unhandled exception's traceback only in debug mode.
         env["MAILLAGE_DEBUG"] = "1"
@@ -384,12 +433,19 @@ async def _request(
 
 
 async def client_loop(
-    run: Run, base_url: str, territory: Territory, number: int, seed: int
+    run: Run, base_url: str, territory: Territory, number: int, seed: int, own_partner: bool
 ) -> None:
+    """With `own_partner`, the partner's steps go over a second connection, which the
+    kernel may hand to another server process than the advisor's: each step then reads
+    what another process wrote."""
     rng = random.Random(f"{seed}-{number}")
     advisor = {"Authorization": f"Bearer {territory.advisors[number % len(territory.advisors)]}"}
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+    async with (
+        httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client,
+        httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as second,
+    ):
+        partner_client = second if own_partner else client
         while run.take():
             partner = rng.choice(territory.partners)
             channel = "link" if rng.random() < 0.5 else "token"
@@ -433,7 +489,14 @@ async def client_loop(
                     if transition == "close":
                         body["reason"] = "need_met"
                     await _request(
-                        run, client, transition, channel, path, body, headers, (status, version)
+                        run,
+                        partner_client,
+                        transition,
+                        channel,
+                        path,
+                        body,
+                        headers,
+                        (status, version),
                     )
             except StepFailed as failure:
                 run.aborted.append((referral_id, str(failure)))
@@ -443,14 +506,20 @@ async def client_loop(
 
 
 async def drive(
-    base_url: str, territory: Territory, clients: int, cycles: int, seconds: float, seed: int
+    base_url: str,
+    territory: Territory,
+    clients: int,
+    cycles: int,
+    seconds: float,
+    seed: int,
+    own_partner: bool = False,
 ) -> tuple[Run, float]:
     run = Run(cycles=cycles, deadline=time.monotonic() + seconds)
     started = time.perf_counter()
     progress = asyncio.create_task(_progress(run, cycles))
     try:
         await asyncio.gather(
-            *(client_loop(run, base_url, territory, i, seed) for i in range(clients))
+            *(client_loop(run, base_url, territory, i, seed, own_partner) for i in range(clients))
         )
     finally:
         progress.cancel()
@@ -515,10 +584,11 @@ async def check_integrity(run: Run, outbox: Path) -> Integrity:
     problems = result.problems
 
     for referral_id in run.completed:
-        row = referrals.get(referral_id)
-        if row is None:
+        found = referrals.get(referral_id)
+        if found is None:
             problems.append(f"{referral_id}: completed over HTTP but missing in the database")
             continue
+        row = found
         seen = [(e["transition"], e["from_status"], e["to_status"]) for e in events[referral_id]]
         if seen != EXPECTED_EVENTS:
             problems.append(f"{referral_id}: events {seen}")
@@ -634,12 +704,20 @@ def main() -> None:
     parser.add_argument("--missions-locales", type=int, default=4)
     parser.add_argument("--partners", type=int, default=20)
     parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (maillage serve --workers N); above 1, each client's partner "
+        "steps use a connection of their own",
+    )
     parser.add_argument("--postgres-admin-url", default=DEFAULT_PG_ADMIN_URL)
     parser.add_argument(
         "--sqlite-journal",
         choices=["delete", "wal"],
-        default="delete",
-        help="journal mode to set on the SQLite file before the run (the app's is delete)",
+        default="wal",
+        help="SQLite journal mode: the server sets wal at start-up unless told "
+        "MAILLAGE_SQLITE_WAL=0, which delete does",
     )
     parser.add_argument(
         "--server-debug",
@@ -663,9 +741,18 @@ def main() -> None:
             f"{len(territory.partners)} partenaires ({setup_s:.1f} s)",
             flush=True,
         )
-        with server(database.url, database.folder, log_path, args.server_debug) as running:
+        with server(
+            database.url,
+            database.folder,
+            log_path,
+            args.server_debug,
+            args.workers,
+            {"MAILLAGE_SQLITE_WAL": "0"} if args.sqlite_journal == "delete" else None,
+        ) as running:
             load_before = os.getloadavg()[0]
             cpu_before = running.cpu_seconds()
+            client_before = time.process_time()
+            pg_before = postgres_cpu_seconds(database)
             run, wall = asyncio.run(
                 drive(
                     running.base_url,
@@ -674,9 +761,12 @@ def main() -> None:
                     args.cycles,
                     args.seconds,
                     args.seed,
+                    own_partner=args.workers > 1,
                 )
             )
             cpu_after = running.cpu_seconds()
+            client_cpu = time.process_time() - client_before
+            pg_after = postgres_cpu_seconds(database)
             load_after = os.getloadavg()[0]
             # Mail leaves from the outbox after the responses: let the worker finish.
             asyncio.run(mail_drained(database.url, 120))
@@ -705,8 +795,9 @@ def main() -> None:
         f"command:     {command}",
         f"date:        {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, revision {revision()}",
         f"machine:     {os.cpu_count()} cores, {platform.machine()}, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}; client, server (1 uvicorn "
-        "worker) and database on the same machine; load average (1 min) "
+        f"{platform.release()}, Python {platform.python_version()}; client, server "
+        f"({args.workers} uvicorn worker{'s' if args.workers > 1 else ''}) and database on the "
+        "same machine; load average (1 min) "
         f"{load_before:.1f} before, {load_after:.1f} after",
         f"engine:      {version}",
         f"territory:   {len(territory.advisors)} Missions Locales (1 advisor each), "
@@ -719,6 +810,12 @@ def main() -> None:
         f"throughput:  {len(run.completed) / wall:.2f} life cycles/s, "
         f"{run.requests / wall:.1f} requests/s ({run.requests} requests in {wall:.1f} s)",
         f"server CPU:  {server_cpu}",
+        f"other CPU:   this client {client_cpu:.1f} s"
+        + (
+            f", PostgreSQL backends of this database {pg_after - pg_before:.1f} s"
+            if pg_before is not None and pg_after is not None
+            else ""
+        ),
         f"latency ms:  all {_latency(every)}",
     ]
     for step, _, _ in STEPS:

@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from litestar import Litestar, Request, Response, get
@@ -167,10 +166,6 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _rollback_only(connection: Any) -> None:
-    """What a pooled connection needs on release here: see start_connection_pool below."""
-
-
 async def _warm_search_index() -> None:
     try:
         await search_index.warm()
@@ -207,12 +202,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
         load_gazetteer()  # pay the loading cost at start-up, not on the first search
-        pooled = engine if settings.database_pool and isinstance(engine, PostgresEngine) else None
-        if pooled is not None:
-            # Released connections go back as they are: nothing here sets session state
-            # (advisory locks are transaction-scoped), and the default reset was one more
-            # round trip per query. An open transaction is still rolled back.
-            await pooled.start_connection_pool(min_size=1, max_size=20, reset=_rollback_only)
+        if settings.sqlite_wal and isinstance(engine, db.PooledSQLiteEngine):
+            await engine.use_wal()
+        pooled = engine if settings.database_pool else None
+        if isinstance(pooled, PostgresEngine):
+            await pooled.start_connection_pool(min_size=1, max_size=20, reset=db.keep_session)
+        elif isinstance(pooled, db.PooledSQLiteEngine):
+            await pooled.start_connection_pool()
         # The search index is built now rather than by the first search (seconds at
         # national scale); searches arriving meanwhile wait for this same build.
         warming = asyncio.create_task(_warm_search_index())

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from msgspec import Struct
 
 from directory.store import writing
 from service.accounts.store import Actor, Role
 from service.audit.tables import AuditEntry
+from service.db import insert_sql
 from service.referrals.tables import Referral
 
 
@@ -44,6 +45,21 @@ class AuditRead(Struct):
     detail: str
 
 
+_INSERT = insert_sql(AuditEntry)
+# The order of its values: checked once, so that a new column cannot shift them silently.
+assert [c._meta.name for c in AuditEntry.all_columns()] == [
+    "id",
+    "at",
+    "actor_kind",
+    "actor_user",
+    "actor_label",
+    "action",
+    "subject_kind",
+    "subject_id",
+    "detail",
+]
+
+
 async def record(
     action: Action,
     subject_kind: str,
@@ -57,16 +73,18 @@ async def record(
 ) -> None:
     """Write one entry; inside a caller's transaction it commits with the change itself."""
     async with writing():
-        await AuditEntry(
-            at=at or datetime.now(UTC),
-            actor_kind=actor_kind.value,
-            actor_user=actor_user,
-            actor_label=actor_label[:200],
-            action=action.value,
-            subject_kind=subject_kind,
-            subject_id=subject_id,
-            detail=detail[:120],
-        ).save()
+        await AuditEntry.raw(
+            _INSERT,
+            uuid4(),
+            at or datetime.now(UTC),
+            actor_kind.value,
+            actor_user,
+            actor_label[:200],
+            action.value,
+            subject_kind,
+            subject_id,
+            detail[:120],
+        )
 
 
 def _view(row: dict) -> AuditRead:

@@ -138,8 +138,11 @@ async def give(
 async def of(referral_id: UUID, now: datetime | None = None) -> AppointmentRead | None:
     now = now or _now()
     row = await Appointment.select().where(Appointment.referral == referral_id).first()
-    if row is None:
-        return None
+    return None if row is None else view(row, now)
+
+
+def view(row: dict[str, Any], now: datetime) -> AppointmentRead:
+    """An appointment row as the referral shows it."""
     return AppointmentRead(
         starts_at=row["starts_at"],
         when=when_label(row["starts_at"]),

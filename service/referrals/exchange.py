@@ -11,12 +11,14 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import msgspec
+from piccolo.table import Table
 
 from conventions.store import applying_to
+from conventions.tables import Convention
 from directory.errors import Conflict, Forbidden, Invalid, NotFound
 from directory.gazetteer import load_gazetteer
 from directory.hours import local_date
@@ -26,6 +28,7 @@ from service import outbox
 from service.accounts.store import Actor, Role
 from service.accounts.tables import User
 from service.audit import store as audit
+from service.db import insert_sql
 from service.referrals.calendar import add_working_days
 from service.referrals.decide import (
     CONSENT_REQUIRED,
@@ -64,6 +67,7 @@ from service.referrals.schemas import (
 )
 from service.referrals.tables import (
     AccessLink,
+    Appointment,
     Consent,
     Referral,
     ReferralEvent,
@@ -184,10 +188,10 @@ async def chain(referral_id: UUID) -> list[UUID]:
 
 
 async def _row(referral_id: UUID) -> dict[str, Any]:
-    row = await Referral.select().where(Referral.id == referral_id).first()
-    if row is None:
+    rows = await Referral.raw(_ROW_SQL, referral_id)
+    if not rows:
         raise NotFound("Orientation")
-    return row
+    return rows[0]
 
 
 _LINK_KINDS = {
@@ -393,19 +397,39 @@ async def _event(
     note: str = "",
     private: bool = False,
 ) -> None:
-    await ReferralEvent(
-        referral=referral_id,
-        at=at,
-        actor_kind=who.party.value,
-        actor_user=who.user.user_id if who.user else None,
-        actor_label=who.label,
-        transition=transition.value,
-        from_status=from_status.value,
-        to_status=to_status.value,
-        reason=reason,
-        note=note,
-        private=private,
-    ).save()
+    await ReferralEvent.raw(
+        _EVENT_INSERT,
+        uuid4(),
+        referral_id,
+        at,
+        who.party.value,
+        who.user.user_id if who.user else None,
+        who.label,
+        transition.value,
+        from_status.value,
+        to_status.value,
+        reason,
+        note,
+        private,
+    )
+
+
+_EVENT_INSERT = insert_sql(ReferralEvent)
+# The order of _event's values: checked once, so that a new column cannot shift them.
+assert [c._meta.name for c in ReferralEvent.all_columns()] == [
+    "id",
+    "referral",
+    "at",
+    "actor_kind",
+    "actor_user",
+    "actor_label",
+    "transition",
+    "from_status",
+    "to_status",
+    "reason",
+    "note",
+    "private",
+]
 
 
 async def _record(referral_id: UUID, at: datetime, who: Who, entry: Entry) -> None:
@@ -618,27 +642,54 @@ async def read(referral_id: UUID, who: Who, now: datetime | None = None) -> Refe
     return referral_view(await _read_facts(row, now), who, now)
 
 
-async def _read_row(referral_id: UUID) -> dict[str, Any]:
-    row = (
-        await Referral.select(
-            *Referral.all_columns(),
-            Referral.from_structure.name.as_alias("from_structure_name"),
-            Referral.to_structure.name.as_alias("to_structure_name"),
-            Referral.to_service.name.as_alias("to_service_name"),
-            Referral.to_contact.first_name.as_alias("contact_first_name"),
-            Referral.to_contact.last_name.as_alias("contact_last_name"),
-            Referral.referent.name.as_alias("referent_name"),
-            Referral.referent.email.as_alias("referent_email"),
-            Referral.convention.title.as_alias("convention_title"),
-            Referral.suggested_structure.name.as_alias("suggested_name"),
-            Referral.suggested_structure.status.as_alias("suggested_status"),
-        )
-        .where(Referral.id == referral_id)
-        .first()
+# Every response to an action reads the referral again, with what surrounds it. Written
+# once as SQL (as service/accounts/store.py's actor lookups): rebuilding these joined
+# Piccolo selects per request cost more than the queries, and one query for the referral,
+# its names, young person, consent and appointment saves four round trips.
+def _columns(table: type[Table], alias: str, prefix: str = "") -> str:
+    return ", ".join(
+        f'{alias}."{c._meta.db_column_name}" AS "{prefix}{c._meta.db_column_name}"'
+        for c in table.all_columns()
     )
-    if row is None:
+
+
+_JOINED = ("young.", "consent.", "appointment.")
+_READ_SQL = (
+    f"SELECT {_columns(Referral, 'r')}, "
+    "fs.name AS from_structure_name, ts.name AS to_structure_name, "
+    "sv.name AS to_service_name, ct.first_name AS contact_first_name, "
+    "ct.last_name AS contact_last_name, u.name AS referent_name, u.email AS referent_email, "
+    "cv.title AS convention_title, ss.name AS suggested_name, ss.status AS suggested_status, "
+    f"{_columns(YoungPerson, 'y', 'young.')}, {_columns(Consent, 'c', 'consent.')}, "
+    f"{_columns(Appointment, 'a', 'appointment.')} "
+    f"FROM {Referral._meta.tablename} r "
+    f"LEFT JOIN {Structure._meta.tablename} fs ON fs.id = r.from_structure "
+    f"LEFT JOIN {Structure._meta.tablename} ts ON ts.id = r.to_structure "
+    f"LEFT JOIN {Service._meta.tablename} sv ON sv.id = r.to_service "
+    f"LEFT JOIN {Person._meta.tablename} ct ON ct.id = r.to_contact "
+    f"LEFT JOIN {User._meta.tablename} u ON u.id = r.referent "
+    f"LEFT JOIN {Convention._meta.tablename} cv ON cv.id = r.convention "
+    f"LEFT JOIN {Structure._meta.tablename} ss ON ss.id = r.suggested_structure "
+    f"LEFT JOIN {YoungPerson._meta.tablename} y ON y.id = r.young_person "
+    f"LEFT JOIN {Consent._meta.tablename} c ON c.referral = r.id "
+    f"LEFT JOIN {Appointment._meta.tablename} a ON a.referral = r.id "
+    "WHERE r.id = {} LIMIT 1"
+)
+_EVENTS_SQL = (
+    f"SELECT {_columns(ReferralEvent, 'e')} FROM {ReferralEvent._meta.tablename} e "
+    "WHERE e.referral = {} ORDER BY e.at"
+)
+_ROW_SQL = f"SELECT {_columns(Referral, 'r')} FROM {Referral._meta.tablename} r WHERE r.id = {{}}"
+_CHILDREN_SQL = f"SELECT id FROM {Referral._meta.tablename} WHERE parent = {{}}"
+
+
+async def _read_row(referral_id: UUID) -> dict[str, Any]:
+    """The referral with the names it shows, its young person, consent and appointment
+    (keys prefixed `young.`, `consent.`, `appointment.`)."""
+    rows = await Referral.raw(_READ_SQL, referral_id)
+    if not rows:
         raise NotFound("Orientation")
-    return row
+    return rows[0]
 
 
 @dataclass(frozen=True)
@@ -654,26 +705,49 @@ class ReadFacts:
     appointment: Any
 
 
-async def _read_facts(row: dict[str, Any], now: datetime) -> ReadFacts:
+def _split(joined: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The referral's own keys, and each joined table's row by prefix."""
+    row: dict[str, Any] = {}
+    parts: dict[str, dict[str, Any]] = {prefix: {} for prefix in _JOINED}
+    for key, value in joined.items():
+        prefix, dot, name = key.partition(".")
+        if dot:
+            parts[prefix + dot][name] = value
+        else:
+            row[key] = value
+    return row, parts
+
+
+async def _read_facts(joined: dict[str, Any], now: datetime) -> ReadFacts:
+    row, parts = _split(joined)
     referral_id = row["id"]
-    young = await YoungPerson.select().where(YoungPerson.id == row["young_person"]).first()
-    if young is None:  # the foreign key forbids it; say so to the type checker
+    young = parts["young."]
+    if young["id"] is None:  # the foreign key forbids it
         raise NotFound("Orientation")
-    events = (
-        await ReferralEvent.select()
-        .where(ReferralEvent.referral == referral_id)
-        .order_by(ReferralEvent.at)
-    )
-    children = await Referral.select(Referral.id).where(Referral.parent == referral_id)
+    consent = parts["consent."] if parts["consent."]["id"] is not None else None
+    appointment = parts["appointment."]
+    events = await ReferralEvent.raw(_EVENTS_SQL, referral_id)
+    children = await Referral.raw(_CHILDREN_SQL, referral_id)
     return ReadFacts(
         row=row,
         young=young,
-        consent=await Consent.select().where(Consent.referral == referral_id).first(),
+        consent=consent,
         events=events,
         children=[c["id"] for c in children],
-        said=await _young_answer(referral_id),
-        appointment=await appointments.of(referral_id, now),
+        said=_first_young_answer(events),
+        appointment=appointments.view(appointment, now) if appointment["id"] else None,
     )
+
+
+def _first_young_answer(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What _young_answer reads, taken from the events already read in order."""
+    for event in events:
+        if event["transition"] in _ONCE_ONLY_VALUES:
+            return {k: event[k] for k in ("transition", "reason", "note", "at")}
+    return None
+
+
+_ONCE_ONLY_VALUES = frozenset(t.value for t in ONCE_ONLY)
 
 
 def referral_view(facts: ReadFacts, who: Who, now: datetime) -> ReferralRead:
