@@ -8,6 +8,7 @@ import getpass
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import click
@@ -15,6 +16,9 @@ import click
 from directory.errors import Invalid
 from service import db
 from service.settings import DEFAULT_DATABASE_URL, Settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 @click.group()
@@ -61,7 +65,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         f"Maillage est prêt : ouvrez http://{host}:{port}/login "
         f"(base : {settings.database_url}). Ctrl+C pour arrêter."
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         "service.app:create_app",
         factory=True,
         host=host,
@@ -69,6 +73,26 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level="warning",
     )
+    if workers == 1:
+        uvicorn.Server(config).run()
+        return
+    _serve_workers(config)
+
+
+def _serve_workers(config: uvicorn.Config) -> None:
+    """uvicorn's own multi-worker start, with TCP_NODELAY on the shared socket. uvicorn makes
+    that socket with protocol 0, so asyncio does not turn Nagle's algorithm off on the
+    connections it accepts: every answer then waited for the client's delayed ACK, 40 ms
+    (measured: /healthz at 22 req/s on one connection with 2 workers, 4,000 with 1). Linux
+    passes the option on to the accepted connections."""
+    import socket
+
+    from uvicorn.supervisors import Multiprocess
+
+    sock = config.bind_socket()
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 @main.command()
