@@ -115,7 +115,7 @@ def measure(engine: str, args: argparse.Namespace, wrk: str) -> list[str]:
     lines = []
     try:
         cookie = asyncio.run(sign_in(url))
-        with server(url, Path(folder) / "server.log") as base_url:
+        with server(url, Path(folder) / "server.log", args.workers) as base_url:
             page = httpx.get(base_url + PATH, cookies={SESSION_COOKIE: cookie})
             if page.status_code != 200:
                 raise RuntimeError(f"{PATH} answered {page.status_code}, not 200")
@@ -142,6 +142,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1, help="maillage serve --workers N")
     parser.add_argument("--postgres-admin-url", default=DEFAULT_PG_ADMIN_URL)
     args = parser.parse_args()
     wrk = ensure_wrk()
@@ -151,7 +152,7 @@ def main() -> None:
         f"command: {shlex.join(['python', 'benchmarks/page_rate.py', *sys.argv[1:]])}",
         f"date:    {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"machine: {os.cpu_count()} cores, {platform.machine()}, Python "
-        f"{platform.python_version()}, one server process",
+        f"{platform.python_version()}, maillage serve --workers {args.workers}",
     ]
     for engine in engines:
         lines += measure(engine, args, wrk)

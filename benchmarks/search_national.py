@@ -612,7 +612,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(database_url: str, log_path: Path) -> Iterator[str]:
+def server(database_url: str, log_path: Path, workers: int = 1) -> Iterator[str]:
     """`maillage serve` in a subprocess; always stopped on the way out."""
     port = _free_port()
     command = [
@@ -624,6 +624,8 @@ def server(database_url: str, log_path: Path) -> Iterator[str]:
         "serve",
         "--port",
         str(port),
+        "--workers",
+        str(workers),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MAILLAGE_DATABASE_URL": database_url}
     with log_path.open("wb") as log:
