@@ -39,8 +39,6 @@ KEEP_DIRTY = 50_000
 _CHUNK = 500
 _BUILD_CHUNK = 5_000
 _TEXTS_HELD = 500_000
-K = TypeVar("K")
-V = TypeVar("V")
 # What the caches of matching services may hold in all, counted in services (about 60 bytes
 # each): a few tens of MB, whatever the mix of searches.
 _REMOTE_LISTS_HELD = 300_000
@@ -58,6 +56,8 @@ class _Matcher(Protocol):
 
 
 _INDEXES_KEPT = 4
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class IndexedSite:
@@ -196,8 +196,8 @@ class SearchIndex:
         Cells are taken nearest first. Once `first` services are known, a cell whose every
         point is farther than the `first`-th of them cannot change the page: its services
         are only counted, and a cell wholly inside the circle is counted without a single
-        distance (from a set kept per cell and per kind of search). Around Paris this
-        leaves a few thousand distances of the 24,000 sites in the circle."""
+        distance (from a set kept per cell and per kind of search). A dense city's search
+        measures the cells near the place and those on the circle's edge only."""
         lat1, lng1 = math.radians(origin[0]), math.radians(origin[1])
         sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
         sin, cos, atan2, sqrt = math.sin, math.cos, math.atan2, math.sqrt
