@@ -40,8 +40,8 @@ PATH = "/compte"
 # wrk reports its own percentiles: one parsable line at the end of each run.
 WRK_SCRIPT = """
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(95),
+  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
     summary.errors.status + summary.errors.connect + summary.errors.read
     + summary.errors.write + summary.errors.timeout))
 end
@@ -69,9 +69,13 @@ async def sign_in(database_url: str) -> str:
     return await open_session(user_id)
 
 
-def wrk_run(wrk: str, url: str, cookie: str, clients: int, seconds: int) -> dict[str, float]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT)
+def wrk_run(
+    wrk: str, url: str, header: str, clients: int, seconds: int, script: str = WRK_SCRIPT
+) -> dict[str, float]:
+    """One wrk run with one header (a cookie, a token) and a Lua script that ends with
+    WRK_SCRIPT's `done`: requests/s, p50, p95 and p99 in ms, errors."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
     try:
         out = subprocess.run(
             [
@@ -82,9 +86,9 @@ def wrk_run(wrk: str, url: str, cookie: str, clients: int, seconds: int) -> dict
                 "--timeout",
                 "10s",
                 "-s",
-                script.name,
+                lua.name,
                 "-H",
-                f"Cookie: {SESSION_COOKIE}={cookie}",
+                header,
                 url,
             ],
             check=True,
@@ -92,13 +96,14 @@ def wrk_run(wrk: str, url: str, cookie: str, clients: int, seconds: int) -> dict
             text=True,
         ).stdout
     finally:
-        os.unlink(script.name)
+        os.unlink(lua.name)
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
-    requests, duration_us, p50_us, p95_us, errors = (int(v) for v in line.split()[1:])
+    requests, duration_us, p50_us, p95_us, p99_us, errors = (int(v) for v in line.split()[1:])
     return {
         "rps": requests / (duration_us / 1e6),
         "p50": p50_us / 1000,
         "p95": p95_us / 1000,
+        "p99": p99_us / 1000,
         "errors": errors,
         "requests": requests,
     }
@@ -119,9 +124,10 @@ def measure(engine: str, args: argparse.Namespace, wrk: str) -> list[str]:
             page = httpx.get(base_url + PATH, cookies={SESSION_COOKIE: cookie})
             if page.status_code != 200:
                 raise RuntimeError(f"{PATH} answered {page.status_code}, not 200")
-            wrk_run(wrk, base_url + PATH, cookie, 4, 2)  # warm-up
+            header = f"Cookie: {SESSION_COOKIE}={cookie}"
+            wrk_run(wrk, base_url + PATH, header, 4, 2)  # warm-up
             for clients in args.clients:
-                r = wrk_run(wrk, base_url + PATH, cookie, clients, args.seconds)
+                r = wrk_run(wrk, base_url + PATH, header, clients, args.seconds)
                 lines.append(
                     f"{engine:8} {clients:3} clients: {r['rps']:7.0f} req/s  "
                     f"p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "

@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -612,8 +612,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(database_url: str, log_path: Path, workers: int = 1) -> Iterator[str]:
-    """`maillage serve` in a subprocess; always stopped on the way out."""
+def server(
+    database_url: str,
+    log_path: Path,
+    workers: int = 1,
+    on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> Iterator[str]:
+    """`maillage serve` in a subprocess; always stopped on the way out. `on_start` gets the
+    process (search_rate.py reads its memory)."""
     port = _free_port()
     command = [
         sys.executable,
@@ -630,6 +636,8 @@ def server(database_url: str, log_path: Path, workers: int = 1) -> Iterator[str]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MAILLAGE_DATABASE_URL": database_url}
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        if on_start is not None:
+            on_start(process)
         try:
             base_url = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 120

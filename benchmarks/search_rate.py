@@ -22,8 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -32,66 +30,18 @@ sys.path.insert(0, str(BENCHMARKS))
 
 import httpx  # noqa: E402
 import search_national as national  # noqa: E402
-from page_rate import ensure_wrk  # noqa: E402
+from page_rate import WRK_SCRIPT, ensure_wrk, wrk_run  # noqa: E402
 
-# Cycles through the queries, one after the other on each connection; wrk's own percentiles.
-WRK_SCRIPT = """
+# Cycles through the queries, one after the other on each connection; page_rate's `done`
+# prints wrk's own percentiles.
+REQUESTS = """
 local paths = {%s}
 local counter = 0
 request = function()
   counter = counter + 1
   return wrk.format("GET", paths[(counter %% #paths) + 1])
 end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests,
-    summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), summary.errors.status + summary.errors.connect
-    + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
 """
-
-
-@contextmanager
-def serving(database_url: str, workers: int, log_path: Path) -> Iterator[tuple[str, int]]:
-    """`maillage serve --workers N`, stopped on the way out: (base URL, its pid)."""
-    port = national._free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "service.cli",
-        "--database-url",
-        database_url,
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(national.ROOT)}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=national.ROOT, env=env, stdout=log, stderr=log)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 180
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("no answer on /healthz within 180 s")
-                time.sleep(0.3)
-            yield base, process.pid
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def rss_mb(pid: int) -> list[float]:
@@ -106,44 +56,6 @@ def rss_mb(pid: int) -> list[float]:
             if line.startswith("VmRSS:"):
                 sizes.append(int(line.split()[1]) / 1024)
     return sizes
-
-
-def wrk(
-    wrk_path: str, base: str, token: str, paths: list[str], clients: int, seconds: int
-) -> dict[str, float]:
-    lua = WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua)
-    try:
-        out = subprocess.run(
-            [
-                wrk_path,
-                f"-t{min(clients, 2)}",
-                f"-c{clients}",
-                f"-d{seconds}s",
-                "--timeout",
-                "10s",
-                "-s",
-                script.name,
-                "-H",
-                f"Authorization: Bearer {token}",
-                base,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    finally:
-        os.unlink(script.name)
-    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
-    requests, duration_us, p50, p95, p99, errors = (int(v) for v in line.split()[1:])
-    return {
-        "rps": requests / (duration_us / 1e6),
-        "p50": p50 / 1000,
-        "p95": p95 / 1000,
-        "p99": p99 / 1000,
-        "errors": errors,
-    }
 
 
 def wait_for_index(base: str, token: str, path: str) -> float:
@@ -187,15 +99,18 @@ def main() -> None:
         lines.append("workers clients   req/s    p50 ms   p95 ms   p99 ms  errors")
         log_path = Path(tempfile.gettempdir()) / f"maillage-rate-{os.getpid()}.log"
         for workers in args.workers:
-            with serving(database.url, workers, log_path) as (base, pid):
+            started: list[subprocess.Popen[bytes]] = []
+            with national.server(database.url, log_path, workers, started.append) as base:
                 ready = wait_for_index(base, token, paths[0])
+                script = REQUESTS % ", ".join(f'"{p}"' for p in paths) + WRK_SCRIPT
+                header = f"Authorization: Bearer {token}"
                 for clients in args.clients:
-                    got = wrk(wrk_path, base, token, paths, clients, args.seconds)
+                    got = wrk_run(wrk_path, base, header, clients, args.seconds, script)
                     lines.append(
                         f"{workers:>7} {clients:>7} {got['rps']:>7.1f} {got['p50']:>9.1f} "
                         f"{got['p95']:>8.1f} {got['p99']:>8.1f} {got['errors']:>7}"
                     )
-                sizes = rss_mb(pid)
+                sizes = rss_mb(started[0].pid)
                 lines.append(
                     f"        first search after start {ready:.1f} s; RSS after the runs: "
                     + " + ".join(f"{s:.0f}" for s in sizes)

@@ -63,23 +63,31 @@ def distance_from(origin: tuple[float, float]) -> Callable[[float, float], float
     calls this), so both give the same float to the last bit."""
     lat1, lng1 = math.radians(origin[0]), math.radians(origin[1])
     sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
-    radians, sin, cos, atan2, sqrt = math.radians, math.sin, math.cos, math.atan2, math.sqrt
+    radians, sin, cos = math.radians, math.sin, math.cos
 
     def measure(lat: float, lon: float) -> float:
         lat2 = radians(lat)
-        sin_lat2, cos_lat2 = sin(lat2), cos(lat2)
-        delta = radians(lon) - lng1
-        cos_delta, sin_delta = cos(delta), sin(delta)
-        d = atan2(
-            sqrt(
-                (cos_lat2 * sin_delta) ** 2
-                + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_delta) ** 2
-            ),
-            sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_delta,
-        )
-        return EARTH_RADIUS * d
+        return great_circle_km(sin_lat1, cos_lat1, lng1, sin(lat2), cos(lat2), radians(lon))
 
     return measure
+
+
+def great_circle_km(
+    sin_lat1: float, cos_lat1: float, lng1: float, sin_lat2: float, cos_lat2: float, lng2: float
+) -> float:
+    """geopy's great-circle formula, on the sines and cosines of the two latitudes and the
+    longitudes in radians: callers that measure many times from or to the same place
+    compute those once (directory.search_index keeps them per site)."""
+    delta = lng2 - lng1
+    cos_delta, sin_delta = math.cos(delta), math.sin(delta)
+    d = math.atan2(
+        math.sqrt(
+            (cos_lat2 * sin_delta) ** 2
+            + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_delta) ** 2
+        ),
+        sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_delta,
+    )
+    return EARTH_RADIUS * d
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from geopy.distance import EARTH_RADIUS
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
-from directory.geo import bounding_box
+from directory.geo import bounding_box, great_circle_km
 from directory.store import service_keys
 from directory.tables import Service, Site, Structure
 
@@ -217,6 +217,8 @@ class SearchIndex:
             else:
                 counting = False
             for site in sites.values():
+                # directory.geo.great_circle_km written out: this loop runs for thousands
+                # of sites per search, and the same operations give the same floats.
                 sin_lat2, cos_lat2 = site.sin_lat, site.cos_lat
                 delta = site.lon_rad - lng1
                 cos_delta, sin_delta = cos(delta), sin(delta)
@@ -414,17 +416,7 @@ def distance_to_sites(origin: tuple[float, float]) -> Callable[[IndexedSite], fl
     sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
 
     def measure(site: IndexedSite) -> float:
-        sin_lat2, cos_lat2 = site.sin_lat, site.cos_lat
-        delta = site.lon_rad - lng1
-        cos_delta, sin_delta = math.cos(delta), math.sin(delta)
-        d = math.atan2(
-            math.sqrt(
-                (cos_lat2 * sin_delta) ** 2
-                + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_delta) ** 2
-            ),
-            sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_delta,
-        )
-        return EARTH_RADIUS * d
+        return great_circle_km(sin_lat1, cos_lat1, lng1, site.sin_lat, site.cos_lat, site.lon_rad)
 
     return measure
 
