@@ -227,6 +227,7 @@ class _Match:
         publics_mask: int,
         unconditional_only: bool,
         structures: set[str] | None,
+        asked: Hashable,
     ) -> None:
         self.need_mask = need_mask
         self.need_text = need_text
@@ -235,8 +236,9 @@ class _Match:
         self.unconditional_only = unconditional_only
         self.structures = structures
         self.needs = need_mask or need_text is not None
-        # What the search asks, as a key: services matching it are cached (remote lists).
-        self.asked: Hashable = None
+        # What the search asks, as a key: services matching it are cached (remote lists,
+        # cells' matches).
+        self.asked = asked
 
     def __call__(self, service: IndexedService) -> bool:
         if self.needs and not (
@@ -266,23 +268,23 @@ async def _match(
     publics_mask = index.mask(publics)
     if len(publics) > 0 and publics_mask.bit_count() < len(set(publics)):
         structures = set()  # a public no service has: nothing matches
-    match = _Match(
-        need_mask=index.mask(need.keys),
+    need_mask = index.mask(need.keys)
+    return _Match(
+        need_mask=need_mask,
         need_text=await text_matches(index, need_text) if need_text else None,
         words=[await text_matches(index, word) for word in words],
         publics_mask=publics_mask,
         unconditional_only=filters.unconditional_only,
         structures=structures,
+        asked=(
+            need_mask,
+            need_text,
+            tuple(words),
+            publics_mask,
+            filters.unconditional_only,
+            None if structures is None else frozenset(structures),
+        ),
     )
-    match.asked = (
-        match.need_mask,
-        need_text,
-        tuple(words),
-        publics_mask,
-        filters.unconditional_only,
-        None if structures is None else frozenset(structures),
-    )
-    return match
 
 
 async def search(
