@@ -29,7 +29,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 
-from directory import search_index
+from directory import demand, search_index
 from directory.errors import Conflict, Forbidden, Invalid, NotFound
 from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
@@ -233,6 +233,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             with contextlib.suppress(asyncio.CancelledError):
                 await warming
             await search_index.stop_building()
+            await demand.flush()
             if scheduler is not None:
                 stop.set()
                 await scheduler

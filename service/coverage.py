@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from conventions.store import read_many as read_conventions
+from directory import demand
 from directory.gazetteer import load_gazetteer
 from directory.outlines import outlines_for
 from directory.tables import Person, SearchRecord, Service, Site, Structure
@@ -188,6 +189,7 @@ async def fragility_if_person_leaves(inputs: Inputs, person_id: UUID) -> Fragili
 
 async def unmet_searches(territory: TerritoryRead) -> list[dict[str, Any]]:
     """Searches from the directory that found nothing, per commune and domain."""
+    await demand.flush()  # this process's latest searches count at once
     rows = await SearchRecord.select(SearchRecord.commune, SearchRecord.domains).where(
         SearchRecord.commune.is_in(territory.communes or ["-"]) & (SearchRecord.results == 0)
     )

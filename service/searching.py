@@ -10,11 +10,12 @@ from uuid import UUID
 
 from msgspec import Meta, Struct
 
+from directory import demand
 from directory.errors import Invalid
 from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder, Place, locate_place
 from directory.search import SearchFilters, SearchResults, resolve_need, search
-from directory.tables import SearchRecord, Site
+from directory.tables import Site
 from directory.vocabulary import PUBLICS, Domain, Level
 from service.accounts.store import Actor
 from service.forms import parse_form
@@ -105,11 +106,11 @@ async def run_search(
     # Demand signal for coverage maps: where and for what, never who. Turning pages is the
     # same search: only its first page counts.
     if request.page == 1:
-        await SearchRecord(
-            commune=place.commune.insee,
-            domains=sorted({key[2:] for key in need.keys if key.startswith("d:")}),
-            results=results.total + results.remote_total,
-        ).save()
+        demand.record(
+            place.commune.insee,
+            sorted({key[2:] for key in need.keys if key.startswith("d:")}),
+            results.total + results.remote_total,
+        )
     times = await response_times(hit.structure_id for hit in results.items + results.remote)
     for hit in results.items + results.remote:
         if hit.structure_id in times:

@@ -3,6 +3,9 @@ remote services, needs, words and filters. Places are real communes of the Drôm
 
 from __future__ import annotations
 
+import asyncio
+
+from directory import demand
 from directory.vocabulary import Domain, Level
 from service.accounts.store import Role
 from tests import factories as f
@@ -225,6 +228,7 @@ async def test_searches_are_recorded_without_personal_data(client):
     await _search(client, headers, need="logement")
     await _search(client, headers, commune=CREST, need="santé", radius_km=5)
     await _search(client, headers, commune=CREST, need="santé", radius_km=5, page=2)
+    await demand.flush()  # written in batches after the answers (directory/demand.py)
     rows = await SearchRecord.select(
         SearchRecord.commune, SearchRecord.domains, SearchRecord.results
     ).order_by(SearchRecord.at)
@@ -232,3 +236,17 @@ async def test_searches_are_recorded_without_personal_data(client):
         {"commune": VALENCE, "domains": ["housing"], "results": 1},
         {"commune": CREST, "domains": ["health"], "results": 0},
     ]
+
+
+async def test_demand_signals_reach_the_database_on_their_own(client):
+    """Without anyone flushing: another server process reads them from the database."""
+    from directory.tables import SearchRecord
+
+    headers = await f.api_client_headers()
+    for _ in range(3):
+        await _search(client, headers, commune=CREST, need="santé", radius_km=5)
+    for _ in range(100):  # FLUSH_AFTER is 0.2 s
+        if await SearchRecord.count() == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert await SearchRecord.count() == 3
