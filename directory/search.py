@@ -110,6 +110,11 @@ def heading(
     return f"Aucun partenaire sur place pour {need} à moins de {radius} de {commune_name}"
 
 
+# Labels as typed needs are compared with them, folded once rather than on every search.
+_FOLDED_DOMAINS = [(domain, label, fold(label)) for domain, label in DOMAIN_LABELS.items()]
+_FOLDED_THEMATIQUES = [(value, label, fold(label)) for value, label in THEMATIQUES.items()]
+
+
 def resolve_need(text: str, domains: Sequence[Domain] = ()) -> Need:
     """Turn what the advisor typed into domain / thematique keys; unknown words stay words
     matched against the services' text."""
@@ -117,20 +122,20 @@ def resolve_need(text: str, domains: Sequence[Domain] = ()) -> Need:
     labels: list[str] = [DOMAIN_LABELS[d] for d in domains]
     folded = fold(text)
     if folded:
-        for domain, label in DOMAIN_LABELS.items():
-            if fold(label) == folded or domain.value == folded:
+        for domain, label, folded_label in _FOLDED_DOMAINS:
+            if folded in (folded_label, domain.value):
                 keys.append(f"d:{domain.value}")
                 labels.append(label)
-        for value, label in THEMATIQUES.items():
-            if folded in {fold(label), value}:
+        for value, label, folded_label in _FOLDED_THEMATIQUES:
+            if folded in (folded_label, value):
                 keys.append(f"t:{value}")
                 labels.append(label)
         if len(keys) == len(domains):
             # Nothing matched the whole phrase: try each word ("logement urgent").
             for word in folded.split():
                 keys.extend(NEED_SYNONYMS.get(word, ()))
-                for domain, label in DOMAIN_LABELS.items():
-                    if fold(label) == word:
+                for domain, label, folded_label in _FOLDED_DOMAINS:
+                    if folded_label == word:
                         keys.append(f"d:{domain.value}")
                         labels.append(label)
     # A domain also covers its thematiques, so services tagged only finely still match.
@@ -378,17 +383,22 @@ def _nearest_sites(
     nearest_first, inside = index.nearest_within(origin, radius_km, match, first)
     found = _Found(nearest_first, set(), inside)
     nearest = found.nearest
+    # Once `first` services are within the radius, a service whose zone covers the commune
+    # but with no site within the radius is farther than all of them: counted, not measured.
+    # One with a site within the radius already has its nearest site (its others are
+    # beyond the radius), or is too far for the page.
+    page_full = len(nearest) >= first
     measure = distance_to_sites(origin)
-    for service_id in index.with_keys(zone_keys):
-        service = index.services[service_id]
-        if not service.sites or not match(service):
-            continue
-        found.zoned.add(service_id)
-        for site in service.sites:
-            distance = measure(site)
-            current = nearest.get(service_id)
-            if current is None or (distance, site.id) < current:
-                nearest[service_id] = (distance, site.id)
+    for key in zone_keys:
+        for service in index.zoned(key, match):
+            found.zoned.add(service.id)
+            if page_full or service.id in inside:
+                continue
+            for site in service.sites:
+                distance = measure(site)
+                current = nearest.get(service.id)
+                if current is None or (distance, site.id) < current:
+                    nearest[service.id] = (distance, site.id)
     return found
 
 

@@ -43,6 +43,7 @@ _TEXTS_HELD = 500_000
 # each): a few tens of MB, whatever the mix of searches.
 _REMOTE_LISTS_HELD = 300_000
 _CELL_MATCHES_HELD = 300_000
+_ZONED_LISTS_HELD = 100_000
 # The index's own grid, finer than the database's (directory.geo, 0.1°): about 2.8 km by
 # 1.9 km in mainland France, so that a city is many cells, most of them far from the place.
 GRID_DEGREES = 0.025
@@ -171,6 +172,10 @@ class SearchIndex:
         self.cell_matches: _Bounded[tuple[tuple[int, int], Hashable], set[str]] = _Bounded(
             _CELL_MATCHES_HELD
         )
+        # (zone key, what the search asks) -> the matching services given on site.
+        self.zoned_lists: _Bounded[tuple[str, Hashable], list[IndexedService]] = _Bounded(
+            _ZONED_LISTS_HELD
+        )
         self._bits: dict[str, int] = {}
         self._masks: dict[int, int] = {}
 
@@ -260,11 +265,19 @@ class SearchIndex:
             self.cell_matches.put((key, match.asked), cached, len(cached) + 1)
         return cached
 
-    def with_keys(self, keys: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for key in keys:
-            found |= self.by_key.get(key, set())
-        return found
+    def zoned(self, key: str, match: _Matcher) -> list[IndexedService]:
+        """The services given on site whose zone is `key` ("z:…") and that match: around
+        Paris, 1,800 services are zoned to the metropolis or the département."""
+        cached = self.zoned_lists.get((key, match.asked))
+        if cached is None:
+            services = self.services
+            cached = [
+                service
+                for service in map(services.__getitem__, self.by_key.get(key, ()))
+                if service.sites and match(service)
+            ]
+            self.zoned_lists.put((key, match.asked), cached, len(cached) + 1)
+        return cached
 
     def remote_list(
         self, key: str, asked: Hashable, match: Callable[[IndexedService], bool]
@@ -285,6 +298,7 @@ class SearchIndex:
     def remove(self, structure_id: str) -> None:
         self.remote_lists.clear()
         self.cell_matches.clear()
+        self.zoned_lists.clear()
         held = self.held.pop(structure_id, None)
         if held is None:
             return
@@ -317,6 +331,7 @@ class SearchIndex:
         their search text when the index holds word matches, to keep them right."""
         self.remote_lists.clear()
         self.cell_matches.clear()
+        self.zoned_lists.clear()
         placed: dict[str, IndexedSite] = {}
         given: dict[str, list[IndexedService]] = {}
         for row in sites:
