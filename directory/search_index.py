@@ -121,6 +121,11 @@ class RemoteList(NamedTuple):
     by_name: list[IndexedService]  # by (name, id)
 
 
+class CellMatches(NamedTuple):
+    sites: list[tuple[IndexedSite, tuple[str, ...]]]  # each with its matching services
+    ids: set[str]  # all those services
+
+
 class _Bounded(Generic[K, V]):
     """A least-recently-used cache bounded by the number of services its values hold."""
 
@@ -169,7 +174,7 @@ class SearchIndex:
         self.remote_lists: _Bounded[tuple[str, Hashable], RemoteList] = _Bounded(_REMOTE_LISTS_HELD)
         # (cell, what the search asks) -> the matching services given in the cell: a cell
         # wholly inside the circle and too far to change the page is counted from it.
-        self.cell_matches: _Bounded[tuple[tuple[int, int], Hashable], set[str]] = _Bounded(
+        self.cell_matches: _Bounded[tuple[tuple[int, int], Hashable], CellMatches] = _Bounded(
             _CELL_MATCHES_HELD
         )
         # (zone key, what the search asks) -> the matching services given on site.
@@ -202,7 +207,8 @@ class SearchIndex:
         point is farther than the `first`-th of them cannot change the page: its services
         are only counted, and a cell wholly inside the circle is counted without a single
         distance (from a set kept per cell and per kind of search). A dense city's search
-        measures the cells near the place and those on the circle's edge only."""
+        measures the cells near the place and those on the circle's edge only, and in them
+        only the sites that give a matching service (kept per cell as well)."""
         lat1, lng1 = math.radians(origin[0]), math.radians(origin[1])
         sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
         sin, cos, atan2, sqrt = math.sin, math.cos, math.atan2, math.sqrt
@@ -211,17 +217,16 @@ class SearchIndex:
         # The first-seen distance of the services met so far, as a max-heap of `first`:
         # each at least its true distance, so its top bounds the page's last distance.
         kept: list[float] = []
-        checked: dict[str, bool] = {}
         for lower, fully, key in _cells_by_distance(self.cells, origin, radius_km):
-            sites = self.cells[key]
+            matching = self._matching_in(key, match)
             if len(kept) >= first and lower > -kept[0]:
                 if fully:
-                    inside |= self._matching_in(key, sites, match)
+                    inside |= matching.ids
                     continue
                 counting = True
             else:
                 counting = False
-            for site in sites.values():
+            for site, services in matching.sites:
                 # directory.geo.great_circle_km written out: this loop runs for thousands
                 # of sites per search, and the same operations give the same floats.
                 sin_lat2, cos_lat2 = site.sin_lat, site.cos_lat
@@ -236,33 +241,33 @@ class SearchIndex:
                 )
                 if distance > radius_km:
                     continue
-                for service in site.services:
-                    ok = checked.get(service.id)
-                    if ok is None:
-                        ok = checked[service.id] = match(service)
-                    if not ok:
-                        continue
-                    inside.add(service.id)
-                    if counting:
-                        continue
-                    current = nearest.get(service.id)
+                inside.update(services)
+                if counting:
+                    continue
+                for service_id in services:
+                    current = nearest.get(service_id)
                     if current is None:
-                        nearest[service.id] = (distance, site.id)
+                        nearest[service_id] = (distance, site.id)
                         if len(kept) < first:
                             heapq.heappush(kept, -distance)
                         elif distance < -kept[0]:
                             heapq.heapreplace(kept, -distance)
                     elif (distance, site.id) < current:  # ties: the smaller site id
-                        nearest[service.id] = (distance, site.id)
+                        nearest[service_id] = (distance, site.id)
         return nearest, inside
 
-    def _matching_in(
-        self, key: tuple[int, int], sites: dict[str, IndexedSite], match: _Matcher
-    ) -> set[str]:
+    def _matching_in(self, key: tuple[int, int], match: _Matcher) -> CellMatches:
+        """The cell's sites with a matching service, and those services: a site without
+        one is not even measured."""
         cached = self.cell_matches.get((key, match.asked))
         if cached is None:
-            cached = {s.id for site in sites.values() for s in site.services if match(s)}
-            self.cell_matches.put((key, match.asked), cached, len(cached) + 1)
+            pairs = []
+            for site in self.cells[key].values():
+                services = tuple(s.id for s in site.services if match(s))
+                if services:
+                    pairs.append((site, services))
+            cached = CellMatches(pairs, {i for _, services in pairs for i in services})
+            self.cell_matches.put((key, match.asked), cached, len(pairs) + len(cached.ids) + 1)
         return cached
 
     def zoned(self, key: str, match: _Matcher) -> list[IndexedService]:
