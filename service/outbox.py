@@ -32,6 +32,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from piccolo.columns.combination import Combinable
+from piccolo.engine.sqlite import SQLiteEngine
+
 from directory.store import writing
 from service.i18n import jinja_context
 from service.mail import Email, Mailer, MailError, TemplatedMail, mailer_from_settings
@@ -139,6 +142,29 @@ def backoff(attempts: int) -> timedelta:
 _pending = OutboxMessage.sent_at.is_null() & OutboxMessage.given_up_at.is_null()
 
 
+def _claimable(now: datetime) -> Combinable:
+    """Waiting, due, and held by no worker's lease."""
+    return (
+        _pending
+        & (OutboxMessage.next_attempt_at <= now)
+        & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until < now))
+    )
+
+
+def _on_sqlite() -> bool:
+    return isinstance(OutboxMessage._meta.db, SQLiteEngine)
+
+
+async def _write(query: Any) -> Any:
+    """One write statement. On PostgreSQL a single statement is its own transaction, so it
+    goes alone (BEGIN and COMMIT would be two more round trips per message); on SQLite it
+    queues behind this process's other writers."""
+    if _on_sqlite():
+        async with writing():
+            return await query
+    return await query
+
+
 @dataclass
 class Courier:
     """Delivers the outbox through a mailer. `context_for` gives what the templates may
@@ -153,41 +179,34 @@ class Courier:
     async def deliver_due(self, now: datetime | None = None, limit: int = ROUND) -> DeliveryReport:
         now = now or _now()
         report = DeliveryReport()
+        for row in await self._claim_due(now, limit):
+            await self._deliver(row, now, report)
+        return report
+
+    async def _claim_due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        """Take up to `limit` due messages for the lease in one statement. On PostgreSQL the
+        inner select skips rows that another worker is claiming (SKIP LOCKED): two server
+        processes split the due messages instead of both trying each one in turn."""
         due = (
-            await OutboxMessage.select(OutboxMessage.id)
-            .where(
-                _pending
-                & (OutboxMessage.next_attempt_at <= now)
-                & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until < now))
-            )
+            OutboxMessage.select(OutboxMessage.id)
+            .where(_claimable(now))
             .order_by(OutboxMessage.next_attempt_at)
             .limit(limit)
         )
-        for row in due:
-            claimed = await self._claim(row["id"], now)
-            if claimed is not None:
-                await self._deliver(claimed, now, report)
-        return report
-
-    async def _claim(self, message_id: UUID, now: datetime) -> dict[str, Any] | None:
-        """Take the message for the lease, unless another worker holds it or it is done:
-        one conditional update, so that of two workers exactly one gets it."""
-        async with writing():
-            rows = (
-                await OutboxMessage.update(
-                    {
-                        OutboxMessage.claimed_until: now + self.lease,
-                        OutboxMessage.attempts: OutboxMessage.attempts + 1,
-                    }
-                )
-                .where(
-                    (OutboxMessage.id == message_id)
-                    & _pending
-                    & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until < now))
-                )
-                .returning(*OutboxMessage.all_columns())
+        if not _on_sqlite():  # SQLite has one writer at a time and no row locks
+            due = due.lock_rows(skip_locked=True)
+        claim = (
+            OutboxMessage.update(
+                {
+                    OutboxMessage.claimed_until: now + self.lease,
+                    OutboxMessage.attempts: OutboxMessage.attempts + 1,
+                }
             )
-        return rows[0] if rows else None
+            .where(OutboxMessage.id.is_in(due) & _claimable(now))
+            .returning(*OutboxMessage.all_columns())
+        )
+        rows: list[dict[str, Any]] = await _write(claim)
+        return sorted(rows, key=lambda row: row["next_attempt_at"])
 
     async def _deliver(self, row: dict[str, Any], now: datetime, report: DeliveryReport) -> None:
         try:
@@ -246,8 +265,8 @@ class Courier:
         return replace(email, headers=headers, message_id=str(row["id"]))
 
     async def _done(self, row: dict[str, Any], now: datetime, to: str, file: str) -> None:
-        async with writing():
-            await OutboxMessage.update(
+        await _write(
+            OutboxMessage.update(
                 {
                     OutboxMessage.sent_at: now,
                     OutboxMessage.recipient: to,
@@ -258,18 +277,20 @@ class Courier:
                     OutboxMessage.last_error: "",
                 }
             ).where(OutboxMessage.id == row["id"])
+        )
         log.info("mail %s (%s) sent", row["id"], row["kind"])
 
     async def _retry(self, row: dict[str, Any], now: datetime, reason: str) -> None:
         wait = backoff(row["attempts"])
-        async with writing():
-            await OutboxMessage.update(
+        await _write(
+            OutboxMessage.update(
                 {
                     OutboxMessage.claimed_until: None,
                     OutboxMessage.next_attempt_at: now + wait,
                     OutboxMessage.last_error: reason,
                 }
             ).where(OutboxMessage.id == row["id"])
+        )
         log.warning(
             "mail %s (%s) failed, attempt %d, next in %s: %s",
             row["id"],
@@ -280,8 +301,8 @@ class Courier:
         )
 
     async def _give_up(self, row: dict[str, Any], now: datetime, reason: str) -> None:
-        async with writing():
-            await OutboxMessage.update(
+        await _write(
+            OutboxMessage.update(
                 {
                     OutboxMessage.given_up_at: now,
                     OutboxMessage.context: "",
@@ -290,6 +311,7 @@ class Courier:
                     OutboxMessage.last_error: reason,
                 }
             ).where(OutboxMessage.id == row["id"])
+        )
         log.error(
             "mail %s (%s) given up after %d attempt(s): %s",
             row["id"],
