@@ -4,8 +4,8 @@ always has its message, even if the process dies before sending it.
 
 - `enqueue` writes a message; call it inside the change's transaction. A message's key is
   unique: enqueueing the same key twice writes it once (reminders rely on it).
-- `Courier.deliver_due` sends what is due: it claims each message for a while (a lease),
-  so that two workers at once never both send it, then records the delivery, or the
+- `Courier.deliver_due` sends what is due: it claims a round of messages for a while (a
+  lease), so that two workers at once never both send one, then records the delivery, or the
   failure and when to try again (exponential backoff). A permanent refusal, or too many
   failures, gives up and says so in the log.
 - `MailWorker` runs a courier inside the server; `maillage send-mail` runs one from cron.
@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -179,9 +180,27 @@ class Courier:
     async def deliver_due(self, now: datetime | None = None, limit: int = ROUND) -> DeliveryReport:
         now = now or _now()
         report = DeliveryReport()
-        for row in await self._claim_due(now, limit):
+        claimed = await self._claim_due(now, limit)
+        started = time.monotonic()
+        for done, row in enumerate(claimed):
+            # The round holds its messages for one lease: when a slow mail server has used
+            # half of it, hand the rest back rather than let another worker send them too.
+            if time.monotonic() - started >= self.lease.total_seconds() / 2:
+                await self._release(claimed[done:])
+                break
             await self._deliver(row, now, report)
         return report
+
+    async def _release(self, rows: list[dict[str, Any]]) -> None:
+        """Give claimed messages back, undelivered and as if never attempted."""
+        await _write(
+            OutboxMessage.update(
+                {
+                    OutboxMessage.claimed_until: None,
+                    OutboxMessage.attempts: OutboxMessage.attempts - 1,
+                }
+            ).where(OutboxMessage.id.is_in([row["id"] for row in rows]))
+        )
 
     async def _claim_due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         """Take up to `limit` due messages for the lease in one statement. On PostgreSQL the
