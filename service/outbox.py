@@ -4,8 +4,8 @@ always has its message, even if the process dies before sending it.
 
 - `enqueue` writes a message; call it inside the change's transaction. A message's key is
   unique: enqueueing the same key twice writes it once (reminders rely on it).
-- `Courier.deliver_due` sends what is due: it claims each message for a while (a lease),
-  so that two workers at once never both send it, then records the delivery, or the
+- `Courier.deliver_due` sends what is due: it claims a round of messages for a while (a
+  lease), so that two workers at once never both send one, then records the delivery, or the
   failure and when to try again (exponential backoff). A permanent refusal, or too many
   failures, gives up and says so in the log.
 - `MailWorker` runs a courier inside the server; `maillage send-mail` runs one from cron.
@@ -25,12 +25,16 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+from piccolo.columns.combination import Combinable
+from piccolo.engine.sqlite import SQLiteEngine
 
 from directory.store import writing
 from service.i18n import jinja_context
@@ -139,6 +143,29 @@ def backoff(attempts: int) -> timedelta:
 _pending = OutboxMessage.sent_at.is_null() & OutboxMessage.given_up_at.is_null()
 
 
+def _claimable(now: datetime) -> Combinable:
+    """Waiting, due, and held by no worker's lease."""
+    return (
+        _pending
+        & (OutboxMessage.next_attempt_at <= now)
+        & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until < now))
+    )
+
+
+def _on_sqlite() -> bool:
+    return isinstance(OutboxMessage._meta.db, SQLiteEngine)
+
+
+async def _write(query: Any) -> Any:
+    """One write statement. On PostgreSQL a single statement is its own transaction, so it
+    goes alone (BEGIN and COMMIT would be two more round trips per message); on SQLite it
+    queues behind this process's other writers."""
+    if _on_sqlite():
+        async with writing():
+            return await query
+    return await query
+
+
 @dataclass
 class Courier:
     """Delivers the outbox through a mailer. `context_for` gives what the templates may
@@ -153,41 +180,52 @@ class Courier:
     async def deliver_due(self, now: datetime | None = None, limit: int = ROUND) -> DeliveryReport:
         now = now or _now()
         report = DeliveryReport()
+        claimed = await self._claim_due(now, limit)
+        started = time.monotonic()
+        for done, row in enumerate(claimed):
+            # The round holds its messages for one lease: when a slow mail server has used
+            # half of it, hand the rest back rather than let another worker send them too.
+            if time.monotonic() - started >= self.lease.total_seconds() / 2:
+                await self._release(claimed[done:])
+                break
+            await self._deliver(row, now, report)
+        return report
+
+    async def _release(self, rows: list[dict[str, Any]]) -> None:
+        """Give claimed messages back, undelivered and as if never attempted."""
+        await _write(
+            OutboxMessage.update(
+                {
+                    OutboxMessage.claimed_until: None,
+                    OutboxMessage.attempts: OutboxMessage.attempts - 1,
+                }
+            ).where(OutboxMessage.id.is_in([row["id"] for row in rows]))
+        )
+
+    async def _claim_due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        """Take up to `limit` due messages for the lease in one statement. On PostgreSQL the
+        inner select skips rows that another worker is claiming (SKIP LOCKED): two server
+        processes split the due messages instead of both trying each one in turn."""
         due = (
-            await OutboxMessage.select(OutboxMessage.id)
-            .where(
-                _pending
-                & (OutboxMessage.next_attempt_at <= now)
-                & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until < now))
-            )
+            OutboxMessage.select(OutboxMessage.id)
+            .where(_claimable(now))
             .order_by(OutboxMessage.next_attempt_at)
             .limit(limit)
         )
-        for row in due:
-            claimed = await self._claim(row["id"], now)
-            if claimed is not None:
-                await self._deliver(claimed, now, report)
-        return report
-
-    async def _claim(self, message_id: UUID, now: datetime) -> dict[str, Any] | None:
-        """Take the message for the lease, unless another worker holds it or it is done:
-        one conditional update, so that of two workers exactly one gets it."""
-        async with writing():
-            rows = (
-                await OutboxMessage.update(
-                    {
-                        OutboxMessage.claimed_until: now + self.lease,
-                        OutboxMessage.attempts: OutboxMessage.attempts + 1,
-                    }
-                )
-                .where(
-                    (OutboxMessage.id == message_id)
-                    & _pending
-                    & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until < now))
-                )
-                .returning(*OutboxMessage.all_columns())
+        if not _on_sqlite():  # SQLite has one writer at a time and no row locks
+            due = due.lock_rows(skip_locked=True)
+        claim = (
+            OutboxMessage.update(
+                {
+                    OutboxMessage.claimed_until: now + self.lease,
+                    OutboxMessage.attempts: OutboxMessage.attempts + 1,
+                }
             )
-        return rows[0] if rows else None
+            .where(OutboxMessage.id.is_in(due) & _claimable(now))
+            .returning(*OutboxMessage.all_columns())
+        )
+        rows: list[dict[str, Any]] = await _write(claim)
+        return sorted(rows, key=lambda row: row["next_attempt_at"])
 
     async def _deliver(self, row: dict[str, Any], now: datetime, report: DeliveryReport) -> None:
         try:
@@ -246,8 +284,8 @@ class Courier:
         return replace(email, headers=headers, message_id=str(row["id"]))
 
     async def _done(self, row: dict[str, Any], now: datetime, to: str, file: str) -> None:
-        async with writing():
-            await OutboxMessage.update(
+        await _write(
+            OutboxMessage.update(
                 {
                     OutboxMessage.sent_at: now,
                     OutboxMessage.recipient: to,
@@ -258,18 +296,20 @@ class Courier:
                     OutboxMessage.last_error: "",
                 }
             ).where(OutboxMessage.id == row["id"])
+        )
         log.info("mail %s (%s) sent", row["id"], row["kind"])
 
     async def _retry(self, row: dict[str, Any], now: datetime, reason: str) -> None:
         wait = backoff(row["attempts"])
-        async with writing():
-            await OutboxMessage.update(
+        await _write(
+            OutboxMessage.update(
                 {
                     OutboxMessage.claimed_until: None,
                     OutboxMessage.next_attempt_at: now + wait,
                     OutboxMessage.last_error: reason,
                 }
             ).where(OutboxMessage.id == row["id"])
+        )
         log.warning(
             "mail %s (%s) failed, attempt %d, next in %s: %s",
             row["id"],
@@ -280,8 +320,8 @@ class Courier:
         )
 
     async def _give_up(self, row: dict[str, Any], now: datetime, reason: str) -> None:
-        async with writing():
-            await OutboxMessage.update(
+        await _write(
+            OutboxMessage.update(
                 {
                     OutboxMessage.given_up_at: now,
                     OutboxMessage.context: "",
@@ -290,6 +330,7 @@ class Courier:
                     OutboxMessage.last_error: reason,
                 }
             ).where(OutboxMessage.id == row["id"])
+        )
         log.error(
             "mail %s (%s) given up after %d attempt(s): %s",
             row["id"],

@@ -280,6 +280,24 @@ async def test_two_workers_at_once_send_each_message_exactly_once(
     assert await _pending() == []
 
 
+async def test_a_round_that_outlives_half_its_lease_hands_the_rest_back(
+    quiet_client, t, smtp_settings, threaded_smtp_server
+):
+    for number in range(3):
+        response = await _send(quiet_client, t, **_body(t, first_name=f"Jeune {number}"))
+        assert response.status_code == 201
+    # A lease of nothing has run out before the first message: the whole round goes back.
+    hasty = replace(courier_from_settings(smtp_settings), lease=timedelta(0))
+    report = await hasty.deliver_due()
+    assert (report.sent, report.retried, report.given_up) == (0, 0, 0)
+    waiting = await _pending()
+    assert len(waiting) == 3
+    assert all(m["claimed_until"] is None and m["attempts"] == 0 for m in waiting)
+
+    assert (await courier_from_settings(smtp_settings).deliver_due()).sent == 3
+    assert len(threaded_smtp_server.inbox.messages()) == 3
+
+
 # ---- the worker inside the server ----------------------------------------------------------
 
 
