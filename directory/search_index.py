@@ -41,11 +41,11 @@ _CHUNK = 500
 _BUILD_CHUNK = 1_000
 # What the caches of matching services may hold in all, counted in services (about 70 bytes
 # each): a few tens of MB, whatever the mix of searches. The 500 queries of search_rate.py
-# fill 141,000 of cell matches and 13,000 of remote lists; words hold their ids (a word
-# like "accompagnement" matches 90,000 services).
+# fill 141,000 of cell matches and 13,000 of remote lists (150,000 measured slower); words
+# hold the index's ids (a word like "accompagnement" matches 90,000 services).
 _TEXTS_HELD = 300_000
-_REMOTE_LISTS_HELD = 150_000
-_CELL_MATCHES_HELD = 150_000
+_REMOTE_LISTS_HELD = 300_000
+_CELL_MATCHES_HELD = 300_000
 # The index's own grid, finer than the database's (directory.geo, 0.1°): about 2.8 km by
 # 1.9 km in mainland France, so that a city is many cells, most of them far from the place.
 GRID_DEGREES = 0.025
