@@ -11,6 +11,7 @@ import gzip
 import io
 import math
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -314,9 +315,10 @@ class Gazetteer:
         return [commune for _, _, commune in found]
 
 
-def _read_csv_gz(path: Path) -> list[dict[str, str]]:
+def _read_csv_gz(path: Path) -> Iterator[dict[str, str]]:
+    """Row by row: a list of the 35,000 rows left the server 10 MB heavier for good."""
     with gzip.open(path, "rb") as raw:
-        return list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline="")))
+        yield from csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
 
 
 @functools.cache
@@ -327,9 +329,10 @@ def load_gazetteer() -> Gazetteer:
             insee=row["insee"],
             name=row["name"],
             postcodes=tuple(row["postcodes"].split()),
-            departement=row["departement"],
-            region=row["region"],
-            epci=row["epci"],
+            # Shared by the communes of a territory: one string each, not 35,000.
+            departement=sys.intern(row["departement"]),
+            region=sys.intern(row["region"]),
+            epci=sys.intern(row["epci"]),
             population=int(row["population"] or 0),
             lat=float(row["lat"]),
             lon=float(row["lon"]),

@@ -26,6 +26,7 @@ from directory.search_index import (
     current_index,
     distance_to_sites,
     text_matches,
+    uuid_int,
 )
 from directory.tables import Person, Relationship, Service, Site, Structure
 from directory.text import fold
@@ -227,11 +228,11 @@ class _Match:
     def __init__(
         self,
         need_mask: int,
-        need_text: set[str] | None,
-        words: list[set[str]],
+        need_text: set[int] | None,
+        words: list[set[int]],
         publics_mask: int,
         unconditional_only: bool,
-        structures: set[str] | None,
+        structures: set[int] | None,
         asked: Hashable,
     ) -> None:
         self.need_mask = need_mask
@@ -265,7 +266,7 @@ async def _match(
     need: Need,
     words: list[str],
     filters: SearchFilters,
-    structures: set[str] | None,
+    structures: set[int] | None,
 ) -> _Match:
     # Punctuation alone ("-", "_") folds to nothing: no need stated, not an empty clause.
     need_text = fold(need.text)
@@ -312,7 +313,7 @@ async def search(
     allowed = None
     if filters.level is not None:
         level = filters.level.value
-        allowed = {str(s) for s, levels in partner_levels.items() if level in levels}
+        allowed = {uuid_int(s) for s, levels in partner_levels.items() if level in levels}
     match = await _match(index, need, fold(words).split(), filters, allowed)
     zone_keys = [f"z:{code}" for code in _zone_codes(commune)]
     page = max(page, 1)
@@ -324,9 +325,9 @@ async def search(
     )[(page - 1) * page_size :]
     chosen = [
         (
-            UUID(service_id),
+            UUID(int=service_id),
             {
-                "site_id": UUID(site_id),
+                "site_id": UUID(int=site_id),
                 "distance": distance,
                 "within": distance <= radius_km,
                 "via_zone": service_id in found.zoned,
@@ -365,9 +366,9 @@ async def search(
 
 class _Found(NamedTuple):
     # Service id -> (distance, its nearest site's id), for those that can be on the page.
-    nearest: dict[str, tuple[float, str]]
-    zoned: set[str]  # services whose eligibility zone covers the commune
-    inside: set[str]  # services with a site within the radius
+    nearest: dict[int, tuple[float, int]]
+    zoned: set[int]  # services whose eligibility zone covers the commune
+    inside: set[int]  # services with a site within the radius
 
 
 def _nearest_sites(
@@ -414,7 +415,7 @@ def _remote(
     match: _Match,
     zone_keys: list[str],
     limit: int,
-    listed: set[str],
+    listed: set[int],
 ) -> tuple[int, list[tuple[UUID, dict[str, Any]]]]:
     """Remote services open to the commune: no zone stated, or a zone that covers it,
     by name; a service already listed on site is listed once."""
@@ -437,10 +438,10 @@ def _remote(
         if len(chosen) == limit:
             break
         service_id = service.id
-        if service_id not in listed and (not chosen or str(chosen[-1][0]) != service_id):
+        if service_id not in listed and (not chosen or chosen[-1][0].int != service_id):
             chosen.append(
                 (
-                    UUID(service_id),
+                    UUID(int=service_id),
                     {"site_id": None, "distance": None, "within": False, "via_zone": False},
                 )
             )

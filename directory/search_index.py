@@ -21,8 +21,9 @@ import heapq
 import math
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from uuid import UUID
 
 from geopy.distance import EARTH_RADIUS
 from piccolo.engine.base import Engine
@@ -37,10 +38,12 @@ FULL_RELOAD_ABOVE = 20_000
 # Versions of changes kept in the database behind the newest (SQLite counts one per row).
 KEEP_DIRTY = 50_000
 _CHUNK = 500
-_BUILD_CHUNK = 5_000
-_TEXTS_HELD = 500_000
-# What the caches of matching services may hold in all, counted in services (about 60 bytes
-# each): a few tens of MB, whatever the mix of searches.
+_BUILD_CHUNK = 1_000
+# What the caches of matching services may hold in all, counted in services (about 70 bytes
+# each): a few tens of MB, whatever the mix of searches. The 500 queries of search_rate.py
+# fill 141,000 of cell matches and 13,000 of remote lists (150,000 measured slower); words
+# hold the index's ids (a word like "accompagnement" matches 90,000 services).
+_TEXTS_HELD = 300_000
 _REMOTE_LISTS_HELD = 300_000
 _CELL_MATCHES_HELD = 300_000
 _ZONED_LISTS_HELD = 100_000
@@ -68,7 +71,7 @@ class IndexedSite:
 
     __slots__ = ("cell", "cos_lat", "id", "lon_rad", "services", "sin_lat")
 
-    def __init__(self, site_id: str, lat: float, lon: float) -> None:
+    def __init__(self, site_id: int, lat: float, lon: float) -> None:
         self.id = site_id
         self.cell = (math.floor(lat / GRID_DEGREES), math.floor(lon / GRID_DEGREES))
         lat_rad = math.radians(lat)
@@ -78,7 +81,13 @@ class IndexedSite:
         self.services: Sequence[IndexedService] = ()  # given here, on site
 
 
-def by_name(service: IndexedService) -> tuple[str, str]:
+def uuid_int(value: UUID | str) -> int:
+    """A UUID as the index holds it: its 128-bit number, half the memory of its text, in
+    the same order (the text is lowercase hex of fixed width)."""
+    return value.int if isinstance(value, UUID) else int(value.replace("-", ""), 16)
+
+
+def by_name(service: IndexedService) -> tuple[str, int]:
     """The remote list's order."""
     return service.name, service.id
 
@@ -89,8 +98,7 @@ class IndexedService:
         "listed_by",
         "mask",
         "name",
-        "on_site",
-        "remote",
+        "next_of_structure",
         "sites",
         "structure",
         "unconditional",
@@ -99,31 +107,35 @@ class IndexedService:
     def __init__(
         self,
         row: dict[str, Any],
-        structure: str,
+        structure: int,
         mask: int,
         sites: tuple[IndexedSite, ...],
         listed_by: tuple[str, ...],
     ) -> None:
-        self.id: str = str(row["id"])
-        self.structure = structure  # one string per structure, shared by its services
+        self.id: int = row["id"]  # uuid_int of the service's id
+        self.structure = structure  # one number per structure, shared by its services
         # Only the remote list is ordered by name: other services need not hold it.
         self.name: str = row["name"] if row["remote"] else ""
-        self.on_site: bool = row["on_site"]
-        self.remote: bool = row["remote"]
         self.unconditional: bool = row["unconditional"]
         self.mask = mask  # its "d:", "t:" and "p:" keys
         self.sites = sites  # where it is given on site (none when it is not)
         self.listed_by = listed_by  # its "z:" and "r:" keys
-
-
-class RemoteList(NamedTuple):
-    ids: set[str]
-    by_name: list[IndexedService]  # by (name, id)
+        # Its structure's services are a chain from SearchIndex.held: no tuple per structure.
+        self.next_of_structure: IndexedService | None = None
 
 
 class CellMatches(NamedTuple):
-    sites: list[tuple[IndexedSite, tuple[str, ...]]]  # each with its matching services
-    ids: set[str]  # all those services
+    """A cell's sites that give a matching service, with those services' ids (in two
+    tuples side by side: few objects for the garbage collector to walk), and all of them."""
+
+    sites: tuple[IndexedSite, ...]
+    services: tuple[tuple[int, ...], ...]
+    ids: set[int]
+
+
+class RemoteList(NamedTuple):
+    ids: set[int]
+    by_name: list[IndexedService]  # by (name, id)
 
 
 class _Bounded(Generic[K, V]):
@@ -153,21 +165,26 @@ class _Bounded(Generic[K, V]):
         self.held = 0
 
 
-# What one structure put in the index, to take it out again: its sites, its services.
-_Held = tuple[tuple[IndexedSite, ...], tuple[IndexedService, ...]]
+def _chain(first: IndexedService | None) -> Iterator[IndexedService]:
+    while first is not None:
+        yield first
+        first = first.next_of_structure
 
 
 class SearchIndex:
     def __init__(self, epoch: str, version: int) -> None:
         self.epoch = epoch
         self.version = version
-        self.cells: dict[tuple[int, int], dict[str, IndexedSite]] = {}
-        self.services: dict[str, IndexedService] = {}
+        self.cells: dict[tuple[int, int], dict[int, IndexedSite]] = {}
+        self.services: dict[int, IndexedService] = {}
         # "z:<zone>" and "r:<zone>" keys -> services: zones and remote lists are read by key.
-        self.by_key: dict[str, set[str]] = {}
-        self.held: dict[str, _Held] = {}
+        self.by_key: dict[str, set[int]] = {}
+        # What one structure put in the index, to take it out again: the first of its
+        # services (its sites are those of its services: a site with no service is not
+        # indexed).
+        self.held: dict[int, IndexedService] = {}
         # Folded word -> ids of the services whose text holds it.
-        self.texts: OrderedDict[str, set[str]] = OrderedDict()
+        self.texts: OrderedDict[str, set[int]] = OrderedDict()
         # (remote key, what the search asks) -> the matching services, as a set and by
         # name: a rural search otherwise checks the 7,000 remote services open everywhere.
         # Emptied by every change.
@@ -183,6 +200,8 @@ class SearchIndex:
         )
         self._bits: dict[str, int] = {}
         self._masks: dict[int, int] = {}
+        # One tuple per cell, shared by its sites (a tuple per site weighed 12 MB).
+        self._cell_keys: dict[tuple[int, int], tuple[int, int]] = {}
 
     # ---- what search asks -------------------------------------------------------------
 
@@ -199,7 +218,7 @@ class SearchIndex:
         radius_km: float,
         match: _Matcher,
         first: int,
-    ) -> tuple[dict[str, tuple[float, str]], set[str]]:
+    ) -> tuple[dict[int, tuple[float, int]], set[int]]:
         """The matching services with a site within the radius (a set), and for those that
         can be among the `first` nearest, their distance and nearest site.
 
@@ -212,8 +231,8 @@ class SearchIndex:
         lat1, lng1 = math.radians(origin[0]), math.radians(origin[1])
         sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
         sin, cos, atan2, sqrt = math.sin, math.cos, math.atan2, math.sqrt
-        nearest: dict[str, tuple[float, str]] = {}
-        inside: set[str] = set()
+        nearest: dict[int, tuple[float, int]] = {}
+        inside: set[int] = set()
         # The first-seen distance of the services met so far, as a max-heap of `first`:
         # each at least its true distance, so its top bounds the page's last distance.
         kept: list[float] = []
@@ -226,7 +245,7 @@ class SearchIndex:
                 counting = True
             else:
                 counting = False
-            for site, services in matching.sites:
+            for site, services in zip(matching.sites, matching.services, strict=True):
                 # directory.geo.great_circle_km written out: this loop runs for thousands
                 # of sites per search, and the same operations give the same floats.
                 sin_lat2, cos_lat2 = site.sin_lat, site.cos_lat
@@ -261,13 +280,15 @@ class SearchIndex:
         one is not even measured."""
         cached = self.cell_matches.get((key, match.asked))
         if cached is None:
-            pairs = []
+            sites, services = [], []
             for site in self.cells[key].values():
-                services = tuple(s.id for s in site.services if match(s))
-                if services:
-                    pairs.append((site, services))
-            cached = CellMatches(pairs, {i for _, services in pairs for i in services})
-            self.cell_matches.put((key, match.asked), cached, len(pairs) + len(cached.ids) + 1)
+                matching = tuple(s.id for s in site.services if match(s))
+                if matching:
+                    sites.append(site)
+                    services.append(matching)
+            ids = {i for ids in services for i in ids}
+            cached = CellMatches(tuple(sites), tuple(services), ids)
+            self.cell_matches.put((key, match.asked), cached, len(sites) + len(ids) + 1)
         return cached
 
     def zoned(self, key: str, match: _Matcher) -> list[IndexedService]:
@@ -300,21 +321,19 @@ class SearchIndex:
 
     # ---- how it follows the database --------------------------------------------------
 
-    def remove(self, structure_id: str) -> None:
+    def remove(self, structure_id: int) -> None:
         self.remote_lists.clear()
         self.cell_matches.clear()
         self.zoned_lists.clear()
-        held = self.held.pop(structure_id, None)
-        if held is None:
-            return
-        held_sites, held_services = held
-        for site in held_sites:
+        held_services = list(_chain(self.held.pop(structure_id, None)))
+        for site in {site for service in held_services for site in service.sites}:
             cell = site.cell
             sites = self.cells.get(cell)
             if sites is not None:
                 sites.pop(site.id, None)
                 if not sites:
                     del self.cells[cell]
+                    self._cell_keys.pop(cell, None)
         for service in held_services:
             self.services.pop(service.id, None)
             for key in service.listed_by:
@@ -328,7 +347,7 @@ class SearchIndex:
 
     def add(
         self,
-        structure_id: str,
+        structure_id: int,
         sites: Sequence[dict[str, Any]],
         services: Sequence[dict[str, Any]],
     ) -> None:
@@ -337,15 +356,15 @@ class SearchIndex:
         self.remote_lists.clear()
         self.cell_matches.clear()
         self.zoned_lists.clear()
-        placed: dict[str, IndexedSite] = {}
-        given: dict[str, list[IndexedService]] = {}
+        placed: dict[int, IndexedSite] = {}
+        given: dict[int, list[IndexedService]] = {}
         for row in sites:
-            site = IndexedSite(str(row["id"]), row["lat"], row["lon"])
+            site = IndexedSite(uuid_int(row["id"]), row["lat"], row["lon"])
+            site.cell = self._cell_keys.setdefault(site.cell, site.cell)
             placed[site.id] = site
             given[site.id] = []
-            self.cells.setdefault(site.cell, {})[site.id] = site
-        everywhere = tuple(placed.values())  # one tuple for its services given at every site
-        held_services = []
+        everywhere: tuple[IndexedSite, ...] | None = None  # shared by services at every site
+        held: IndexedService | None = None
         for row in services:
             keys = service_keys(
                 row["domains"], row["thematiques"], row["publics"], row["zone"], row["remote"]
@@ -353,14 +372,17 @@ class SearchIndex:
             given_at: tuple[IndexedSite, ...] = ()
             if row["on_site"]:
                 if row["site"] is None:
+                    if everywhere is None:
+                        everywhere = tuple(placed.values())
                     given_at = everywhere
-                elif (at := placed.get(str(row["site"]))) is not None:
+                elif (at := placed.get(uuid_int(row["site"]))) is not None:
                     given_at = (at,)
             listed_by = tuple(sys.intern(k) for k in keys if k[0] in "zr")
             mask = self._mask_of(keys)
+            row["id"] = uuid_int(row["id"])
             service = IndexedService(row, structure_id, mask, given_at, listed_by)
             self.services[service.id] = service
-            held_services.append(service)
+            service.next_of_structure, held = held, service
             for site in given_at:
                 given[site.id].append(service)
             for key in listed_by:
@@ -371,8 +393,11 @@ class SearchIndex:
                     if word in text:
                         ids.add(service.id)
         for site in placed.values():
-            site.services = tuple(given[site.id])
-        self.held[structure_id] = (everywhere, tuple(held_services))
+            if given[site.id]:
+                site.services = tuple(given[site.id])
+                self.cells.setdefault(site.cell, {})[site.id] = site
+        if held is not None:
+            self.held[structure_id] = held
 
     def _mask_of(self, keys: Iterable[str]) -> int:
         bits = 0
@@ -385,7 +410,7 @@ class SearchIndex:
         # Services share few combinations of keys: one int object per combination.
         return self._masks.setdefault(bits, bits)
 
-    def remember_text(self, word: str, ids: set[str]) -> None:
+    def remember_text(self, word: str, ids: set[int]) -> None:
         self.texts[word] = ids
         # Bounded by the services the sets hold: a word like "accompagnement" matches half
         # the country.
@@ -394,7 +419,7 @@ class SearchIndex:
 
 
 def _cells_by_distance(
-    cells: dict[tuple[int, int], dict[str, IndexedSite]],
+    cells: dict[tuple[int, int], dict[int, IndexedSite]],
     origin: tuple[float, float],
     radius_km: float,
 ) -> list[tuple[float, bool, tuple[int, int]]]:
@@ -490,7 +515,7 @@ async def _build(epoch: str, version: int) -> SearchIndex:
             if (structure := str(row["structure"])) in wanted:
                 services.setdefault(structure, []).append(row)
         for structure in chunk:
-            index.add(structure, sites.get(structure, ()), services.get(structure, ()))
+            index.add(uuid_int(structure), sites.get(structure, ()), services.get(structure, ()))
     return index
 
 
@@ -605,9 +630,10 @@ async def _catch_up(index: SearchIndex, version: int) -> SearchIndex:
     if index.version >= version:  # another search of this process caught up meanwhile
         return index
     for structure, sites, services in read:
-        index.remove(structure)
+        number = uuid_int(structure)
+        index.remove(number)
         if sites is not None and services is not None:
-            index.add(structure, sites, services)
+            index.add(number, sites, services)
     index.version = version
     return index
 
@@ -622,7 +648,7 @@ async def _prune(below: int) -> None:
     await Structure.raw("DELETE FROM directory_dirty WHERE n <= {}", below)
 
 
-async def text_matches(index: SearchIndex, word: str) -> set[str]:
+async def text_matches(index: SearchIndex, word: str) -> set[int]:
     """Ids of the services whose search text holds `word` (folded, as the text is)."""
     found = index.texts.get(word)
     if found is not None:
@@ -632,7 +658,10 @@ async def text_matches(index: SearchIndex, word: str) -> set[str]:
     rows = await Service.raw(
         "SELECT CAST(id AS TEXT) AS id FROM service WHERE search_text LIKE {}", f"%{word}%"
     )
-    found = {r["id"] for r in rows}
+    # The index's own id strings (a word can match half the country's services), and only
+    # those of indexed services: a service added later has its text checked by add().
+    services = index.services
+    found = {s.id for r in rows if (s := services.get(uuid_int(r["id"]))) is not None}
     # Kept only if no change was applied while reading: a change read before the query
     # would otherwise be lost to the cache.
     if index.version == version:
