@@ -217,6 +217,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
         _few_malloc_arenas()
+        search_index.freeze_after_build = settings.gc_freeze
         load_gazetteer()  # pay the loading cost at start-up, not on the first search
         if settings.sqlite_wal and isinstance(engine, db.PooledSQLiteEngine):
             await engine.use_wal()

@@ -49,6 +49,10 @@ class Settings:
     # for them (a third more referral life cycles per second). The server sets it on the
     # file at start-up; it stays set. Needs a local disk (not NFS), like SQLite itself.
     sqlite_wal: bool = True
+    # Once the search index is built, take its million objects out of the garbage
+    # collector's walks (directory.search_index._settle). Tests create many apps in one
+    # process and turn it off.
+    gc_freeze: bool = True
     # Outgoing mail: with no SMTP host, messages are written as .eml files into
     # mail_outbox, so a demo or a laptop works offline and nothing leaves the machine.
     smtp_host: str = ""
@@ -114,6 +118,7 @@ class Settings:
             "debug": _bool("MAILLAGE_DEBUG", False),
             "database_pool": _bool("MAILLAGE_DATABASE_POOL", True),
             "sqlite_wal": _bool("MAILLAGE_SQLITE_WAL", True),
+            "gc_freeze": _bool("MAILLAGE_GC_FREEZE", True),
             "smtp_host": env.get("MAILLAGE_SMTP_HOST", ""),
             "smtp_port": int(env.get("MAILLAGE_SMTP_PORT", "587")),
             "smtp_username": env.get("MAILLAGE_SMTP_USERNAME", ""),

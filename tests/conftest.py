@@ -140,7 +140,11 @@ def database_url(engine_name: str) -> Iterator[str]:
 def settings(database_url: str) -> Settings:
     # debug: a 500 in a test shows its traceback in the response body.
     return Settings(
-        database_url=database_url, secret_key="test-secret", database_pool=False, debug=True
+        database_url=database_url,
+        secret_key="test-secret",
+        database_pool=False,
+        gc_freeze=False,
+        debug=True,
     )
 
 

@@ -153,7 +153,8 @@ def test_index_distances_are_geos_to_the_last_bit():
         service = {"id": "v", "structure": "x", "name": "", "on_site": True, "remote": False}
         service["unconditional"] = False
         index = SearchIndex("e", 0)
-        site.services = (IndexedService(service, "x", 0, (site,), ()),)
+        index.services["v"] = IndexedService(service, "x", 0, (site,), ())
+        site.services = ("v",)
         index.cells[site.cell] = {"s": site}
         radius = distance_km(origin, place) + 0.5
         found = index.nearest_within(origin, radius, _Everything(), 20)
@@ -195,10 +196,11 @@ def test_nearest_first_and_counts_are_brute_forces(places, radius, first, matchi
         row = {"id": f"svc{n:03}", "structure": "x", "name": "", "on_site": True}
         row |= {"remote": False, "unconditional": n % matching == 0}
         services[row["id"]] = IndexedService(row, "x", 0, at, ())
-    given: dict[str, list[IndexedService]] = {}
+    index.services.update(services)
+    given: dict[str, list[str]] = {}
     for service in services.values():
         for site in service.sites:
-            given.setdefault(site.id, []).append(service)
+            given.setdefault(site.id, []).append(service.id)
     for site, _ in sites:
         site.services = tuple(given.get(site.id, ()))
         index.cells.setdefault(site.cell, {})[site.id] = site
