@@ -1,5 +1,6 @@
 """Territorial coverage: for every commune and every domain, which partners reach it, and
-whether the mesh there has a hole (gap), hangs by a thread (fragile) or holds (covered).
+whether the mesh there has a hole (gap), hangs by a thread (fragile), holds (covered), or
+cannot be judged because the partners' contacts are unknown (unknown).
 
 Pure functions over plain records: no database, no HTTP. A partner reaches a commune for a
 domain when one of its on-site services for that domain has a site within the domain's
@@ -26,9 +27,15 @@ from typing import Any
 from geopy.distance import EARTH_RADIUS
 
 FRANCE = "france"
-KLASSES: tuple[str, ...] = ("gap", "fragile", "covered")
+KLASSES: tuple[str, ...] = ("gap", "fragile", "unknown", "covered")
 # Reasons, in the order a cell lists them.
-REASONS: tuple[str, ...] = ("one_partner", "single_person", "expired_convention", "unresponsive")
+REASONS: tuple[str, ...] = (
+    "one_partner",
+    "single_person",
+    "expired_convention",
+    "unresponsive",
+    "unknown_contact",
+)
 DEFAULT_REACH_KM = 15.0
 
 # Grid cells are the reach divided by this, in latitude (and as many km in longitude at the
@@ -43,7 +50,8 @@ _MARGIN_DEG = 1e-5
 _COS_BAND = 1e-12
 _PROGRESS_EVERY = 500
 
-_SINGLE_PERSON, _EXPIRED, _UNRESPONSIVE = 1, 2, 4
+_SINGLE_PERSON, _EXPIRED, _UNRESPONSIVE, _UNKNOWN = 1, 2, 4, 8
+_FRAGILE_BITS = _SINGLE_PERSON | _EXPIRED | _UNRESPONSIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,18 +89,22 @@ class ProviderService:
 @dataclass(frozen=True, slots=True)
 class Fragility:
     """Structure ids whose partnership rests on one person, whose only convention with the
-    Mission Locale is expired, or whose referrals go unanswered."""
+    Mission Locale is expired, or whose referrals go unanswered; and, apart, those of which
+    the directory knows no contact at all (just imported, say): missing data is not a
+    fragility, so a structure in `unknown_contact` alone never makes a cell fragile."""
 
     single_person: frozenset[str] = frozenset()
     expired_convention: frozenset[str] = frozenset()
     unresponsive: frozenset[str] = frozenset()
+    unknown_contact: frozenset[str] = frozenset()
 
 
 class CoverageCell:
     """One commune × one domain. `providers` are the structures reaching it (sorted by id);
     `remote` those that offer it only remotely to this commune (listed apart, not counted).
-    `klass` is "gap" (no provider), "fragile" (one provider, or only fragile ones) or
-    "covered"; `reasons` say why a cell is fragile, in the order of REASONS.
+    `klass` is "gap" (no provider), "fragile" (one provider, or only fragile ones),
+    "unknown" (the answer hangs on partners whose contacts are unknown) or "covered";
+    `reasons` say why a cell is fragile or unknown, in the order of REASONS.
 
     A read-only value. `coverage` gives its cells the providers as structure numbers and
     the shared list of ids, and `providers` turns them into sorted ids on first read: the
@@ -393,6 +405,7 @@ def _fragility_masks(fragility: Fragility | None, number: Mapping[str, int]) -> 
         (fragility.single_person, _SINGLE_PERSON),
         (fragility.expired_convention, _EXPIRED),
         (fragility.unresponsive, _UNRESPONSIVE),
+        (fragility.unknown_contact, _UNKNOWN),
     ):
         for structure_id in ids:
             n = number.get(structure_id)
@@ -409,7 +422,30 @@ def _reasons(mask: int, one_partner: bool) -> tuple[str, ...]:
         reasons.append("expired_convention")
     if mask & _UNRESPONSIVE:
         reasons.append("unresponsive")
+    if mask & _UNKNOWN:
+        reasons.append("unknown_contact")
     return tuple(reasons)
+
+
+def _klass(found: set[int], masks: Mapping[int, int]) -> tuple[str, tuple[str, ...]]:
+    """The class of a cell with providers. A partner whose contacts are unknown might be
+    sound or fragile: when the answer would differ between the two, the cell is "unknown"
+    (go and find the contacts), never "fragile" on a guess."""
+    if len(found) == 1:
+        (only,) = found
+        mask = masks.get(only, 0)
+        if mask & _UNKNOWN and not mask & _FRAGILE_BITS:
+            return "unknown", ("unknown_contact",)
+        return "fragile", _reasons(mask, True)
+    union = 0
+    for n in found:
+        mask = masks.get(n, 0)
+        if not mask & _FRAGILE_BITS and not mask & _UNKNOWN:
+            return "covered", ()  # one known, sound partner beside others
+        union |= mask
+    if union & _UNKNOWN:
+        return "unknown", ("unknown_contact",)
+    return "fragile", _reasons(union, False)
 
 
 def coverage(
@@ -433,7 +469,8 @@ def coverage(
     remotely with a zone covering the commune or no zone (a structure may be in both lists;
     the remote tuples are shared between communes, so they cost no memory per cell).
     A cell is a gap without providers, fragile with exactly one provider or when every
-    provider is in one of `fragility`'s sets, covered otherwise."""
+    provider is in one of `fragility`'s sets, covered otherwise; "unknown" instead of
+    fragile when it depends on partners without a known contact (see `_klass`)."""
     communes = list(communes)
     services = list(services)
     domains = list(dict.fromkeys(domains))
@@ -562,20 +599,13 @@ def coverage(
                             founds[i].add(n)
             for domain, found in zip(grid.domains, founds, strict=True):
                 remote = remote_cache.get((domain, matched)) or remote_for(domain, matched)
-                count = len(found)
                 reasons: tuple[str, ...]
-                if count == 0:
+                if not found:
                     klass, reasons = "gap", ()
-                elif count == 1:
-                    (only,) = found
-                    klass, reasons = "fragile", _reasons(masks.get(only, 0), True)
-                elif found <= fragile_numbers:
-                    mask = 0
-                    for n in found:
-                        mask |= masks[n]
-                    klass, reasons = "fragile", _reasons(mask, False)
-                else:
+                elif len(found) > 1 and not found <= fragile_numbers:
                     klass, reasons = "covered", ()
+                else:
+                    klass, reasons = _klass(found, masks)
                 row[position[domain]] = numbered(
                     commune.insee,
                     domain,
@@ -599,7 +629,7 @@ def coverage(
 
 # --------------------------------------------------------------------------- what if
 
-_RANK = {"gap": 0, "fragile": 1, "covered": 2}
+_RANK = {"gap": 0, "fragile": 1, "unknown": 2, "covered": 3}
 
 
 def what_if(
@@ -657,11 +687,30 @@ def population_summary(cells: Iterable[CoverageCell]) -> dict[str, dict[str, int
     return summary
 
 
-def worst_holes(cells: Iterable[CoverageCell], limit: int = 20) -> list[CoverageCell]:
-    """Gap and fragile cells to work on first: gaps before fragile cells, then the most
-    populated first (ties by INSEE code and domain, so the order is stable)."""
-    holes = [cell for cell in cells if cell.klass != "covered"]
-    holes.sort(key=lambda cell: (_RANK[cell.klass], -cell.population, cell.insee, cell.domain))
+# How much a cell's inhabitants weigh in the order of the holes to work on: a town of
+# 64,458 whose only partner may go is a bigger hole than a village of 25 with none.
+HOLE_WEIGHTS = {"gap": 1.0, "fragile": 0.5, "unknown": 0.25}
+
+
+def worst_holes(
+    cells: Iterable[CoverageCell], limit: int = 20, domain: str | None = None
+) -> list[CoverageCell]:
+    """Gap, fragile and unknown cells (of `domain` alone when given) to work on first: the
+    most inhabitants left without a sure partner first, a gap's weighing twice a fragile
+    cell's (HOLE_WEIGHTS); ties by class, INSEE code and domain, so the order is stable."""
+    holes = [
+        cell
+        for cell in cells
+        if cell.klass != "covered" and (domain is None or cell.domain == domain)
+    ]
+    holes.sort(
+        key=lambda cell: (
+            -cell.population * HOLE_WEIGHTS.get(cell.klass, 0.0),
+            _RANK[cell.klass],
+            cell.insee,
+            cell.domain,
+        )
+    )
     return holes[: max(limit, 0)]
 
 

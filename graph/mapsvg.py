@@ -45,10 +45,11 @@ class KlassStyle:
     ink: str  # colour of the pattern's strokes
 
 
-# Okabe–Ito: vermillion, yellow, bluish green; grey for anything else.
+# Okabe–Ito: vermillion, yellow, sky blue, bluish green; grey for anything else.
 STYLES: dict[str, KlassStyle] = {
     "gap": KlassStyle("#D55E00", "hatch", "#FFFFFF"),
     "fragile": KlassStyle("#F0E442", "dots", "#000000"),
+    "unknown": KlassStyle("#56B4E9", "", ""),  # sky blue: missing data, not a fragility
     "covered": KlassStyle("#009E73", "", ""),
 }
 OTHER = KlassStyle("#BBBBBB", "", "")

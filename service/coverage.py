@@ -1,8 +1,9 @@
 """Territorial coverage: reads the territory, its communes and the partners that may reach
 them, hands plain records to graph.coverage, and prepares what the page, the API and
-`maillage gaps` show. A partner is fragile when it rests on one person (at most one active
-person in the directory), when its conventions with the territory's Mission Locale have
-all ended, or when most of its referrals go unanswered."""
+`maillage gaps` show. A partner is fragile when it rests on one person (one active person
+in the directory), when its conventions with the territory's Mission Locale have all ended,
+or when most of its referrals go unanswered. A partner without any active person is not
+fragile but unknown: its contacts are missing data (say, just imported), to be found."""
 
 from __future__ import annotations
 
@@ -37,15 +38,22 @@ from service.referrals.tables import Referral
 LEGEND = [
     ("gap", "Aucun partenaire à portée"),
     ("fragile", "Un seul partenaire, ou des partenaires fragiles"),
+    ("unknown", "Contact inconnu : partenaires sans personne connue"),
     ("covered", "Couverte"),
     ("marker", "Lieu d'accueil d'un partenaire"),
 ]
-CLASS_LABELS = {"gap": "aucun partenaire", "fragile": "fragile", "covered": "couverte"}
+CLASS_LABELS = {
+    "gap": "aucun partenaire",
+    "fragile": "fragile",
+    "unknown": "contact inconnu",
+    "covered": "couverte",
+}
 REASON_LABELS = {
     "one_partner": "un seul partenaire",
     "single_person": "repose sur une seule personne",
     "expired_convention": "convention expirée",
     "unresponsive": "orientations sans réponse",
+    "unknown_contact": "aucune personne connue chez ce partenaire",
 }
 
 
@@ -117,7 +125,8 @@ async def _fragility(territory: TerritoryRead) -> Fragility:
     for p in await Person.select(Person.structure).where(Person.active == True):  # noqa: E712
         people[p["structure"]] = people.get(p["structure"], 0) + 1
     structures = [s["id"] for s in await Structure.select(Structure.id)]
-    single = frozenset(str(s) for s in structures if people.get(s, 0) <= 1)
+    single = frozenset(str(s) for s in structures if people.get(s, 0) == 1)
+    unknown = frozenset(str(s) for s in structures if people.get(s, 0) == 0)
     expired: set[str] = set()
     if territory.structure_id is not None:
         in_force: set[str] = set()
@@ -136,7 +145,7 @@ async def _fragility(territory: TerritoryRead) -> Fragility:
     unresponsive = frozenset(
         str(s) for s, (total, lost) in answered.items() if total >= 2 and lost * 2 >= total
     )
-    return Fragility(single, frozenset(expired), unresponsive)
+    return Fragility(single, frozenset(expired), unresponsive, unknown)
 
 
 def compute(
@@ -170,7 +179,8 @@ def worsened(
 
 
 async def fragility_if_person_leaves(inputs: Inputs, person_id: UUID) -> Fragility:
-    """A person leaving: their structure then rests on one person, or on nobody."""
+    """A person leaving: their structure then rests on one person, or on nobody (a known
+    loss, so fragile, not unknown)."""
     person = await Person.select(Person.structure).where(Person.id == person_id).first()
     if person is None:
         return inputs.fragility
@@ -183,7 +193,10 @@ async def fragility_if_person_leaves(inputs: Inputs, person_id: UUID) -> Fragili
     if remaining <= 1:
         single.add(str(person["structure"]))
     return Fragility(
-        frozenset(single), inputs.fragility.expired_convention, inputs.fragility.unresponsive
+        frozenset(single),
+        inputs.fragility.expired_convention,
+        inputs.fragility.unresponsive,
+        inputs.fragility.unknown_contact,
     )
 
 
@@ -216,8 +229,10 @@ def summary(cells: list[CoverageCell]) -> dict[str, dict[str, int]]:
     return population_summary(cells)
 
 
-def holes(cells: list[CoverageCell], limit: int = 20) -> list[CoverageCell]:
-    return worst_holes(cells, limit)
+def holes(
+    cells: list[CoverageCell], limit: int = 20, domain: str | None = None
+) -> list[CoverageCell]:
+    return worst_holes(cells, limit, domain)
 
 
 def map_svg(inputs: Inputs, cells: list[CoverageCell], domain: str, standalone: bool = True) -> str:

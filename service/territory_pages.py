@@ -16,6 +16,7 @@ from directory.text import fold
 from directory.vocabulary import Domain
 from graph.coverage import CoverageCell
 from service import coverage as cov
+from service import coverage_map as cmap
 from service.accounts.store import Actor
 
 
@@ -87,32 +88,86 @@ async def overview(territory_id: UUID, domains: list[str] | None = None) -> Over
 async def coverage_page_context(
     actor: Actor, territory_id: UUID, domain: str, without: str
 ) -> dict[str, Any]:
-    """The gap map of one domain, the tables, and what changes without one partner."""
-    domain = domain_or_housing(domain)
+    """The gap map of one domain, the tables, and what changes without one partner or one
+    person of that domain."""
+    cmap.check_can_read_coverage(actor)
+    domain = cmap.parse_domain(domain)
     seen = await overview(territory_id)
     inputs, cells = seen.inputs, seen.cells
-    worse = cov.worsened(inputs, {without}) if without else []
-    providers = sorted(
-        {p for c in cells for p in c.providers}, key=lambda p: inputs.names.get(p, p)
-    )
+    structures, people = await cmap.what_if_choices(inputs, cells, domain)
     return {
         "actor": actor,
         "t": inputs.territory,
         "domain": domain,
-        "cells": [c for c in cells if c.domain == domain],
-        "names": {c.insee: c.name for c in inputs.communes},
-        "partners": inputs.names,
-        "svg": cov.map_svg(inputs, cells, domain, standalone=False),
-        "summary": seen.summary,
-        "holes": seen.holes,
-        "unmet": seen.unmet,
-        "worse": worse,
+        "domain_label": cmap.domain_label(domain),
+        "reach": cmap.number(inputs.territory.reach_km.get(domain, 15.0)),
+        "population": cmap.number(inputs.territory.population),
+        "communes_count": cmap.number(len(inputs.territory.communes)),
+        "rows": _commune_rows(inputs, cells, domain),
+        "summary": _summary_rows(seen.summary),
+        "holes": _hole_rows(inputs, cov.holes(cells, domain=domain)),
+        "unmet": [u for u in seen.unmet if u["domain"] in (domain, "*")][:20],
+        "changes": await cmap.changes(inputs, cells, domain, without) if without else [],
         "without": without,
-        "providers": providers,
-        "class_labels": cov.CLASS_LABELS,
-        "reason_labels": cov.REASON_LABELS,
-        "population": {c.insee: c.population for c in inputs.communes},
+        "without_label": cmap.choice_label(without, structures + people),
+        "structures": structures,
+        "people": people,
+        "legend": cov.LEGEND,
     }
+
+
+def _commune_rows(
+    inputs: cov.Inputs, cells: list[CoverageCell], domain: str
+) -> list[dict[str, Any]]:
+    """The accessible table beside the map: the same communes, classes, reasons and
+    partners (with links), the worst and most populated first."""
+    names = {c.insee: c.name for c in inputs.communes}
+    reach = float(inputs.territory.reach_km.get(domain, 15.0))
+    mine = [c for c in cells if c.domain == domain]
+    mine.sort(key=lambda c: (cmap.CLASS_ORDER[c.klass], -c.population, names.get(c.insee, "")))
+    return [
+        {
+            "insee": c.insee,
+            "name": names.get(c.insee, c.insee),
+            "population": cmap.number(c.population),
+            "klass": c.klass,
+            "class_label": cov.CLASS_LABELS[c.klass],
+            "why": cmap.why(c, reach),
+            "partners": cmap.partner_links(inputs, c.providers),
+            "remote": cmap.number(len(c.remote)),
+        }
+        for c in mine
+    ]
+
+
+def _summary_rows(summary: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """Inhabitants per class and domain, each with its share of the territory."""
+    rows = []
+    for domain, per_class in summary.items():
+        whole = sum(per_class.values())
+        rows.append(
+            {
+                "domain": domain,
+                "cells": {
+                    k: (cmap.number(v), cmap.percent(v, whole)) for k, v in per_class.items()
+                },
+            }
+        )
+    return rows
+
+
+def _hole_rows(inputs: cov.Inputs, holes: list[CoverageCell]) -> list[dict[str, Any]]:
+    names = {c.insee: c.name for c in inputs.communes}
+    return [
+        {
+            "insee": c.insee,
+            "name": names.get(c.insee, c.insee),
+            "class_label": cov.CLASS_LABELS[c.klass],
+            "reasons": [cov.REASON_LABELS[r] for r in c.reasons],
+            "population": cmap.number(c.population),
+        }
+        for c in holes
+    ]
 
 
 async def coverage_body(
@@ -125,7 +180,7 @@ async def coverage_body(
     body: dict[str, Any] = {
         "cells": seen.cells,
         "population_summary": seen.summary,
-        "worst_holes": seen.holes,
+        "worst_holes": cov.holes(seen.cells, domain=domains[0] if domains else None),
         "unmet_searches": seen.unmet,
     }
     if without or without_person:

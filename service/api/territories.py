@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from msgspec import Struct
 from directory.territories import TerritoryRead, all_territories, expand, save
 from directory.territories import get as get_territory
 from service import coverage as cov
+from service import coverage_map as cmap
 from service import territory_pages as pages
 from service.accounts.store import Actor
 from service.api.directory import Created
@@ -65,3 +67,29 @@ class TerritoryController(Controller):
     ) -> Response:
         inputs = await cov.load_inputs(territory_id)
         return export_response(inputs, cov.compute(inputs), fmt, pages.domain_or_housing(domain))
+
+    @get(
+        "/{territory_id:uuid}/communes.geojson",
+        summary="One domain's communes with their class, partners and why (the gap map)",
+    )
+    async def communes(
+        self,
+        territory_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        domain: FromQuery[str] = "",
+    ) -> Response:
+        layer = await cmap.map_layer(actor, territory_id, domain, "communes")
+        return Response(json.dumps(layer).encode(), media_type="application/geo+json")
+
+    @get(
+        "/{territory_id:uuid}/sites.geojson",
+        summary="Sites of the partners reaching the territory for one domain (map markers)",
+    )
+    async def sites(
+        self,
+        territory_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        domain: FromQuery[str] = "",
+    ) -> Response:
+        layer = await cmap.map_layer(actor, territory_id, domain, "sites")
+        return Response(json.dumps(layer).encode(), media_type="application/geo+json")

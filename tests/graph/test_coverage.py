@@ -268,8 +268,8 @@ def test_population_summary_and_worst_holes() -> None:
     ]
     cells = coverage(LINE, services, {}, ["housing", "health"])
     assert population_summary(cells) == {
-        "housing": {"gap": 600, "fragile": 0, "covered": 900},
-        "health": {"gap": 1200, "fragile": 300, "covered": 0},
+        "housing": {"gap": 600, "fragile": 0, "unknown": 0, "covered": 900},
+        "health": {"gap": 1200, "fragile": 300, "unknown": 0, "covered": 0},
     }
     holes = worst_holes(cells)
     assert [(c.klass, c.insee, c.domain) for c in holes] == [
@@ -283,6 +283,38 @@ def test_population_summary_and_worst_holes() -> None:
         ("fragile", "38000", "health"),
     ]
     assert worst_holes(cells, limit=2) == holes[:2]
+
+
+def test_unknown_contacts_are_missing_data_not_fragility() -> None:
+    """Partners nobody knows a contact of leave the cell "unknown" when its class hangs on
+    them; a known, sound partner beside them still covers it."""
+    at_c0 = (0.0,)
+    services = [on_site(s, at_km=at_c0) for s in ("U1", "U2", "S", "F")]
+    unknown = frozenset({"U1", "U2"})
+
+    def klass(*structures: str) -> tuple[str, tuple[str, ...]]:
+        chosen = [service for service in services if service.structure_id in structures]
+        fragility = Fragility(single_person=frozenset({"F"}), unknown_contact=unknown)
+        cell = coverage(LINE[:1], chosen, {}, ["housing"], fragility)[0]
+        return cell.klass, cell.reasons
+
+    assert klass("U1") == ("unknown", ("unknown_contact",))
+    assert klass("U1", "U2") == ("unknown", ("unknown_contact",))
+    assert klass("U1", "F") == ("unknown", ("unknown_contact",))  # F fragile, U1 might not be
+    assert klass("U1", "S") == ("covered", ())
+    assert klass("F") == ("fragile", ("one_partner", "single_person"))
+    assert klass("S") == ("fragile", ("one_partner",))
+
+
+def test_worst_holes_weigh_population_and_follow_the_domain() -> None:
+    town = commune(0, 64_458)
+    village = commune(1, 25)
+    services = [on_site("A", "mobility", at_km=(0.0,))]  # reaches the town only (10 km reach)
+    cells = coverage([town, village], services, {"mobility": 5.0}, ["mobility", "sport"])
+    holes = worst_holes(cells, domain="mobility")
+    # The town, with one partner, before the village with none.
+    assert [(c.insee, c.klass) for c in holes] == [("38000", "fragile"), ("38001", "gap")]
+    assert {c.domain for c in worst_holes(cells, domain="sport")} == {"sport"}
 
 
 def test_geojson_and_csv() -> None:

@@ -1,0 +1,147 @@
+// The territory's gap map: commune outlines and partner sites fetched as GeoJSON from the
+// app (no tiles, nothing from the Internet), names on hover, a click on a commune lists its
+// partners for the domain and why it is a gap, fragile, covered or of unknown contact.
+// The table below the map carries the same data, so the page works without this script.
+// Text from the data is always set with textContent, never parsed as HTML.
+(function () {
+  "use strict";
+
+  var canvas = document.getElementById("gapmap");
+  var panel = document.getElementById("gapmap-panel");
+  if (!canvas || !panel || typeof L === "undefined") {
+    return;
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function fetchJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      });
+  }
+
+  function showCommune(props) {
+    panel.textContent = "";
+    var title = element("h3", "gapmap-panel-title", props.name);
+    title.tabIndex = -1;
+    panel.appendChild(title);
+    var status = element("p", "gapmap-status");
+    status.appendChild(element("span", "gapmap-key gapmap-key-" + props["class"]));
+    status.appendChild(document.createTextNode(
+      props.class_label.charAt(0).toUpperCase() + props.class_label.slice(1) +
+      " · " + props.population_label + " habitants"));
+    panel.appendChild(status);
+    panel.appendChild(element("p", "gapmap-why", props.why));
+    var partners = props.partners || [];
+    if (partners.length) {
+      panel.appendChild(element("p", null, "Partenaires à portée (" + partners.length + ") :"));
+      var list = element("ul", "gapmap-partners");
+      partners.forEach(function (partner) {
+        var item = element("li");
+        var link = element("a", null, partner.name);
+        link.href = partner.url;
+        item.appendChild(link);
+        if (partner.notes && partner.notes.length) {
+          item.appendChild(document.createTextNode(" (" + partner.notes.join(", ") + ")"));
+        }
+        list.appendChild(item);
+      });
+      panel.appendChild(list);
+    } else {
+      panel.appendChild(element("p", null, "Aucun partenaire à portée."));
+    }
+    if (props.remote) {
+      panel.appendChild(element("p", null, props.remote +
+        " partenaire(s) à distance, non compté(s) dans la couverture."));
+    }
+    var more = element("a", null, "Voir la ligne du tableau");
+    more.href = "#commune-" + props.code;
+    panel.appendChild(element("p")).appendChild(more);
+  }
+
+  function drawCommunes(map, data) {
+    var layer = L.geoJSON(data, {
+      style: function (feature) {
+        return { className: "gapmap-commune gapmap-" + feature.properties["class"] };
+      },
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, { radius: 6 });
+      },
+      onEachFeature: function (feature, commune) {
+        var tip = element("span", null,
+          feature.properties.name + " — " + feature.properties.class_label);
+        commune.bindTooltip(tip, { sticky: true, direction: "top" });
+        commune.on("click", function () {
+          layer.eachLayer(function (other) {
+            if (other.getElement && other.getElement()) {
+              other.getElement().classList.remove("gapmap-selected");
+            }
+          });
+          if (commune.getElement && commune.getElement()) {
+            commune.getElement().classList.add("gapmap-selected");
+          }
+          showCommune(feature.properties);
+        });
+      }
+    }).addTo(map);
+    var bounds = layer.getBounds();
+    if (bounds.isValid()) {
+      map.fitBounds(bounds, { padding: [8, 8] });
+    }
+  }
+
+  function drawSites(map, data) {
+    L.geoJSON(data, {
+      pointToLayer: function (feature, latlng) {
+        var marker = L.marker(latlng, {
+          alt: "Lieu d'accueil : " + feature.properties.name,
+          title: feature.properties.name,
+          keyboard: true
+        });
+        marker.on("click", function () {
+          window.location.href = feature.properties.url;
+        });
+        return marker;
+      }
+    }).addTo(map);
+  }
+
+  canvas.hidden = false;
+  panel.hidden = false;
+  var map = L.map(canvas, {
+    attributionControl: false,
+    zoomSnap: 0.25,
+    minZoom: 6,
+    maxZoom: 15
+  });
+  map.zoomControl.remove();
+  L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
+  map.setView([46.6, 2.4], 6);
+
+  fetchJson(canvas.dataset.communes)
+    .then(function (communes) {
+      drawCommunes(map, communes);
+      return fetchJson(canvas.dataset.sites);
+    })
+    .then(function (sites) {
+      drawSites(map, sites);
+    })
+    .catch(function () {
+      panel.textContent = "";
+      panel.appendChild(element("p", null,
+        "La carte n'a pas pu être chargée ; le tableau plus bas donne les mêmes informations."));
+    });
+})();
