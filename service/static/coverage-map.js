@@ -6,6 +6,7 @@
 (function () {
   "use strict";
 
+  var LANDMARKS = 6; // commune names always shown
   var canvas = document.getElementById("gapmap");
   var panel = document.getElementById("gapmap-panel");
   if (!canvas || !panel || typeof L === "undefined") {
@@ -101,18 +102,42 @@
     if (bounds.isValid()) {
       map.fitBounds(bounds, { padding: [8, 8] });
     }
+    drawLandmarks(map, layer);
   }
 
+  // The names of the most populated communes stay written on the map, so that one finds
+  // one's way without a background map.
+  function drawLandmarks(map, layer) {
+    var communes = layer.getLayers().slice();
+    communes.sort(function (a, b) {
+      return b.feature.properties.population - a.feature.properties.population;
+    });
+    communes.slice(0, LANDMARKS).forEach(function (commune) {
+      var where = commune.getBounds ? commune.getBounds().getCenter() : commune.getLatLng();
+      var label = element("span", "gapmap-landmark-text", commune.feature.properties.name);
+      L.marker(where, {
+        icon: L.divIcon({ className: "gapmap-landmark", html: label, iconSize: null }),
+        interactive: false,
+        keyboard: false
+      }).addTo(map);
+    });
+  }
+
+  // Each site is a real link to its structure: a click, or Enter once focused, opens it.
   function drawSites(map, data) {
     L.geoJSON(data, {
       pointToLayer: function (feature, latlng) {
+        var link = element("a", "gapmap-site");
+        link.href = feature.properties.url;
+        link.setAttribute("aria-label", "Lieu d'accueil : " + feature.properties.name);
         var marker = L.marker(latlng, {
-          alt: "Lieu d'accueil : " + feature.properties.name,
-          title: feature.properties.name,
-          keyboard: true
+          icon: L.divIcon({ className: "gapmap-site-icon", html: link, iconSize: [18, 18] }),
+          keyboard: false, // the link inside is what takes the focus
+          zIndexOffset: 1000
         });
-        marker.on("click", function () {
-          window.location.href = feature.properties.url;
+        marker.bindTooltip(element("span", null, feature.properties.name), {
+          direction: "top",
+          offset: [0, -9]
         });
         return marker;
       }
