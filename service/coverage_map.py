@@ -152,7 +152,7 @@ def sites_geojson(inputs: cov.Inputs, cells: list[CoverageCell], domain: str) ->
     """The sites where the partners reaching the territory for `domain` receive people."""
     reaching = {p for cell in cells if cell.domain == domain for p in cell.providers}
     seen: set[tuple[str, float, float]] = set()
-    features = []
+    features: list[dict[str, Any]] = []
     for service in inputs.services:
         if service.structure_id not in reaching or domain not in service.domains:
             continue
@@ -205,9 +205,9 @@ async def what_if_choices(
     structures: only they can change this domain's map by leaving."""
     reaching = sorted(
         {p for cell in cells if cell.domain == domain for p in cell.providers},
-        key=lambda p: fold(inputs.names.get(p, p)),
+        key=lambda p: fold(inputs.names.get(p) or p),
     )
-    structures = [Choice(f"structure:{p}", inputs.names.get(p, p)) for p in reaching]
+    structures = [Choice(f"structure:{p}", inputs.names.get(p) or p) for p in reaching]
     people: list[Choice] = []
     if reaching:
         rows = await Person.select(

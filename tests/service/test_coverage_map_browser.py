@@ -73,9 +73,7 @@ def test_coordinator_explores_the_gap_map(
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if _is_error(m) else None)
         outside: list[str] = []
-        page.on(
-            "request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None
-        )
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
         sign_in(page, base, COORDINATOR, PASSWORD)
         page.goto(f"{base}/territoires")
         territory = page.locator("main table a").first.get_attribute("href")
