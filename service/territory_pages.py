@@ -36,9 +36,10 @@ def parse_reach(text: str) -> dict[str, float]:
     return reach
 
 
-def domain_or_housing(value: str) -> str:
-    """A domain code from a link; anything else shows housing, the first gap people ask."""
-    return value if value in Domain.__members__.values() else Domain.HOUSING.value
+def domain_or_housing(value: str, field: str = "domain") -> str:
+    """A domain code (or French label) from a link; empty shows housing, the first gap
+    people ask about; anything else is a 400 naming it."""
+    return cmap.parse_domain(value, field)
 
 
 async def list_context(

@@ -65,8 +65,9 @@ class TerritoryController(Controller):
     async def export(
         self, territory_id: FromPath[UUID], fmt: FromPath[str], domain: FromQuery[str] = "housing"
     ) -> Response:
+        chosen = pages.domain_or_housing(domain)
         inputs = await cov.load_inputs(territory_id)
-        return export_response(inputs, cov.compute(inputs), fmt, pages.domain_or_housing(domain))
+        return export_response(inputs, cov.compute(inputs), fmt, chosen)
 
     @get(
         "/{territory_id:uuid}/communes.geojson",

@@ -85,24 +85,56 @@
         var tip = element("span", null,
           feature.properties.name + " — " + feature.properties.class_label);
         commune.bindTooltip(tip, { sticky: true, direction: "top" });
+        byCode[feature.properties.code] = commune;
         commune.on("click", function () {
-          layer.eachLayer(function (other) {
-            if (other.getElement && other.getElement()) {
-              other.getElement().classList.remove("gapmap-selected");
-            }
-          });
-          if (commune.getElement && commune.getElement()) {
-            commune.getElement().classList.add("gapmap-selected");
-          }
-          showCommune(feature.properties);
+          select(layer, commune);
         });
       }
     }).addTo(map);
+    addTableButtons(map, layer);
     var bounds = layer.getBounds();
     if (bounds.isValid()) {
       map.fitBounds(bounds, { padding: [8, 8] });
     }
     drawLandmarks(map, layer);
+  }
+
+  var byCode = {};
+
+  function select(layer, commune) {
+    layer.eachLayer(function (other) {
+      if (other.getElement && other.getElement()) {
+        other.getElement().classList.remove("gapmap-selected");
+      }
+    });
+    if (commune.getElement && commune.getElement()) {
+      commune.getElement().classList.add("gapmap-selected");
+    }
+    showCommune(commune.feature.properties);
+  }
+
+  // By keyboard: each row of the table gets a button that shows its commune on the map and
+  // its partners in the panel, then moves the focus to the panel.
+  function addTableButtons(map, layer) {
+    document.querySelectorAll("tr[id^='commune-'] > th").forEach(function (cell) {
+      var commune = byCode[cell.parentNode.id.slice("commune-".length)];
+      if (!commune) {
+        return;
+      }
+      var button = element("button", "gapmap-show link", "sur la carte");
+      button.type = "button";
+      button.setAttribute("aria-label", "Voir " + commune.feature.properties.name + " sur la carte");
+      button.addEventListener("click", function () {
+        if (commune.getBounds) {
+          map.fitBounds(commune.getBounds(), { maxZoom: 11, padding: [40, 40] });
+        }
+        select(layer, commune);
+        canvas.scrollIntoView({ block: "nearest" });
+        panel.querySelector("h3").focus();
+      });
+      cell.appendChild(document.createTextNode(" "));
+      cell.appendChild(button);
+    });
   }
 
   // The names of the most populated communes stay written on the map, so that one finds

@@ -80,5 +80,6 @@ class TerritoryPages(Controller):
     async def export(
         self, territory_id: FromPath[UUID], fmt: FromPath[str], domaine: FromQuery[str] = "housing"
     ) -> Response:
+        domain = pages.domain_or_housing(domaine, "domaine")
         inputs = await cov.load_inputs(territory_id)
-        return export_response(inputs, cov.compute(inputs), fmt, pages.domain_or_housing(domaine))
+        return export_response(inputs, cov.compute(inputs), fmt, domain)

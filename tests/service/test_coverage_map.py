@@ -99,6 +99,12 @@ async def test_geojson_refuses_bad_domains_and_non_coordinators(client):
             f"/api/v1/territories/{territory}/{layer}.geojson?domain=housing", headers=advisor
         )
         assert refused.status_code == 403
+    for url in (
+        f"/api/v1/territories/{territory}/coverage?domain=astrologie",
+        f"/api/v1/territories/{territory}/export/csv?domain=astrologie",
+    ):
+        refused = await client.get(url, headers=headers)
+        assert refused.status_code == 400 and "astrologie" in refused.json()["errors"]["domain"]
     page = await client.get(f"/territoires/{territory}?domaine=astrologie", headers=headers)
     assert page.status_code == 400 and "astrologie" in page.text
     assert (await client.get(f"/territoires/{territory}", headers=advisor)).status_code == 403

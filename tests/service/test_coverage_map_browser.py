@@ -105,6 +105,17 @@ def test_coordinator_explores_the_gap_map(
         _check(page, errors, f"gap map at {width} px")
         page.screenshot(path=SHOTS / f"{width}-page.png", full_page=True)
 
+        # By keyboard: the table's button shows Valence on the map, its partners in the panel.
+        page.get_by_role("button", name="Voir Valence sur la carte").focus()
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.textContent") == "Valence"
+        assert page.locator("#gapmap path.gapmap-selected").count() == 1
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.getAttribute('href')")
+        assert focused and focused.startswith("/structures/")
+        page.locator(".gapmap-layout").screenshot(path=SHOTS / f"{width}-clavier-valence.png")
+        _check(page, errors, f"gap map after the keyboard at {width} px")
+
         # A partner's site on the map opens its structure, by keyboard too.
         marker = page.locator("#gapmap a.gapmap-site").first
         marker.focus()
