@@ -236,7 +236,8 @@ def purge(ctx: click.Context, now: datetime | None, dry_run: bool) -> None:
 )
 def gaps(territory: str, domain: str, fmt: str, output: Path | None) -> None:
     """Coverage of a territory (its id or its exact name): commune x domain, gap / fragile /
-    covered, as CSV or GeoJSON, with a progress bar for large territories."""
+    unknown (no contact known) / covered, as CSV or GeoJSON, with a progress bar for large
+    territories."""
     import json
 
     from rich.console import Console

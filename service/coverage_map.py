@@ -113,14 +113,20 @@ def partner_links(inputs: cov.Inputs, ids: tuple[str, ...]) -> list[dict[str, An
 
 def communes_geojson(inputs: cov.Inputs, cells: list[CoverageCell], domain: str) -> dict[str, Any]:
     """One feature per commune of the territory for `domain`: its outline (or its point),
-    and what the map's tooltip and panel say of it."""
+    and what the map's tooltip and panel say of it. Partners are named once, in the
+    collection's `partners` (id -> name, page, notes), and by id in each feature, sorted
+    by name: a partner reaching 60 communes would otherwise be written 60 times."""
     outlines = outlines_for(c.insee for c in inputs.communes)
     points = {c.insee: c for c in inputs.communes}
     reach = float(inputs.territory.reach_km.get(domain, 15.0))
     features = []
+    partners: dict[str, dict[str, Any]] = {}
     for cell in cells:
         if cell.domain != domain or cell.insee not in points:
             continue
+        links = partner_links(inputs, cell.providers)
+        for link in links:
+            partners.setdefault(link["id"], {k: v for k, v in link.items() if k != "id"})
         commune = points[cell.insee]
         geometry = outlines.get(cell.insee) or {
             "type": "Point",
@@ -140,12 +146,12 @@ def communes_geojson(inputs: cov.Inputs, cells: list[CoverageCell], domain: str)
                     "class_label": cov.CLASS_LABELS[cell.klass],
                     "reasons": [cov.REASON_LABELS[r] for r in cell.reasons],
                     "why": why(cell, reach),
-                    "partners": partner_links(inputs, cell.providers),
+                    "partners": [link["id"] for link in links],
                     "remote": len(cell.remote),
                 },
             }
         )
-    return {"type": "FeatureCollection", "features": features}
+    return {"type": "FeatureCollection", "features": features, "partners": partners}
 
 
 def sites_geojson(inputs: cov.Inputs, cells: list[CoverageCell], domain: str) -> dict[str, Any]:

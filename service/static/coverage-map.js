@@ -34,6 +34,8 @@
       });
   }
 
+  var partnersById = {};
+
   function showCommune(props) {
     panel.textContent = "";
     var title = element("h3", "gapmap-panel-title", props.name);
@@ -50,7 +52,8 @@
     if (partners.length) {
       panel.appendChild(element("p", null, "Partenaires à portée (" + partners.length + ") :"));
       var list = element("ul", "gapmap-partners");
-      partners.forEach(function (partner) {
+      partners.forEach(function (id) {
+        var partner = partnersById[id] || { name: id, url: "/structures/" + id, notes: [] };
         var item = element("li");
         var link = element("a", null, partner.name);
         link.href = partner.url;
@@ -74,6 +77,7 @@
   }
 
   function drawCommunes(map, data) {
+    partnersById = data.partners || {};
     var layer = L.geoJSON(data, {
       style: function (feature) {
         return { className: "gapmap-commune gapmap-" + feature.properties["class"] };

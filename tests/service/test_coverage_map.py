@@ -57,9 +57,10 @@ async def test_communes_geojson_for_the_map(client):
     assert props["population"] == 64_458 and props["population_label"] == "64\u202f458"
     assert (props["class"], props["class_label"]) == ("fragile", "fragile")
     assert props["why"] == "Fragile : un seul partenaire."
-    assert props["partners"] == [
-        {"id": str(foyer), "name": "Foyer de Valence", "url": f"/structures/{foyer}", "notes": []}
-    ]
+    assert props["partners"] == [str(foyer)]
+    assert layer["partners"] == {
+        str(foyer): {"name": "Foyer de Valence", "url": f"/structures/{foyer}", "notes": []}
+    }
     gap = features[GUMIANE]["properties"]
     assert gap["class"] == "gap" and gap["partners"] == []
     assert "à moins de 15 km" in gap["why"]
@@ -157,7 +158,9 @@ async def test_structures_without_people_are_contact_inconnu_not_fragile(client)
     props = next(x["properties"] for x in layer["features"] if x["id"] == VALENCE)
     assert props["class_label"] == "contact inconnu"
     assert props["why"].startswith("Contact inconnu")
-    assert {p["notes"][0] for p in props["partners"]} == {"aucune personne connue"}
+    assert {layer["partners"][p]["notes"][0] for p in props["partners"]} == {
+        "aucune personne connue"
+    }
     page = await client.get(f"/territoires/{territory}?domaine=housing", headers=headers)
     table = _section(page.text, "table-title")
     assert "contact inconnu" in table and "gapmap-key-unknown" in table
