@@ -92,6 +92,11 @@
         byCode[feature.properties.code] = commune;
         commune.on("click", function () {
           select(layer, commune);
+          // On a phone the panel is below the map: bring it into view.
+          var box = panel.getBoundingClientRect();
+          if (box.top > window.innerHeight - 80) {
+            panel.scrollIntoView({ block: "nearest", behavior: "smooth" });
+          }
         });
       }
     }).addTo(map);
