@@ -11,14 +11,13 @@ from uuid import UUID
 
 from babel.numbers import format_decimal, format_percent
 
-from directory.errors import Forbidden, Invalid
+from directory.errors import Invalid
 from directory.outlines import outlines_for
 from directory.tables import Person
 from directory.text import fold
 from directory.vocabulary import Domain
 from graph.coverage import CoverageCell, coverage
 from service import coverage as cov
-from service.accounts.store import Actor
 
 LOCALE = "fr_FR"
 # Reasons a single partner may carry, shown beside its name in the commune's panel.
@@ -40,12 +39,6 @@ def percent(part: float, whole: float) -> str:
     """The share of `whole` that `part` is, « 12,5 % »; « 0 % » of nothing."""
     share = part / whole if whole else 0.0
     return format_percent(share, locale=LOCALE, format="#,##0.#\u00a0%")
-
-
-def check_can_read_coverage(actor: Actor) -> None:
-    """Who reaches whom, and which partner rests on one person, is the coordination's view."""
-    if not actor.can_edit_directory:
-        raise Forbidden("Seuls les coordinateurs et administrateurs consultent la couverture.")
 
 
 def parse_domain(value: str, field: str = "domaine") -> str:
@@ -184,9 +177,10 @@ def sites_geojson(inputs: cov.Inputs, cells: list[CoverageCell], domain: str) ->
     return {"type": "FeatureCollection", "features": features}
 
 
-async def map_layer(actor: Actor, territory_id: UUID, domain: str, layer: str) -> dict[str, Any]:
-    """The communes or the sites layer of the map, for a coordinator, for one domain."""
-    check_can_read_coverage(actor)
+async def map_layer(territory_id: UUID, domain: str, layer: str) -> dict[str, Any]:
+    """The communes or the sites layer of the map, for one domain: like the coverage page
+    and its exports, for every signed-in member of staff (an advisor looks for the holes
+    too)."""
     domain = parse_domain(domain, "domain")
     inputs = await cov.load_inputs(territory_id)
     cells = cov.compute(inputs, [domain])

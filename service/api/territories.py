@@ -76,10 +76,9 @@ class TerritoryController(Controller):
     async def communes(
         self,
         territory_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
         domain: FromQuery[str] = "",
     ) -> Response:
-        layer = await cmap.map_layer(actor, territory_id, domain, "communes")
+        layer = await cmap.map_layer(territory_id, domain, "communes")
         return Response(json.dumps(layer).encode(), media_type="application/geo+json")
 
     @get(
@@ -89,8 +88,7 @@ class TerritoryController(Controller):
     async def sites(
         self,
         territory_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
         domain: FromQuery[str] = "",
     ) -> Response:
-        layer = await cmap.map_layer(actor, territory_id, domain, "sites")
+        layer = await cmap.map_layer(territory_id, domain, "sites")
         return Response(json.dumps(layer).encode(), media_type="application/geo+json")

@@ -189,7 +189,7 @@ async def test_territory_form_with_codes_csv_and_reach(client):
         files={"csv": ("communes.csv", f"code;nom\n{BOURG};Bourg-lès-Valence\n".encode())},
     )
     assert created.status_code == 200, created.text
-    assert "Couverture du territoire Valence et Die" in created.text
+    assert "Couverture&nbsp;: Valence et Die" in created.text
     from directory.territories import all_territories
 
     [territory] = await all_territories()
