@@ -103,7 +103,7 @@
     addTableButtons(map, layer);
     var bounds = layer.getBounds();
     if (bounds.isValid()) {
-      map.fitBounds(bounds, { padding: [8, 8] });
+      map.fitBounds(bounds, { padding: [8, 8], animate: false });
     }
     drawLandmarks(map, layer);
   }
