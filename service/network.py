@@ -14,7 +14,6 @@ from directory.gazetteer import load_gazetteer
 from directory.hours import local_date
 from directory.tables import Person, Relationship, Service, Site, Structure
 from graph import analyses
-from graph.layout import draw_svg
 from graph.network import build_graph
 from graph.records import (
     ConventionEdge,
@@ -24,7 +23,6 @@ from graph.records import (
     ServiceCoverage,
     StructureNode,
 )
-from service.departures import lost_contacts
 from service.referrals.machine import AWAITING_PARTNER, Status
 from service.referrals.tables import Referral
 
@@ -168,6 +166,7 @@ class NetworkReport:
     unanswered: tuple[analyses.UnansweredPartner, ...]
     balance: analyses.LevelBalance
     names: dict[str, str]
+    unknown_contacts: tuple[analyses.UnknownContact, ...] = ()
 
 
 TABLES = (
@@ -179,6 +178,7 @@ TABLES = (
     "expiring",
     "unanswered",
     "balance",
+    "unknown_contacts",
 )
 
 
@@ -202,29 +202,5 @@ async def report(
         unanswered=analyses.unanswered_partners(records.flows, UNANSWERED_SHARE),
         balance=analyses.level_balance(g, records.structures),
         names={s.id: s.name for s in records.structures},
+        unknown_contacts=analyses.unknown_contacts(g),
     )
-
-
-async def page_context(levels: list[str], domains: list[str], query: str) -> dict[str, Any]:
-    """The network page: the analyses, the drawing with the ten main brokers named, and
-    the structures by number of links; `query` keeps the filters on the export links."""
-    result = await report(levels, domains)
-    labels = {b.structure.id for b in result.brokers.ranking[:10]}
-    svg = draw_svg(result.graph, label_ids=labels, title="Réseau des partenaires du territoire")
-    structures = sorted(
-        (
-            (data["name"], result.graph.degree(node))
-            for node, data in result.graph.nodes(data=True)
-            if data.get("type") == "structure"
-        ),
-        key=lambda item: (-item[1], item[0]),
-    )
-    return {
-        "r": result,
-        "svg": svg,
-        "levels": levels,
-        "domains": domains,
-        "query": f"?{query}" if query else "",
-        "structures": structures,
-        "lost": await lost_contacts(),
-    }

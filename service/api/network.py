@@ -14,12 +14,14 @@ from graph.export import to_csv_rows
 from graph.network import PERSON
 from service.departures import LostContact, lost_contacts
 from service.network import graph_of, load_records, report
-from service.web.network import _filters, _table, csv_response, graph_response
+from service.network_findings import explorer_data
+from service.web.network import _filters, _table, coordinators_only, csv_response, graph_response
 
 
 class NetworkController(Controller):
     path = "/network"
     tags = ("Réseau",)
+    guards = (coordinators_only,)
 
     @get(
         "/lost-contacts",
@@ -66,3 +68,12 @@ class NetworkController(Controller):
         levels, domains = _filters(request)
         name = name.removesuffix(".csv")
         return csv_response(to_csv_rows(_table(await report(levels, domains), name)), f"{name}.csv")
+
+    @get(
+        "/explorer",
+        summary="Structures and their links, one edge per pair, for the network explorer",
+        description="Filters: `level` and `domain` (repeatable); an unknown value is a 400.",
+    )
+    async def explorer(self, request: Request) -> dict[str, Any]:
+        levels, domains = _filters(request)
+        return await explorer_data(levels, domains)

@@ -1,0 +1,297 @@
+"""What the network page shows: each analysis as a list of links with the next step a
+coordinator can take (a form to open, pre-filled), and the explorer's graph as JSON.
+The analyses themselves live in graph/; this module only turns them into things to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import networkx as nx
+from babel.numbers import format_decimal
+
+from directory.errors import Invalid
+from directory.vocabulary import Domain, Level
+from graph import analyses
+from graph.network import CONVENTION, PERSON, RELATIONSHIP, STRUCTURE
+from graph.records import LEVELS, LIVE
+from service.departures import lost_contacts
+from service.network import NetworkReport, graph_of, load_records, report
+
+LOCALE = "fr_FR"
+# How many rows each list shows before the rest folds into « et N autres ».
+SHOWN = 10
+BROKERS_SHOWN = 10
+
+REASONS = {
+    analyses.ONLY_ACTIVE_PERSON: "seule personne en poste dans sa structure",
+    analyses.ONLY_REFERENT: "seul·e référent·e nommé·e dans la convention",
+    analyses.ONLY_CONTACT: "seul contact nommé dans la relation",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    label: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of a list: what it is about (`subject`: links, each after a few words that
+    join it to the previous one), what it means (`detail`), and what to do next
+    (`actions`, links to forms)."""
+
+    subject: tuple[tuple[str, Link], ...]
+    detail: str
+    actions: tuple[Link, ...] = field(default=())
+
+
+def structure_url(structure_id: str) -> str:
+    return f"/structures/{structure_id}"
+
+
+def _structure(ref: analyses.StructureRef) -> Link:
+    return Link(ref.name, structure_url(ref.id))
+
+
+def number(value: float) -> str:
+    """64 458, 12,5: French digits, as everywhere on the coordinator's pages."""
+    return format_decimal(value, format="#,##0.#", locale=LOCALE)
+
+
+def percent(share: float) -> str:
+    return f"{number(share * 100)}\u202f%"
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{number(count)} {one if count == 1 else many}"
+
+
+# ---- the query string -------------------------------------------------------------------
+
+
+def parse_filters(levels: list[str], domains: list[str]) -> tuple[list[str], list[str]]:
+    """The level and domain filters, refused with a message naming the bad value: a
+    typo in a shared link must say so, not silently show the unfiltered network."""
+    known_levels = {lv.value for lv in Level}
+    known_domains = {d.value for d in Domain}
+    errors: dict[str, str] = {}
+    bad_levels = [v for v in levels if v not in known_levels]
+    bad_domains = [v for v in domains if v not in known_domains]
+    if bad_levels:
+        errors["level"] = (
+            f"Niveau inconnu : {', '.join(bad_levels)} "
+            f"(attendu : {', '.join(sorted(known_levels))})."
+        )
+    if bad_domains:
+        errors["domain"] = (
+            f"Domaine inconnu : {', '.join(bad_domains)} "
+            f"(attendu : {', '.join(sorted(known_domains))})."
+        )
+    if errors:
+        raise Invalid(errors)
+    return levels, domains
+
+
+# ---- findings ---------------------------------------------------------------------------
+
+
+def isolated(result: NetworkReport) -> list[Finding]:
+    return [
+        Finding(
+            (("", _structure(s)),),
+            "aucune relation ni convention",
+            (Link("Créer une relation", f"/structures/{s.id}/relations/nouvelle"),),
+        )
+        for s in result.silos.isolated
+    ]
+
+
+def brokers(result: NetworkReport) -> list[Finding]:
+    """Brokers in words: how many partners they hold together and whether those partners
+    would still reach each other without them."""
+    rows = []
+    for role in analyses.broker_roles(result.graph, result.brokers.ranking[:BROKERS_SHOWN]):
+        if role.groups > 1:
+            holds = (
+                f"relie {number(role.groups)} groupes de partenaires qui ne se parlent pas "
+                "autrement"
+            )
+        else:
+            holds = "ses partenaires se joignent aussi sans elle, par des chemins plus longs"
+        rows.append(
+            Finding(
+                (("", _structure(role.structure)),),
+                f"{plural(role.partners, 'partenaire direct', 'partenaires directs')} ; "
+                f"{holds} ; {percent(role.betweenness)} des plus courts chemins entre deux "
+                "structures passent par elle",
+            )
+        )
+    return rows
+
+
+def dependencies(result: NetworkReport) -> list[Finding]:
+    rows = []
+    for d in result.dependencies:
+        person = Link(d.person_name, f"/structures/{d.structure.id}#person-{d.person_id}")
+        others = [s.name for s in d.if_person_leaves if s.id != d.partner.id]
+        detail = REASONS.get(d.reason, "")
+        if others:
+            detail += f" ; si elle part, plus personne non plus pour {', '.join(others)}"
+        rows.append(
+            Finding(
+                (
+                    ("", _structure(d.structure)),
+                    ("avec", _structure(d.partner)),
+                    ("repose sur", person),
+                ),
+                detail,
+                (
+                    Link(
+                        "Ajouter un second contact",
+                        f"/structures/{d.structure.id}/personnes/nouvelle",
+                    ),
+                ),
+            )
+        )
+    return rows
+
+
+def unknown_contacts(result: NetworkReport) -> list[Finding]:
+    return [
+        Finding(
+            (("", _structure(u.structure)),),
+            f"{plural(u.partners, 'partenaire', 'partenaires')}, aucune personne en poste "
+            "enregistrée",
+            (Link("Ajouter un contact", f"/structures/{u.structure.id}/personnes/nouvelle"),),
+        )
+        for u in result.unknown_contacts
+    ]
+
+
+def convention_url(w: analyses.RelationshipWithoutConvention) -> str:
+    """The convention form with both parties chosen, the partnership's highest level and
+    a working title: the coordinator completes it rather than starting from nothing."""
+    query = [
+        ("structures", w.a.id),
+        ("structures", w.b.id),
+        ("level", w.levels[-1] if w.levels else ""),
+        ("title", f"Convention {w.a.name} – {w.b.name}"),
+    ]
+    return "/conventions/nouvelle?" + urlencode(query)
+
+
+def without_convention(result: NetworkReport) -> list[Finding]:
+    labels = {lv.value: lv.label.lower() for lv in Level}
+    return [
+        Finding(
+            (("", _structure(w.a)), ("et", _structure(w.b))),
+            "relation " + ", ".join(labels.get(lv, lv) for lv in w.levels),
+            (Link("Préparer une convention", convention_url(w)),),
+        )
+        for w in result.without_convention
+    ]
+
+
+def unanswered(result: NetworkReport) -> list[Finding]:
+    return [
+        Finding(
+            (("", Link(result.names.get(u.structure_id, "?"), structure_url(u.structure_id))),),
+            f"{number(u.unanswered)} sans réponse sur "
+            f"{plural(u.referrals, 'orientation reçue', 'orientations reçues')}",
+            (Link("Voir ses orientations", f"/orientations?vers={u.structure_id}"),),
+        )
+        for u in result.unanswered
+    ]
+
+
+async def page_context(levels: list[str], domains: list[str], query: str) -> dict[str, Any]:
+    """The network page: every finding as links with its next step, then the explorer,
+    which draws from the JSON endpoint (no picture of the whole network is drawn here)."""
+    result = await report(levels, domains)
+    top = result.brokers.ranking[0].structure.id if result.brokers.ranking else ""
+    return {
+        "r": result,
+        "levels": levels,
+        "domains": domains,
+        "query": f"?{query}" if query else "",
+        "findings": {
+            "isolated": isolated(result),
+            "brokers": brokers(result),
+            "dependencies": dependencies(result),
+            "unknown": unknown_contacts(result),
+            "without_convention": without_convention(result),
+            "unanswered": unanswered(result),
+        },
+        "shown": SHOWN,
+        "number": number,
+        "start": top,
+        "structures_count": sum(
+            1 for _n, kind in result.graph.nodes(data="type") if kind == STRUCTURE
+        ),
+        "lost": await lost_contacts(),
+    }
+
+
+# ---- the explorer's graph ---------------------------------------------------------------
+
+
+def explorer_graph(g: nx.MultiDiGraph) -> dict[str, Any]:
+    """Structures and the links between them, one edge per pair with its levels: what
+    the explorer needs to show a neighbourhood, and no more (no people: their names stay
+    on the records' pages)."""
+    nodes = g.nodes
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for u, v, d in g.edges(data=True):
+        kind = d["type"]
+        if kind == RELATIONSHIP:
+            w = nodes[v]["structure_id"] if nodes[v]["type"] == PERSON else v
+        elif kind == CONVENTION and d["status"] in LIVE:
+            w = v
+        else:
+            continue
+        if w == u:
+            continue
+        key = (u, w) if u < w else (w, u)
+        pair = pairs.setdefault(key, {"levels": set(), "convention": False})
+        pair["levels"].add(d["level"])
+        pair["convention"] |= kind == CONVENTION
+    levels_of: dict[str, set[str]] = {}
+    for (a, b), pair in pairs.items():
+        levels_of.setdefault(a, set()).update(pair["levels"])
+        levels_of.setdefault(b, set()).update(pair["levels"])
+    order = {lv: i for i, lv in enumerate(LEVELS)}
+    return {
+        "nodes": [
+            {
+                "id": n,
+                "name": d["name"],
+                "domains": sorted(d["domains"]),
+                "levels": sorted(levels_of.get(n, ()), key=order.__getitem__),
+                "url": structure_url(n),
+            }
+            for n, d in sorted(
+                nodes(data=True), key=lambda item: str(item[1].get("name", "")).casefold()
+            )
+            if d["type"] == STRUCTURE
+        ],
+        "edges": [
+            {
+                "source": a,
+                "target": b,
+                "levels": sorted(pair["levels"], key=order.__getitem__),
+                "convention": pair["convention"],
+            }
+            for (a, b), pair in sorted(pairs.items())
+        ],
+    }
+
+
+async def explorer_data(levels: list[str], domains: list[str]) -> dict[str, Any]:
+    """Only the graph: none of the page's analyses are needed to draw a neighbourhood."""
+    g = analyses.filter_graph(
+        graph_of(await load_records()), levels=levels or None, domains=domains or None
+    )
+    return {"filters": {"levels": levels, "domains": domains}, **explorer_graph(g)}
