@@ -117,10 +117,15 @@
 
   function elementsOf(ids, distance) {
     var drawn = new Set(ids);
-    var labelAll = ids.length < LABEL_ALL_UNDER;
+    var direct = ids.filter(function (id) {
+      return distance.get(id) === 1;
+    }).length;
+    // Every name when few; else the direct partners' names when they are few.
+    var labelUpTo = ids.length < LABEL_ALL_UNDER ? 2 : direct < LABEL_ALL_UNDER ? 1 : 0;
     var elements = ids.map(function (id) {
       var node = byId.get(id);
-      var classes = distance.get(id) === 0 ? "center labelled" : labelAll ? "labelled" : "";
+      var ring = distance.get(id);
+      var classes = ring === 0 ? "center labelled" : ring <= labelUpTo ? "labelled" : "";
       return {
         group: "nodes",
         data: { id: id, label: node.name, url: node.url, ring: distance.get(id) },
@@ -177,16 +182,59 @@
     { selector: "edge.convention", style: { width: 3.5, opacity: 0.9 } },
   ];
 
+  // Rings around the chosen structure, one per step, computed here in one pass (a
+  // force-directed layout would cost seconds on a large neighbourhood). Each ring is wide
+  // enough for its nodes; the second ring is ordered by the angle of the direct partners
+  // it hangs from, so that its links stay short.
+  var SPACING = 30;
+  var positions = new Map();
+
+  function place(ids, distance) {
+    positions = new Map();
+    var rings = [[], [], []];
+    ids.forEach(function (id) {
+      rings[distance.get(id)].push(id);
+    });
+    var step = 90;
+    for (var d = 1; d < rings.length; d += 1) {
+      step = Math.max(step, (rings[d].length * SPACING) / (2 * Math.PI * d));
+    }
+    var angle = new Map();
+    rings[0].forEach(function (id) {
+      positions.set(id, { x: 0, y: 0 });
+    });
+    rings[1].forEach(function (id, i) {
+      angle.set(id, (2 * Math.PI * i) / Math.max(rings[1].length, 1));
+    });
+    var outer = rings[2].map(function (id) {
+      var sum = 0;
+      var count = 0;
+      neighbours.get(id).forEach(function (other) {
+        if (angle.has(other)) {
+          sum += angle.get(other);
+          count += 1;
+        }
+      });
+      return { id: id, at: count ? sum / count : 0 };
+    });
+    outer.sort(function (p, q) {
+      return p.at - q.at;
+    });
+    outer.forEach(function (item, i) {
+      angle.set(item.id, (2 * Math.PI * i) / outer.length);
+    });
+    angle.forEach(function (a, id) {
+      var r = step * distance.get(id);
+      positions.set(id, { x: r * Math.cos(a), y: r * Math.sin(a) });
+    });
+  }
+
   function layout() {
     return {
-      name: "concentric",
-      concentric: function (node) {
-        return 10 - node.data("ring");
+      name: "preset",
+      positions: function (node) {
+        return positions.get(node.id());
       },
-      levelWidth: function () {
-        return 1;
-      },
-      minNodeSpacing: 12,
       animate: false,
       fit: true,
       padding: 24,
@@ -199,7 +247,7 @@
         container: canvas,
         elements: elements,
         style: STYLE,
-        layout: layout(),
+        layout: { name: "preset" },
         minZoom: 0.2,
         maxZoom: 3,
         boxSelectionEnabled: false,
@@ -218,13 +266,15 @@
         event.target.removeClass("highlighted");
         canvas.classList.remove("pointing");
       });
-      return;
+    } else {
+      cy.batch(function () {
+        cy.elements().remove();
+        cy.add(elements);
+      });
     }
-    cy.batch(function () {
-      cy.elements().remove();
-      cy.add(elements);
-    });
-    cy.layout(layout()).run();
+    if (elements.length) {
+      cy.layout(layout()).run();
+    }
   }
 
   function highlight(id, on) {
@@ -291,6 +341,7 @@
     var distance = neighbourhood(id, steps());
     var ids = ordered(distance);
     var drawn = ids.slice(0, MAX_DRAWN);
+    place(drawn, distance);
     draw(elementsOf(drawn, distance));
     renderList(ids, distance);
     listTitle.textContent = "Voisinage de " + node.name;
