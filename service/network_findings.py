@@ -14,7 +14,7 @@ from babel.numbers import format_decimal
 from directory.errors import Invalid
 from directory.vocabulary import Domain, Level
 from graph import analyses
-from graph.network import CONVENTION, PERSON, RELATIONSHIP, STRUCTURE
+from graph.network import CONVENTION, PERSON, RELATIONSHIP, STRUCTURE, structure_links
 from graph.records import LEVELS, LIVE
 from service.departures import lost_contacts
 from service.network import NetworkReport, graph_of, load_records, report
@@ -133,25 +133,30 @@ def brokers(result: NetworkReport) -> list[Finding]:
 
 
 def dependencies(result: NetworkReport) -> list[Finding]:
-    rows = []
+    """One line per person holding partnerships alone, with every partner they hold: the
+    next step (a second contact at their structure) is the same for all of them."""
+    held: dict[tuple[str, str], list[analyses.SinglePersonDependency]] = {}
     for d in result.dependencies:
-        person = Link(d.person_name, f"/structures/{d.structure.id}#person-{d.person_id}")
-        others = [s.name for s in d.if_person_leaves if s.id != d.partner.id]
-        detail = REASONS.get(d.reason, "")
-        if others:
-            detail += f" ; si elle part, plus personne non plus pour {', '.join(others)}"
+        held.setdefault((d.structure.id, d.person_id), []).append(d)
+    rows = []
+    # Whoever holds the most partnerships alone first: one second contact saves the most.
+    ordered = sorted(held.items(), key=lambda item: -len(item[1]))
+    for (structure_id, person_id), deps in ordered:
+        first = deps[0]
+        person = Link(first.person_name, f"/structures/{structure_id}#person-{person_id}")
+        partners = [
+            (", " if i else ") tient seul·e le lien avec ", _structure(d.partner))
+            for i, d in enumerate(deps)
+        ]
+        reasons = {d.reason for d in deps}
         rows.append(
             Finding(
-                (
-                    ("", _structure(d.structure)),
-                    ("avec", _structure(d.partner)),
-                    ("repose sur", person),
-                ),
-                detail,
+                (("", person), (" (", _structure(first.structure)), *partners),
+                REASONS[first.reason] if len(reasons) == 1 else "seul contact nommé",
                 (
                     Link(
                         "Ajouter un second contact",
-                        f"/structures/{d.structure.id}/personnes/nouvelle",
+                        f"/structures/{structure_id}/personnes/nouvelle",
                     ),
                 ),
             )
@@ -178,7 +183,7 @@ def convention_url(w: analyses.RelationshipWithoutConvention) -> str:
         ("structures", w.a.id),
         ("structures", w.b.id),
         ("level", w.levels[-1] if w.levels else ""),
-        ("title", f"Convention {w.a.name} – {w.b.name}"),
+        ("title", "Convention " + " – ".join(sorted((w.a.name, w.b.name), key=str.casefold))),
     ]
     return "/conventions/nouvelle?" + urlencode(query)
 
@@ -187,7 +192,7 @@ def without_convention(result: NetworkReport) -> list[Finding]:
     labels = {lv.value: lv.label.lower() for lv in Level}
     return [
         Finding(
-            (("", _structure(w.a)), ("et", _structure(w.b))),
+            (("", _structure(w.a)), (" et ", _structure(w.b))),
             "relation " + ", ".join(labels.get(lv, lv) for lv in w.levels),
             (Link("Préparer une convention", convention_url(w)),),
         )
@@ -205,6 +210,18 @@ def unanswered(result: NetworkReport) -> list[Finding]:
         )
         for u in result.unanswered
     ]
+
+
+def partners_table(g: nx.MultiDiGraph) -> list[tuple[Link, int]]:
+    """Every structure with its number of partner structures, most linked first: the
+    whole picture as a table, beside the explorer."""
+    ids, partners = structure_links(g)
+    rows = [
+        (Link(g.nodes[s]["name"], structure_url(s)), len(p))
+        for s, p in zip(ids, partners, strict=True)
+    ]
+    rows.sort(key=lambda row: (-row[1], row[0].label.casefold()))
+    return rows
 
 
 async def page_context(levels: list[str], domains: list[str], query: str) -> dict[str, Any]:
@@ -228,9 +245,7 @@ async def page_context(levels: list[str], domains: list[str], query: str) -> dic
         "shown": SHOWN,
         "number": number,
         "start": top,
-        "structures_count": sum(
-            1 for _n, kind in result.graph.nodes(data="type") if kind == STRUCTURE
-        ),
+        "structures": partners_table(result.graph),
         "lost": await lost_contacts(),
     }
 

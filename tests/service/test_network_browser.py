@@ -58,9 +58,10 @@ def test_a_single_person_dependency_leads_to_the_contact_form(
 
         section = page.locator("section[aria-labelledby='deps-title']")
         first = section.locator("ul.findings > li").first
-        structure = first.locator("a").first.inner_text()
-        person = first.locator("a").nth(2)
+        person = first.locator("a").first
         assert "#person-" in (person.get_attribute("href") or "")
+        structure = first.locator("a").nth(1).inner_text()
+        assert "tient seul·e le lien avec" in first.inner_text()
         action = first.locator("a.action", has_text="Ajouter un second contact")
         action.click()
         page.wait_for_url(re.compile(r"/structures/[0-9a-f-]+/personnes/nouvelle$"))
