@@ -22,6 +22,9 @@ from service.network import NetworkReport, graph_of, load_records, report
 LOCALE = "fr_FR"
 # How many rows each list shows before the rest folds into « et N autres ».
 SHOWN = 10
+# How many the page lists at most (folded); beyond, the CSV has them all. Building and
+# sending thousands of links would cost more than the analyses themselves.
+LISTED = 200
 BROKERS_SHOWN = 10
 
 REASONS = {
@@ -46,6 +49,18 @@ class Finding:
     subject: tuple[tuple[str, Link], ...]
     detail: str
     actions: tuple[Link, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Findings:
+    """The first LISTED findings of a list, and how many there are in all."""
+
+    rows: list[Finding]
+    total: int
+
+    @property
+    def unlisted(self) -> int:
+        return self.total - len(self.rows)
 
 
 def structure_url(structure_id: str) -> str:
@@ -105,7 +120,7 @@ def isolated(result: NetworkReport) -> list[Finding]:
             "aucune relation ni convention",
             (Link("Créer une relation", f"/structures/{s.id}/relations/nouvelle"),),
         )
-        for s in result.silos.isolated
+        for s in result.silos.isolated[:LISTED]
     ]
 
 
@@ -140,7 +155,7 @@ def dependencies(result: NetworkReport) -> list[Finding]:
         held.setdefault((d.structure.id, d.person_id), []).append(d)
     rows = []
     # Whoever holds the most partnerships alone first: one second contact saves the most.
-    ordered = sorted(held.items(), key=lambda item: -len(item[1]))
+    ordered = sorted(held.items(), key=lambda item: -len(item[1]))[:LISTED]
     for (structure_id, person_id), deps in ordered:
         first = deps[0]
         person = Link(first.person_name, f"/structures/{structure_id}#person-{person_id}")
@@ -172,7 +187,7 @@ def unknown_contacts(result: NetworkReport) -> list[Finding]:
             "enregistrée",
             (Link("Ajouter un contact", f"/structures/{u.structure.id}/personnes/nouvelle"),),
         )
-        for u in result.unknown_contacts
+        for u in result.unknown_contacts[:LISTED]
     ]
 
 
@@ -196,7 +211,7 @@ def without_convention(result: NetworkReport) -> list[Finding]:
             "relation " + ", ".join(labels.get(lv, lv) for lv in w.levels),
             (Link("Préparer une convention", convention_url(w)),),
         )
-        for w in result.without_convention
+        for w in result.without_convention[:LISTED]
     ]
 
 
@@ -208,7 +223,7 @@ def unanswered(result: NetworkReport) -> list[Finding]:
             f"{plural(u.referrals, 'orientation reçue', 'orientations reçues')}",
             (Link("Voir ses orientations", f"/orientations?vers={u.structure_id}"),),
         )
-        for u in result.unanswered
+        for u in result.unanswered[:LISTED]
     ]
 
 
@@ -227,7 +242,7 @@ def partners_table(g: nx.MultiDiGraph) -> list[tuple[Link, int]]:
 async def page_context(levels: list[str], domains: list[str], query: str) -> dict[str, Any]:
     """The network page: every finding as links with its next step, then the explorer,
     which draws from the JSON endpoint (no picture of the whole network is drawn here)."""
-    result = await report(levels, domains)
+    result = await report(levels, domains, for_page=True)
     top = result.brokers.ranking[0].structure.id if result.brokers.ranking else ""
     return {
         "r": result,
@@ -235,12 +250,17 @@ async def page_context(levels: list[str], domains: list[str], query: str) -> dic
         "domains": domains,
         "query": f"?{query}" if query else "",
         "findings": {
-            "isolated": isolated(result),
-            "brokers": brokers(result),
-            "dependencies": dependencies(result),
-            "unknown": unknown_contacts(result),
-            "without_convention": without_convention(result),
-            "unanswered": unanswered(result),
+            "isolated": Findings(isolated(result), len(result.silos.isolated)),
+            "brokers": Findings(brokers(result), len(result.brokers.ranking)),
+            "dependencies": Findings(
+                dependencies(result),
+                len({(d.structure.id, d.person_id) for d in result.dependencies}),
+            ),
+            "unknown": Findings(unknown_contacts(result), len(result.unknown_contacts)),
+            "without_convention": Findings(
+                without_convention(result), len(result.without_convention)
+            ),
+            "unanswered": Findings(unanswered(result), len(result.unanswered)),
         },
         "shown": SHOWN,
         "number": number,
