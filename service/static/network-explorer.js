@@ -164,16 +164,31 @@
         "text-background-opacity": 0.85,
         "text-background-padding": 2,
         "min-zoomed-font-size": 6,
+        "text-wrap": "ellipsis",
+        "text-max-width": "160px",
       },
     },
     { selector: "node.labelled", style: { label: "data(label)" } },
     {
       selector: "node.center",
-      style: { "background-color": "#b00020", width: 22, height: 22, "font-weight": "bold" },
+      style: {
+        "background-color": "#b00020",
+        width: 22,
+        height: 22,
+        "font-weight": "bold",
+        "z-index": 20,
+        "text-max-width": "320px",
+      },
     },
     {
       selector: "node.highlighted",
-      style: { "border-width": 3, "border-color": "#1b1b1b", label: "data(label)", "z-index": 10 },
+      style: {
+        "border-width": 3,
+        "border-color": "#1b1b1b",
+        label: "data(label)",
+        "z-index": 30,
+        "text-max-width": "320px",
+      },
     },
     {
       selector: "edge",
