@@ -221,7 +221,7 @@ def unanswered(result: NetworkReport) -> list[Finding]:
             (("", Link(result.names.get(u.structure_id, "?"), structure_url(u.structure_id))),),
             f"{number(u.unanswered)} sans réponse sur "
             f"{plural(u.referrals, 'orientation reçue', 'orientations reçues')}",
-            (Link("Voir ses orientations", f"/orientations?vers={u.structure_id}"),),
+            (Link("Vos orientations vers ce partenaire", f"/orientations?vers={u.structure_id}"),),
         )
         for u in result.unanswered[:LISTED]
     ]
