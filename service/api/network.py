@@ -41,6 +41,7 @@ class NetworkController(Controller):
             "silos": result.silos,
             "brokers": result.brokers.ranking,
             "single_person_dependencies": result.dependencies,
+            "unknown_contacts": result.unknown_contacts,
             "sole_providers": result.sole_providers,
             "relationships_without_convention": result.without_convention,
             "conventions_expiring": result.expiring,

@@ -62,6 +62,9 @@ async def test_each_finding_links_to_its_next_step(client):
     assert "Ajouter un second contact" in deps
     assert "CIDFF" not in deps  # nobody recorded there: missing data, not one person
 
+    headers = await f.api_client_headers(Role.COORDINATOR, of=t["ml"])
+    body = (await client.get("/api/v1/network", headers=headers)).json()
+    assert [u["structure"]["name"] for u in body["unknown_contacts"]] == ["CIDFF"]
     unknown = _section(text, "unknown-title")
     assert "Contact inconnu (1)" in unknown
     assert f"/structures/{t['cidff']}/personnes/nouvelle" in _hrefs(unknown)
