@@ -184,3 +184,15 @@ async def test_the_explorer_refuses_bad_filters_and_non_coordinators(client):
     page = await client.get("/reseau")
     assert page.status_code == 403
     assert 'href="/reseau"' not in (await client.get("/structures")).text
+
+
+async def test_a_new_relationship_shows_on_the_next_load(client):
+    # The brokers are remembered between loads: a new link must still change them.
+    t = await _mesh()
+    await f.logged_in(client, Role.COORDINATOR, of=t["ml"])
+    before = (await client.get("/reseau")).text
+    assert "CIDFF" not in _section(before, "brokers-title")
+    await f.relationship(t["cidff"], t["club"], Level.OPERATIONAL)
+    after = (await client.get("/reseau")).text
+    assert "Structures isolées (0)" in _section(after, "silos-title")
+    assert "CIDFF" in _section(after, "brokers-title")
