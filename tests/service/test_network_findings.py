@@ -93,6 +93,7 @@ async def test_prepare_a_convention_opens_the_form_with_both_parties(client):
     assert str(t["ml"]) in selected and str(t["cidff"]) in selected
     assert 'value="political" selected' in form.text
     assert "Convention CIDFF – Mission Locale" in html.unescape(form.text)
+    assert "Préparée depuis la page Réseau" in form.text
 
 
 async def test_a_bad_prefilled_convention_link_is_a_clear_400(client):
