@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from service.demo import load_demo
 from tests.live import running_server
@@ -106,6 +107,15 @@ def test_a_neighbourhood_explored_with_the_keyboard(
         direct = page.locator("#explorer-list li").count()
         assert direct >= 2
         assert "partenaire" in page.locator("#explorer-status").inner_text()
+
+        # A domain the CIDFF does not work in hides it, and says so; back to all domains.
+        status = page.locator("#explorer-status")
+        page.locator("#explorer-domain").select_option("sport")
+        expect(status).to_contain_text("apparaît pas")
+        assert page.locator("#explorer-list li").count() == 0
+        page.locator("#explorer-domain").select_option("")
+        expect(status).to_contain_text("partenaire")
+        assert page.locator("#explorer-list li.center a").inner_text() == chosen
 
         # Two steps away: more structures, still listed as links.
         page.locator("input[name='explorer-steps'][value='2']").check()
