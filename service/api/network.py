@@ -21,8 +21,9 @@ from service.web.network import _filters, _table, coordinators_only, csv_respons
 class NetworkController(Controller):
     path = "/network"
     tags = ("Réseau",)
-    guards = (coordinators_only,)
 
+    # Lost contacts stay open to every account, as before: a partner checks its own
+    # services. The analyses of the whole mesh are the coordination's (guarded below).
     @get(
         "/lost-contacts",
         summary="Services and conventions whose named contact or referent has left",
@@ -31,7 +32,11 @@ class NetworkController(Controller):
     async def lost(self, structure_id: FromQuery[list[UUID] | None] = None) -> list[LostContact]:
         return await lost_contacts(structure_id)
 
-    @get("/", summary="Silos, brokers, single-person dependencies, sole providers and more")
+    @get(
+        "/",
+        guards=[coordinators_only],
+        summary="Silos, brokers, single-person dependencies, sole providers and more",
+    )
     async def analyses(self, request: Request) -> dict[str, Any]:
         levels, domains = _filters(request)
         result = await report(levels, domains)
@@ -51,6 +56,7 @@ class NetworkController(Controller):
 
     @get(
         "/people/{person_id:uuid}/leaving",
+        guards=[coordinators_only],
         summary="What if this person left: partnerships and conventions losing their last person",
     )
     async def leaving(self, person_id: FromPath[UUID]) -> Any:
@@ -59,12 +65,20 @@ class NetworkController(Controller):
             raise NotFound("Personne")
         return what_if_person_leaves(graph, str(person_id))
 
-    @get("/graph/{fmt:str}", summary="The network as GraphML, GEXF (Gephi) or node-link JSON")
+    @get(
+        "/graph/{fmt:str}",
+        guards=[coordinators_only],
+        summary="The network as GraphML, GEXF (Gephi) or node-link JSON",
+    )
     async def graph(self, fmt: FromPath[str], request: Request) -> Response:
         levels, domains = _filters(request)
         return graph_response(await report(levels, domains), fmt)
 
-    @get("/tables/{name:str}", summary="One analysis as CSV (silos, brokers, dependencies…)")
+    @get(
+        "/tables/{name:str}",
+        guards=[coordinators_only],
+        summary="One analysis as CSV (silos, brokers, dependencies…)",
+    )
     async def table(self, name: FromPath[str], request: Request) -> Response:
         levels, domains = _filters(request)
         name = name.removesuffix(".csv")
@@ -72,6 +86,7 @@ class NetworkController(Controller):
 
     @get(
         "/explorer",
+        guards=[coordinators_only],
         summary="Structures and their links, one edge per pair, for the network explorer",
         description="Filters: `level` and `domain` (repeatable); an unknown value is a 400.",
     )
