@@ -204,7 +204,11 @@ def convention_url(w: analyses.RelationshipWithoutConvention) -> str:
 
 
 def without_convention(result: NetworkReport) -> list[Finding]:
-    labels = {lv.value: lv.label.lower() for lv in Level}
+    labels = {
+        "operational": "opérationnelle",
+        "organisational": "organisationnelle",
+        "political": "politique",
+    }
     return [
         Finding(
             (("", _structure(w.a)), (" et ", _structure(w.b))),
