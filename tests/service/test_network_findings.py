@@ -197,3 +197,14 @@ async def test_a_new_relationship_shows_on_the_next_load(client):
     after = (await client.get("/reseau")).text
     assert "Structures isolées (0)" in _section(after, "silos-title")
     assert "CIDFF" in _section(after, "brokers-title")
+
+
+async def test_the_page_filters_carry_to_the_explorer(client):
+    t = await _mesh()
+    await f.logged_in(client, Role.COORDINATOR, of=t["ml"])
+    page = await client.get("/reseau?level=political")
+    assert page.status_code == 200
+    checked = re.findall(r'name="explorer-level" value="(\w+)" checked', page.text)
+    assert checked == ["political"]
+    # Only the political link is left: the foyer drops out of the dependencies.
+    assert "Léna Faure" not in _section(page.text, "deps-title")
