@@ -712,3 +712,70 @@ def filter_graph(
             continue
         h.add_edge(u, v, key=key, **d)
     return h
+
+
+# --- what a coordinator does next: brokers in words, unknown contacts ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerRole:
+    """A broker as a coordinator reads it: `partners` it is linked to, and the `groups`
+    those partners fall into without it (1: they still reach each other, by longer paths;
+    more: it is the only bridge between them)."""
+
+    structure: StructureRef
+    betweenness: float
+    partners: int
+    groups: int
+
+
+def broker_roles(g: nx.MultiDiGraph, ranking: Iterable[Broker]) -> tuple[BrokerRole, ...]:
+    """Say what each broker holds together, in numbers a person can check on the record's
+    page, instead of a betweenness figure nobody can act on. One breadth-first walk of the
+    mesh without the broker per broker: cheap for the handful a page shows."""
+    ids, partners = structure_links(g)
+    index = {structure_id: i for i, structure_id in enumerate(ids)}
+    roles = []
+    for broker in ranking:
+        b = index[broker.structure.id]
+        seen = [False] * len(ids)
+        seen[b] = True
+        groups = 0
+        for start in partners[b]:
+            if seen[start]:
+                continue
+            groups += 1
+            seen[start] = True
+            queue = [start]
+            for v in queue:
+                for w in partners[v]:
+                    if not seen[w]:
+                        seen[w] = True
+                        queue.append(w)
+        roles.append(BrokerRole(broker.structure, broker.betweenness, len(partners[b]), groups))
+    return tuple(roles)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownContact:
+    """`structure` has `partners` partners but nobody in post is recorded there: missing
+    data to fill in, not a partnership resting on one person."""
+
+    structure: StructureRef
+    partners: int
+
+
+def unknown_contacts(g: nx.MultiDiGraph) -> tuple[UnknownContact, ...]:
+    """Linked structures with no active person recorded. `single_person_dependencies`
+    cannot see them (nobody holds their side), and right after an import of structures
+    without people they are most of the mesh: the coordinator's next step is to record a
+    contact, so they get their own list, most linked first."""
+    staffed = {v for _u, v, d in g.edges(data=True) if d["type"] == MEMBERSHIP and d["active"]}
+    ids, partners = structure_links(g)
+    rows = [
+        UnknownContact(_ref(g, s), len(p))
+        for s, p in zip(ids, partners, strict=True)
+        if p and s not in staffed
+    ]
+    rows.sort(key=lambda r: (-r.partners, *_by_name(r.structure)))
+    return tuple(rows)

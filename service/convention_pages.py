@@ -105,6 +105,28 @@ async def form_context(
     }
 
 
+async def prefilled_values(
+    structures: list[UUID], level: Level | None, title: str
+) -> dict[str, Any]:
+    """The form's first values from a link (the network page's « Préparer une
+    convention »); a structure that does not exist is refused, not silently dropped."""
+    names: dict[UUID, str] = {}
+    if structures:
+        found = await Structure.select(Structure.id, Structure.name).where(
+            Structure.id.is_in(structures)
+        )
+        names = {row["id"]: row["name"] for row in found}
+        if len(names) != len(set(structures)):
+            raise Invalid({"structures": "Une des structures demandées n'existe pas."})
+    return {
+        "structures": [str(s) for s in structures],
+        # Said above the form: the second party may sit far down the long list.
+        "chosen_names": [names[s] for s in structures],
+        "level": level.value if level else "",
+        "title": title.strip(),
+    }
+
+
 def form_values(form: Any) -> dict[str, Any]:
     """The form as it was typed, its lists kept whole, to show it back with its errors."""
     values = dict(form.items())

@@ -14,13 +14,16 @@ from graph.export import to_csv_rows
 from graph.network import PERSON
 from service.departures import LostContact, lost_contacts
 from service.network import graph_of, load_records, report
-from service.web.network import _filters, _table, csv_response, graph_response
+from service.network_findings import explorer_data
+from service.web.network import _filters, _table, coordinators_only, csv_response, graph_response
 
 
 class NetworkController(Controller):
     path = "/network"
     tags = ("Réseau",)
 
+    # Lost contacts stay open to every account, as before: a partner checks its own
+    # services. The analyses of the whole mesh are the coordination's (guarded below).
     @get(
         "/lost-contacts",
         summary="Services and conventions whose named contact or referent has left",
@@ -29,7 +32,11 @@ class NetworkController(Controller):
     async def lost(self, structure_id: FromQuery[list[UUID] | None] = None) -> list[LostContact]:
         return await lost_contacts(structure_id)
 
-    @get("/", summary="Silos, brokers, single-person dependencies, sole providers and more")
+    @get(
+        "/",
+        guards=[coordinators_only],
+        summary="Silos, brokers, single-person dependencies, sole providers and more",
+    )
     async def analyses(self, request: Request) -> dict[str, Any]:
         levels, domains = _filters(request)
         result = await report(levels, domains)
@@ -39,6 +46,7 @@ class NetworkController(Controller):
             "silos": result.silos,
             "brokers": result.brokers.ranking,
             "single_person_dependencies": result.dependencies,
+            "unknown_contacts": result.unknown_contacts,
             "sole_providers": result.sole_providers,
             "relationships_without_convention": result.without_convention,
             "conventions_expiring": result.expiring,
@@ -48,6 +56,7 @@ class NetworkController(Controller):
 
     @get(
         "/people/{person_id:uuid}/leaving",
+        guards=[coordinators_only],
         summary="What if this person left: partnerships and conventions losing their last person",
     )
     async def leaving(self, person_id: FromPath[UUID]) -> Any:
@@ -56,13 +65,31 @@ class NetworkController(Controller):
             raise NotFound("Personne")
         return what_if_person_leaves(graph, str(person_id))
 
-    @get("/graph/{fmt:str}", summary="The network as GraphML, GEXF (Gephi) or node-link JSON")
+    @get(
+        "/graph/{fmt:str}",
+        guards=[coordinators_only],
+        summary="The network as GraphML, GEXF (Gephi) or node-link JSON",
+    )
     async def graph(self, fmt: FromPath[str], request: Request) -> Response:
         levels, domains = _filters(request)
         return graph_response(await report(levels, domains), fmt)
 
-    @get("/tables/{name:str}", summary="One analysis as CSV (silos, brokers, dependencies…)")
+    @get(
+        "/tables/{name:str}",
+        guards=[coordinators_only],
+        summary="One analysis as CSV (silos, brokers, dependencies…)",
+    )
     async def table(self, name: FromPath[str], request: Request) -> Response:
         levels, domains = _filters(request)
         name = name.removesuffix(".csv")
         return csv_response(to_csv_rows(_table(await report(levels, domains), name)), f"{name}.csv")
+
+    @get(
+        "/explorer",
+        guards=[coordinators_only],
+        summary="Structures and their links, one edge per pair, for the network explorer",
+        description="Filters: `level` and `domain` (repeatable); an unknown value is a 400.",
+    )
+    async def explorer(self, request: Request) -> dict[str, Any]:
+        levels, domains = _filters(request)
+        return await explorer_data(levels, domains)

@@ -81,13 +81,20 @@ def _query() -> Any:
 
 
 async def outbox(
-    actor: Actor, status: str = "", overdue_only: bool = False, now: datetime | None = None
+    actor: Actor,
+    status: str = "",
+    overdue_only: bool = False,
+    now: datetime | None = None,
+    to_structure: UUID | None = None,
 ) -> list[ReferralSummary]:
-    """Referrals sent by the viewer's structure (everyone's, for an admin)."""
+    """Referrals sent by the viewer's structure (everyone's, for an admin), optionally
+    only those sent to `to_structure`."""
     now = now or datetime.now(UTC)
     query = _query()
     if actor.role != Role.ADMIN:
         query = query.where(Referral.from_structure == actor.structure_id)
+    if to_structure is not None:
+        query = query.where(Referral.to_structure == to_structure)
     if status:
         query = query.where(Referral.status == status)
     rows = await query.order_by(Referral.sent_at, ascending=False)

@@ -75,11 +75,15 @@ class Refused(Exception):
 # ---- lists ------------------------------------------------------------------------------
 
 
-async def outbox_context(actor: Actor, status: str, overdue: bool) -> dict[str, Any]:
-    """The referrals this advisor sent, with the alerts that ask for a next step."""
+async def outbox_context(
+    actor: Actor, status: str, overdue: bool, to_structure: UUID | None = None
+) -> dict[str, Any]:
+    """The referrals this advisor sent, with the alerts that ask for a next step;
+    `to_structure` keeps those sent to one partner (the network page links here)."""
     return {
         "actor": actor,
-        "items": await inbox.outbox(actor, status, overdue_only=overdue),
+        "items": await inbox.outbox(actor, status, overdue_only=overdue, to_structure=to_structure),
+        "to_structure": to_structure,
         "alerts": await inbox.alerts(actor),
         "box": "out",
         "status": status,

@@ -3,17 +3,19 @@ the form to record or amend one."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, MultipartBody
+from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import File, Redirect, Template
+from msgspec import Meta
 
 from conventions import store
 from directory.errors import Invalid
+from directory.vocabulary import Level
 from service import convention_pages as pages
 from service.accounts.store import Actor
 from service.permissions import check_can_edit_conventions
@@ -32,9 +34,18 @@ class ConventionPages(Controller):
         )
 
     @get("/nouvelle")
-    async def new(self, actor: NamedDependency[Actor]) -> Template:
+    async def new(
+        self,
+        actor: NamedDependency[Actor],
+        structures: FromQuery[list[UUID] | None] = None,
+        level: FromQuery[Level | None] = None,
+        title: FromQuery[Annotated[str, Meta(max_length=300)]] = "",
+    ) -> Template:
+        """The blank form, or one pre-filled from the network page's « Préparer une
+        convention » (?structures=…&structures=…&level=…&title=…)."""
         check_can_edit_conventions(actor)
-        context = await pages.form_context(actor, {}, {}, None)
+        values = await pages.prefilled_values(structures or [], level, title)
+        context = await pages.form_context(actor, values, {}, None)
         return Template("convention_form.html", context=context)
 
     @post("/nouvelle")

@@ -5,26 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Template
 
 from directory.csv_cells import rows_to_csv
-from directory.errors import NotFound
-from directory.vocabulary import Domain, Level
+from directory.errors import Forbidden, NotFound
 from graph.export import gexf_bytes, graphml_bytes, node_link, to_csv_rows
 from service.accounts.store import Actor
-from service.network import TABLES, NetworkReport, page_context, report
+from service.network import TABLES, NetworkReport, report
+from service.network_findings import page_context, parse_filters
+
+
+def coordinators_only(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """The network names people across every partner and says who the mesh rests on:
+    it is the coordination's working view, not a partner's."""
+    actor = connection.user
+    if not isinstance(actor, Actor) or not actor.can_edit_directory:
+        raise Forbidden(
+            "Seuls les coordinateurs et administrateurs consultent l'analyse du réseau."
+        )
 
 
 def _filters(request: Request) -> tuple[list[str], list[str]]:
-    levels = [
-        v for v in request.query_params.getall("level", []) if v in Level.__members__.values()
-    ]
-    domains = [
-        v for v in request.query_params.getall("domain", []) if v in Domain.__members__.values()
-    ]
-    return levels, domains
+    """?level=…&domain=… (repeatable); an unknown value is a 400 naming it."""
+    return parse_filters(
+        request.query_params.getall("level", []), request.query_params.getall("domain", [])
+    )
 
 
 def _table(result: NetworkReport, name: str) -> Any:
@@ -62,6 +71,7 @@ def graph_response(result: NetworkReport, fmt: str) -> Response:
 class NetworkPage(Controller):
     path = "/reseau"
     include_in_schema = False
+    guards = (coordinators_only,)
 
     @get("/")
     async def page(self, request: Request, actor: NamedDependency[Actor]) -> Template:

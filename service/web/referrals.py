@@ -91,8 +91,9 @@ class ReferralPages(Controller):
         actor: NamedDependency[Actor],
         statut: FromQuery[str] = "",
         en_retard: FromQuery[bool] = False,
+        vers: FromQuery[UUID | None] = None,
     ) -> Template:
-        context = await pages.outbox_context(actor, statut, en_retard)
+        context = await pages.outbox_context(actor, statut, en_retard, to_structure=vers)
         return Template("referrals.html", context=context)
 
     @get("/orientations/recues")

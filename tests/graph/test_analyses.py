@@ -12,9 +12,11 @@ from graph.analyses import (
     ONLY_ACTIVE_PERSON,
     ONLY_CONTACT,
     ONLY_REFERENT,
+    Broker,
     LevelCounts,
     StructureRef,
     betweenness,
+    broker_roles,
     brokers,
     conventions_expiring,
     filter_graph,
@@ -24,6 +26,7 @@ from graph.analyses import (
     single_person_dependencies,
     sole_providers,
     unanswered_partners,
+    unknown_contacts,
     what_if_person_leaves,
 )
 from graph.network import build_graph
@@ -421,3 +424,33 @@ def test_filter_by_level_and_domain():
     assert g.number_of_edges() == 7  # the original is untouched
     with pytest.raises(ValueError, match="levels"):
         filter_graph(g, levels=["local"])
+
+
+# --- brokers in words, unknown contacts ---------------------------------------------------
+
+
+def test_broker_roles_count_partners_and_the_groups_they_hold_together():
+    # b links a, c and d; a - c also talk directly, d only through b: without b, its
+    # partners fall into two groups {a, c} and {d}. c links b and a, who also talk: one.
+    g = build_graph(
+        [structure(s, name=s.upper()) for s in "abcd"],
+        [],
+        [link("r1", "a", "b"), link("r2", "b", "c"), link("r3", "b", "d"), link("r4", "a", "c")],
+    )
+    roles = broker_roles(
+        g, [Broker(StructureRef("b", "B"), 0.5), Broker(StructureRef("c", "C"), 0.0)]
+    )
+    assert [(r.structure.id, r.partners, r.groups) for r in roles] == [("b", 3, 2), ("c", 2, 1)]
+
+
+def test_unknown_contacts_are_linked_structures_without_anyone_in_post():
+    # a has an active person; b's only person left; c has nobody; d has nobody but no link
+    # either (isolated, another list). b and c are missing data, most linked first.
+    g = build_graph(
+        [structure(s, name=s.upper()) for s in "abcd"],
+        [person("a1", "a"), person("b1", "b", active=False)],
+        [link("r1", "a", "b"), link("r2", "a", "c"), link("r3", "b", "c")],
+    )
+    assert [(u.structure.id, u.partners) for u in unknown_contacts(g)] == [("b", 2), ("c", 2)]
+    # And they are not "resting on one person": nobody holds their side.
+    assert {d.structure.id for d in single_person_dependencies(g)} == {"a"}

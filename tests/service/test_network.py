@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
@@ -76,15 +77,19 @@ async def test_exports_open_in_graph_tools(client):
 
 
 async def test_network_page_draws_the_picture_and_the_tables(client):
+    # The picture is the explorer (drawn in the browser from /api/v1/network/explorer),
+    # with every structure's number of partners in a table beside it.
     await _mesh()
     await f.logged_in(client, Role.COORDINATOR)
     page = await client.get("/reseau")
     assert page.status_code == 200
-    assert "<svg" in page.text and 'role="img"' in page.text
+    assert 'id="explorer-canvas"' in page.text and 'role="img"' in page.text
+    assert 'data-graph="/api/v1/network/explorer"' in page.text
     assert "Club isolé" in page.text and "Léna Faure" in page.text
-    assert "http://" not in page.text.split("<svg", 1)[1].split("</svg>")[0].replace(
-        "http://www.w3.org", ""
-    )
+    assert '<th scope="row"><a href="/structures/' in page.text
+    scripts = re.findall(r'<script src="([^"]+)"', page.text)
+    assert scripts and all(src.startswith("/static/") for src in scripts)
+    assert "<script>" not in page.text and "style=" not in page.text
 
 
 async def test_remind_warns_before_a_convention_ends_and_when_a_referent_left(
