@@ -1,0 +1,56 @@
+"""The coordinator's page of referral activity (the same figures as /api/v1/activite)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Template
+
+from service.accounts.store import Actor
+from service.referrals.activity import month_label
+from service.referrals.activity_load import activity, territory_choices
+from service.referrals.activity_view import CENSORED, charts, number, response_sentence, tables
+
+
+async def page_context(
+    actor: Actor, request: Request, du: str, au: str, territoire: str
+) -> dict[str, Any]:
+    """The page's figures, with its filters filled in and the query its CSV links keep."""
+    filters, result = await activity(actor, du, au, territoire)
+    made = tables(result)
+    return {
+        "actor": actor,
+        "filters": filters,
+        "period_label": (
+            f"de {month_label(filters.period.first)} à {month_label(filters.period.last)}"
+        ),
+        "territories": await territory_choices(actor),
+        "result": result,
+        "tables": made,
+        "charts": charts(result, made),
+        "number": number,
+        "answer_sentence": response_sentence(result.total.answer, "répondre"),
+        "acknowledge_sentence": response_sentence(result.total.acknowledge, "accuser réception"),
+        "censored": CENSORED,
+        "query": request.url.query,
+    }
+
+
+class ActivityPage(Controller):
+    path = "/activite"
+    include_in_schema = False
+
+    @get("/")
+    async def page(
+        self,
+        request: Request,
+        actor: NamedDependency[Actor],
+        du: FromQuery[str] = "",
+        au: FromQuery[str] = "",
+        territoire: FromQuery[str] = "",
+    ) -> Template:
+        context = await page_context(actor, request, du, au, territoire)
+        return Template("activity.html", context=context)
