@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Template
@@ -15,9 +16,7 @@ from service.referrals.activity_load import activity, territory_choices
 from service.referrals.activity_view import CENSORED, charts, number, response_sentence, tables
 
 
-async def page_context(
-    actor: Actor, request: Request, du: str, au: str, territoire: str
-) -> dict[str, Any]:
+async def page_context(actor: Actor, du: str, au: str, territoire: str) -> dict[str, Any]:
     """The page's figures, with its filters filled in and the query its CSV links keep."""
     filters, result = await activity(actor, du, au, territoire)
     made = tables(result)
@@ -35,7 +34,10 @@ async def page_context(
         "answer_sentence": response_sentence(result.total.answer, "répondre"),
         "acknowledge_sentence": response_sentence(result.total.acknowledge, "accuser réception"),
         "censored": CENSORED,
-        "query": request.url.query,
+        "csv_query": urlencode(
+            {"du": filters.period.first, "au": filters.period.last}
+            | ({"territoire": str(filters.territory_id)} if filters.territory_id else {})
+        ),
     }
 
 
@@ -46,11 +48,10 @@ class ActivityPage(Controller):
     @get("/")
     async def page(
         self,
-        request: Request,
         actor: NamedDependency[Actor],
         du: FromQuery[str] = "",
         au: FromQuery[str] = "",
         territoire: FromQuery[str] = "",
     ) -> Template:
-        context = await page_context(actor, request, du, au, territoire)
+        context = await page_context(actor, du, au, territoire)
         return Template("activity.html", context=context)
