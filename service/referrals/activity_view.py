@@ -14,7 +14,7 @@ from babel.numbers import format_decimal, format_percent
 from markupsafe import Markup, escape
 
 from service.referrals.activity import OUTCOMES, Activity, Line
-from service.referrals.figures import ResponseFigure, describe
+from service.referrals.figures import MINIMUM_COUNT, ResponseFigure, describe
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,10 @@ def _counts(line: Line) -> dict[str, Any]:
 
 
 def _median(figure: ResponseFigure | None) -> float | None:
-    return None if figure is None or figure.median is None else round(figure.median, 1)
+    """The censored median, None when unknown or drawn from too few referrals."""
+    if figure is None or figure.median is None or figure.count < MINIMUM_COUNT:
+        return None
+    return round(figure.median, 1)
 
 
 def _months(activity: Activity) -> Table:
@@ -174,20 +177,38 @@ def number(value: Any, kind: str = "int") -> str:
     return str(value)
 
 
+def days(value: float) -> str:
+    """A median in working days, as people say it."""
+    if value < 1:
+        return "moins d'un jour ouvré"
+    unit = "jours ouvrés" if value >= 2 else "jour ouvré"
+    return f"{number(round(value, 1), 'days')} {unit}"
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 orientation", "0 orientation", "64 458 orientations" (French: 0 is singular)."""
+    return f"{number(count)} {one if count < 2 else many}"
+
+
 def response_sentence(figure: ResponseFigure | None, what: str) -> str:
-    """Plain French for the whole period's censored median."""
-    if figure is None or figure.count == 0:
-        return f"Aucune orientation envoyée sur la période : pas de délai pour {what}."
+    """Plain French for the whole period's censored median; silent below MINIMUM_COUNT
+    referrals, where a median would say more about chance than about partners."""
+    if figure is None or figure.count < MINIMUM_COUNT:
+        observed = figure.count if figure else 0
+        return (
+            f"Trop peu d'orientations suivies sur la période ({number(observed)}) pour donner "
+            f"un délai médian pour {what}."
+        )
     if figure.median is None:
         return (
             f"Plus de la moitié des {number(figure.count)} orientations attendent encore de "
-            f"{what} ou n'ont jamais eu de réponse : le délai médian n'est pas encore connu."
+            f"{what}, ou n'ont jamais eu de réponse : le délai médian n'est pas encore connu."
         )
     unanswered = figure.count - figure.answered
     return (
-        f"Délai médian pour {what} : {number(figure.median, 'days')} jour(s) ouvré(s), "
-        f"sur {number(figure.count)} orientations dont {number(unanswered)} encore sans "
-        "réponse ou restées sans réponse."
+        f"Délai médian pour {what} : {days(figure.median)} "
+        f"({plural(figure.count, 'orientation', 'orientations')} suivies, dont "
+        f"{number(unanswered)} sans réponse à ce jour)."
     )
 
 
