@@ -212,8 +212,8 @@ def response_sentence(figure: ResponseFigure | None, what: str) -> str:
     )
 
 
-_BAR_HEIGHT = 16
-_ROW = 44
+_BAR_HEIGHT = 18
+_ROW = 58
 _WIDTH = 600
 
 
@@ -226,10 +226,10 @@ def bar_chart(caption: str, bars: list[tuple[str, int]], chart_id: str) -> Marku
         y = index * _ROW
         length = round((_WIDTH - 80) * value / top)
         parts.append(
-            f'<text class="chart-label" x="0" y="{y + 16}">{escape(label)}</text>'
-            f'<rect class="chart-bar" x="0" y="{y + 22}" width="{max(length, 1)}" '
+            f'<text class="chart-label" x="0" y="{y + 20}">{escape(label)}</text>'
+            f'<rect class="chart-bar" x="0" y="{y + 28}" width="{max(length, 1)}" '
             f'height="{_BAR_HEIGHT}"></rect>'
-            f'<text class="chart-value" x="{length + 8}" y="{y + 36}">{number(value)}</text>'
+            f'<text class="chart-value" x="{length + 8}" y="{y + 44}">{number(value)}</text>'
         )
     described = ", ".join(f"{label} : {number(value)}" for label, value in bars)
     height = max(len(bars), 1) * _ROW
