@@ -23,7 +23,7 @@ from directory.vocabulary import Domain
 from service.referrals.figures import Observation, ResponseFigure, response_figure
 from service.referrals.inbox import WANDERING_COUNT, WANDERING_WINDOW
 from service.referrals.machine import DECLINE_REASONS, Status
-from service.referrals.stats import _observation
+from service.referrals.stats import observation_of
 
 # What became of a referral, in the order of the life cycle; one key per referral.
 OUTCOMES = {
@@ -185,7 +185,7 @@ def _figures(rows: Sequence[ActivityRow], now: datetime) -> tuple[ResponseFigure
             "acknowledge_due": row.acknowledge_due,
         }
         for kept, event in ((acknowledge, row.acknowledged_at), (answer, row.answered_at)):
-            if (observation := _observation(values, event, now)) is not None:
+            if (observation := observation_of(values, event, now)) is not None:
                 kept.append(observation)
     return response_figure(acknowledge), response_figure(answer)
 
