@@ -174,25 +174,34 @@ def outcome_of(row: ActivityRow) -> str:
     return _BY_STATUS.get(status, "waiting")
 
 
-def _figures(rows: Sequence[ActivityRow], now: datetime) -> tuple[ResponseFigure, ResponseFigure]:
-    """Censored figures (figures.py) of acknowledgement and answer for these rows."""
-    acknowledge: list[Observation] = []
-    answer: list[Observation] = []
+Observed = dict[UUID, tuple[Observation | None, Observation | None]]
+
+
+def observe(rows: Iterable[ActivityRow], now: datetime) -> Observed:
+    """Each referral's censored waits (figures.py) for an acknowledgement and an answer,
+    counted once: working days are slow to count, and the same referral sits in a month,
+    a partner and the total."""
+    observed: Observed = {}
     for row in rows:
         values: dict[str, Any] = {
             "sent_at": row.sent_at,
             "closed_at": row.closed_at,
             "acknowledge_due": row.acknowledge_due,
         }
-        for kept, event in ((acknowledge, row.acknowledged_at), (answer, row.answered_at)):
-            if (observation := observation_of(values, event, now)) is not None:
-                kept.append(observation)
-    return response_figure(acknowledge), response_figure(answer)
+        observed[row.id] = (
+            observation_of(values, row.acknowledged_at, now),
+            observation_of(values, row.answered_at, now),
+        )
+    return observed
 
 
-def _line(key: str, label: str, rows: Sequence[ActivityRow], now: datetime) -> Line:
+def _line(key: str, label: str, rows: Sequence[ActivityRow], observed: Observed | None) -> Line:
+    """A line's counts, and its response figures when `observed` is given."""
     line = Line(key, label, sent=len(rows), outcomes=Counter(outcome_of(r) for r in rows))
-    line.acknowledge, line.answer = _figures(rows, now)
+    if observed is not None:
+        waits = [observed[r.id] for r in rows]
+        line.acknowledge = response_figure(a for a, _ in waits if a is not None)
+        line.answer = response_figure(b for _, b in waits if b is not None)
     return line
 
 
@@ -222,12 +231,12 @@ def wandering_alerts(rows: Iterable[ActivityRow]) -> dict[UUID, list[datetime]]:
 
 
 def _grouped(
-    rows: Sequence[ActivityRow], key: Any, label: Any, now: datetime, order: Any
+    rows: Sequence[ActivityRow], key: Any, label: Any, observed: Observed | None, order: Any
 ) -> list[Line]:
     groups: dict[Any, list[ActivityRow]] = {}
     for row in rows:
         groups.setdefault(key(row), []).append(row)
-    lines = [_line(str(k), label(k, group), group, now) for k, group in groups.items()]
+    lines = [_line(str(k), label(k, group), group, observed) for k, group in groups.items()]
     return sorted(lines, key=order)
 
 
@@ -247,7 +256,8 @@ def summarise(rows: Iterable[ActivityRow], period: Period, now: datetime) -> Act
     by_month: dict[str, list[ActivityRow]] = {m: [] for m in period.months}
     for row in inside:
         by_month[month_of(row.sent_at)].append(row)
-    month_lines = [_line(m, month_label(m), by_month[m], now) for m in period.months]
+    observed = observe(inside, now)
+    month_lines = [_line(m, month_label(m), by_month[m], observed) for m in period.months]
     alerted: dict[str, set[UUID]] = {}
     for young, moments in wandering_alerts(every).items():
         for moment in moments:
@@ -258,27 +268,27 @@ def summarise(rows: Iterable[ActivityRow], period: Period, now: datetime) -> Act
     declined = Counter(r.decline_reason for r in inside if outcome_of(r) == "declined")
     return Activity(
         period=period,
-        total=_line("total", "Toute la période", inside, now),
+        total=_line("total", "Toute la période", inside, observed),
         months=month_lines,
         domains=_grouped(
             inside,
             lambda r: r.domain,
             lambda k, _g: _domain_label(k),
-            now,
+            None,
             _domain_order,
         ),
         receivers=_grouped(
             inside,
             lambda r: r.to_structure,
             lambda _k, g: g[0].to_name,
-            now,
+            observed,
             lambda line: (fold(line.label), line.key),
         ),
         senders=_grouped(
             inside,
             lambda r: r.from_structure,
             lambda _k, g: g[0].from_name,
-            now,
+            None,
             lambda line: (fold(line.label), line.key),
         ),
         decline_reasons=[

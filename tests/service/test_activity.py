@@ -266,3 +266,41 @@ def test_a_chart_is_one_named_image_and_escapes_its_labels():
     assert "<figcaption>Orientations</figcaption>" in svg
     assert "&lt;b&gt;Foyer&lt;/b&gt; : 3, CIDFF : 0" in svg
     assert "<b>" not in svg
+
+
+# --- Working time by whole weeks ------------------------------------------------------------
+
+
+def _day_by_day(start: datetime, end: datetime, subdivision: str | None) -> timedelta:
+    """The count the calendar made before, one day at a time: the reference."""
+    from service.referrals.calendar import _midnight_after, _working
+
+    total, moment = timedelta(), start
+    while moment < end:
+        following = min(_midnight_after(moment), end)
+        if _working(moment.date(), subdivision):
+            total += following - moment
+        moment = following
+    return total
+
+
+@pytest.mark.parametrize("subdivision", [None, "57", "974"])
+def test_working_time_by_whole_weeks_matches_the_day_by_day_count(subdivision):
+    import random
+
+    from service.referrals.calendar import _working_time
+
+    rng = random.Random(subdivision or "paris")
+    base = datetime(2024, 1, 1)
+    for _ in range(2000):
+        start = base + timedelta(minutes=rng.randrange(0, 3 * 365 * 24 * 60))
+        end = start + timedelta(minutes=rng.choice([0, 30, 60 * 20, 60 * 24 * 3, 60 * 24 * 400]))
+        end += timedelta(minutes=rng.randrange(0, 60 * 24 * 30))
+        assert _working_time(start, end, subdivision) == _day_by_day(start, end, subdivision), (
+            start,
+            end,
+        )
+    # Christmas 2026 is a Friday: Thursday 10:00 to Monday 10:00 is 14 h + 10 h.
+    assert _working_time(datetime(2026, 12, 24, 10), datetime(2026, 12, 28, 10), None) == timedelta(
+        hours=24
+    )
