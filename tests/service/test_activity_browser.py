@@ -56,6 +56,7 @@ def test_coordinator_opens_the_activity_page_and_narrows_the_period(
         assert page.locator("#au").input_value() == "2026-05"
         assert page.locator("figure.chart svg[role=img]").count() == 5
         page.screenshot(path=SHOTS / f"{width}-activite.png", full_page=True)
+        page.screenshot(path=SHOTS / f"{width}-activite-haut.png")
         _check(page, errors, f"activité at {width} px")
 
         page.locator("#du").fill("2026-05")

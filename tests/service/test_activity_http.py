@@ -295,6 +295,9 @@ async def test_the_page_shows_tables_charts_and_french_numbers(client, story):
     assert html.index("CIDFF Drôme") < html.index("Foyer Jeunes Travailleurs")
     assert "en comptant les demandes encore sans réponse" in html
     assert "/api/v1/activite/mois.csv?du=2026-01&amp;au=2026-03" in html
+    # The page's CSV links open with the browser's session.
+    csv = await client.get("/api/v1/activite/mois.csv", params=PERIOD)
+    assert csv.status_code == 200 and csv.text.startswith("mois,orientations,")
     # The territory of the coordinator's structure is offered; the other one is not.
     assert "Valence" in html and "Ailleurs" not in html
     assert "<script" not in html and 'style="' not in html
