@@ -33,7 +33,7 @@ from service.referrals.tables import Referral, ReferralEvent, YoungPerson
 
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 36
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,9 @@ def check_can_see_activity(actor: Actor) -> None:
 
 def _month(name: str, value: str) -> str:
     match = _MONTH.match(value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
         raise Invalid(
-            {name: f"Mois attendu au format AAAA-MM (par exemple 2026-01), reçu « {value} »."}
+            {name: f"Mois attendu au format AAAA-MM (par exemple 2026-01), reçu « {value[:20]} »."}
         )
     return value.strip()
 
@@ -105,7 +105,7 @@ async def parse_filters(actor: Actor, du: str, au: str, territoire: str, now: da
     try:
         territory_id = UUID(territoire.strip())
     except ValueError:
-        raise Invalid({"territoire": f"Territoire illisible : « {territoire} »."}) from None
+        raise Invalid({"territoire": f"Territoire illisible : « {territoire[:40]} »."}) from None
     row = (
         await Territory.select(Territory.name, Territory.structure, Territory.communes)
         .where(Territory.id == territory_id)

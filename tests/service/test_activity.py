@@ -234,6 +234,8 @@ def test_a_return_to_a_structure_tried_within_90_days_is_an_alert_and_after_it_i
         ("", "2026-1", "au"),
         ("2026-05", "2026-02", "au"),
         ("2020-01", "2026-01", "du"),  # more than 36 months
+        ("", "9999-12", "au"),
+        ("２０２６-０１", "", "du"),  # digits, but not ASCII ones
     ],
 )
 def test_bad_periods_name_the_parameter(du, au, field):
