@@ -30,6 +30,8 @@ class Table:
     title: str
     columns: tuple[Column, ...]
     rows: list[dict[str, Any]]
+    # Rows name a structure: the page links each to its record (rows carry structure_id).
+    links: bool = False
 
 
 _COUNTS = (
@@ -121,7 +123,9 @@ def _reasons(activity: Activity) -> Table:
     )
 
 
-def _grouped(name: str, title: str, first: Column, lines: list[Line], times: bool) -> Table:
+def _grouped(
+    name: str, title: str, first: Column, lines: list[Line], times: bool, links: bool = False
+) -> Table:
     columns: tuple[Column, ...] = (first, *_COUNTS)
     if times:
         columns += (Column("delai_reponse", "Délai habituel de réponse", "text"),)
@@ -130,8 +134,8 @@ def _grouped(name: str, title: str, first: Column, lines: list[Line], times: boo
         row = {first.key: line.label, **_counts(line)}
         if times and line.answer is not None:
             row["delai_reponse"] = describe(line.answer, "répondre")
-        rows.append(row)
-    return Table(name, title, columns, rows)
+        rows.append({**row, **({"structure_id": line.key} if links else {})})
+    return Table(name, title, columns, rows, links)
 
 
 def tables(activity: Activity) -> dict[str, Table]:
@@ -154,6 +158,7 @@ def tables(activity: Activity) -> dict[str, Table]:
             Column("partenaire", "Partenaire", "text"),
             activity.receivers,
             True,
+            links=True,
         ),
         _grouped(
             "structures",
@@ -161,6 +166,7 @@ def tables(activity: Activity) -> dict[str, Table]:
             Column("structure", "Structure", "text"),
             activity.senders,
             False,
+            links=True,
         ),
     ]
     return {table.name: table for table in made}

@@ -293,6 +293,9 @@ async def test_the_page_shows_tables_charts_and_french_numbers(client, story):
     assert html.count("<table") == 7
     assert "Foyer Jeunes Travailleurs" in html
     assert html.index("CIDFF Drôme") < html.index("Foyer Jeunes Travailleurs")
+    # Each partner leads to its record, the wandering alerts to the young people concerned.
+    assert f'<a href="/structures/{story.foyer}">Foyer Jeunes Travailleurs</a>' in html
+    assert '<a href="/orientations">' in html
     assert "en comptant les demandes encore sans réponse" in html
     assert "/api/v1/activite/mois.csv?du=2026-01&amp;au=2026-03" in html
     # The page's CSV links open with the browser's session.
