@@ -13,7 +13,7 @@ from directory.csv_cells import rows_to_csv
 from directory.errors import NotFound
 from service.accounts.store import Actor
 from service.referrals.activity_load import Filters, activity
-from service.referrals.activity_view import as_json, tables
+from service.referrals.activity_view import ActivityOut, TerritoryOut, as_json, tables
 
 FILTERS = (
     "`du` and `au`: first and last Paris month, YYYY-MM (default: the last 12 months); "
@@ -22,10 +22,10 @@ FILTERS = (
 )
 
 
-def territory_json(filters: Filters) -> dict[str, Any] | None:
+def territory_out(filters: Filters) -> TerritoryOut | None:
     if filters.territory_id is None:
         return None
-    return {"id": str(filters.territory_id), "nom": filters.territory_name}
+    return TerritoryOut(filters.territory_id, filters.territory_name)
 
 
 def csv_table(name: str, made: dict[str, Any], filters: Filters) -> Response:
@@ -60,9 +60,9 @@ class ActivityController(Controller):
         du: FromQuery[str] = "",
         au: FromQuery[str] = "",
         territoire: FromQuery[str] = "",
-    ) -> dict[str, Any]:
+    ) -> ActivityOut:
         filters, result = await activity(actor, du, au, territoire)
-        return as_json(result, territory_json(filters))
+        return as_json(result, territory_out(filters))
 
     @get(
         "/{name:str}",

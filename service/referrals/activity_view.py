@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from babel.numbers import format_decimal, format_percent
 from markupsafe import Markup, escape
+from msgspec import Struct
 
 from service.referrals.activity import OUTCOMES, Activity, Line
 from service.referrals.figures import MINIMUM_COUNT, ResponseFigure, describe
@@ -280,35 +282,66 @@ def charts(activity: Activity, made: dict[str, Table]) -> dict[str, Markup]:
     }
 
 
-def _figure_json(figure: ResponseFigure | None) -> dict[str, Any]:
+class FigureOut(Struct):
+    """A censored figure: referrals followed, events seen, median in working days (None
+    when unknown or drawn from fewer than three referrals)."""
+
+    orientations: int
+    evenements: int
+    mediane_jours_ouvres: float | None
+
+
+class DelaysOut(Struct):
+    explication: str
+    accuse_reception: FigureOut
+    reponse: FigureOut
+
+
+class TableOut(Struct):
+    titre: str
+    colonnes: list[str]
+    lignes: list[dict[str, Any]]
+
+
+class TerritoryOut(Struct):
+    id: UUID
+    nom: str
+
+
+class ActivityOut(Struct):
+    """The API's answer: the filters applied, totals, censored medians, every table."""
+
+    du: str
+    au: str
+    territoire: TerritoryOut | None
+    totaux: dict[str, int]
+    jeunes_en_errance: int
+    delais: DelaysOut
+    tableaux: dict[str, TableOut]
+
+
+def _figure_out(figure: ResponseFigure | None) -> FigureOut:
     if figure is None:
-        return {"orientations": 0, "evenements": 0, "mediane_jours_ouvres": None}
-    return {
-        "orientations": figure.count,
-        "evenements": figure.answered,
-        "mediane_jours_ouvres": _median(figure),
-    }
+        return FigureOut(0, 0, None)
+    return FigureOut(figure.count, figure.answered, _median(figure))
 
 
-def as_json(activity: Activity, territory: dict[str, Any] | None) -> dict[str, Any]:
-    """What the API answers: the filters applied, the totals, the censored medians and
-    every table by name."""
-    made = tables(activity)
-    return {
-        "du": activity.period.first,
-        "au": activity.period.last,
-        "territoire": territory,
-        "totaux": _counts(activity.total),
-        "jeunes_en_errance": activity.wandering_young,
-        "delais": {
-            "explication": CENSORED,
-            "accuse_reception": _figure_json(activity.total.acknowledge),
-            "reponse": _figure_json(activity.total.answer),
+def as_json(activity: Activity, territory: TerritoryOut | None) -> ActivityOut:
+    """What the API answers, from the same tables as the page."""
+    return ActivityOut(
+        du=activity.period.first,
+        au=activity.period.last,
+        territoire=territory,
+        totaux=_counts(activity.total),
+        jeunes_en_errance=activity.wandering_young,
+        delais=DelaysOut(
+            CENSORED, _figure_out(activity.total.acknowledge), _figure_out(activity.total.answer)
+        ),
+        tableaux={
+            name: TableOut(table.title, [c.key for c in table.columns], table.rows)
+            for name, table in tables(activity).items()
         },
-        "tableaux": {
-            name: {"titre": table.title, "lignes": table.rows} for name, table in made.items()
-        },
-    }
+    )
 
 
 CENSORED = (
