@@ -11,9 +11,16 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from service.accounts.store import Actor
-from service.referrals.activity import month_label
+from service.referrals.activity import Period, month_label
 from service.referrals.activity_load import activity, territory_choices
 from service.referrals.activity_view import CENSORED, charts, number, response_sentence, tables
+
+
+def period_label(period: Period) -> str:
+    """ "en mai 2026", "de janvier 2026 à mars 2026"."""
+    if period.first == period.last:
+        return f"en {month_label(period.first)}"
+    return f"de {month_label(period.first)} à {month_label(period.last)}"
 
 
 async def page_context(actor: Actor, du: str, au: str, territoire: str) -> dict[str, Any]:
@@ -23,9 +30,7 @@ async def page_context(actor: Actor, du: str, au: str, territoire: str) -> dict[
     return {
         "actor": actor,
         "filters": filters,
-        "period_label": (
-            f"de {month_label(filters.period.first)} à {month_label(filters.period.last)}"
-        ),
+        "period_label": period_label(filters.period),
         "territories": await territory_choices(actor),
         "result": result,
         "tables": made,

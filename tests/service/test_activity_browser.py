@@ -63,7 +63,7 @@ def test_coordinator_opens_the_activity_page_and_narrows_the_period(
         page.locator("#au").fill("2026-05")
         page.get_by_role("button", name="Afficher").click()
         page.wait_for_url(f"{base}/activite?du=2026-05&au=2026-05&territoire=")
-        assert "de mai 2026 à mai 2026" in page.locator(".lead").inner_text()
+        assert "envoyées en mai 2026" in page.locator(".lead").inner_text()
         months = page.get_by_role("table", name="Orientations par mois")
         assert months.locator("tbody tr").count() == 1
         # Yanis, Noah, Léa and Adam's third try were sent in May; Adam's raised an alert.
