@@ -239,7 +239,7 @@ def bar_chart(caption: str, bars: list[tuple[str, int]], chart_id: str) -> Marku
             f'height="{_BAR_HEIGHT}"></rect>'
             f'<text class="chart-value" x="{length + 8}" y="{y + 44}">{number(value)}</text>'
         )
-    described = ", ".join(f"{label} : {number(value)}" for label, value in bars)
+    described = ", ".join(f"{label} : {number(value)}" for label, value in bars) or "aucune"
     height = max(len(bars), 1) * _ROW
     return Markup(
         f'<figure class="chart" id="{escape(chart_id)}">'

@@ -306,3 +306,11 @@ def test_working_time_by_whole_weeks_matches_the_day_by_day_count(subdivision):
     assert _working_time(datetime(2026, 12, 24, 10), datetime(2026, 12, 28, 10), None) == timedelta(
         hours=24
     )
+
+
+def test_an_empty_period_gives_empty_tables_and_says_so():
+    result = summarise([], Period("2026-03", "2026-04"), NOW)
+    made = tables(result)
+    assert [row["orientations"] for row in made["mois"].rows] == [0, 0]
+    assert made["partenaires"].rows == [] and made["motifs"].rows == []
+    assert "Refus par motif — aucune" in str(bar_chart("Refus par motif", [], "g"))
