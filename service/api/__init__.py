@@ -2,6 +2,7 @@
 
 from litestar import Router
 
+from service.api.activity import ActivityController
 from service.api.audit import AuditController
 from service.api.campaigns import CampaignController
 from service.api.conventions import ConventionController
@@ -27,6 +28,7 @@ api_router = Router(
         ResponseTimesController,
         ConventionController,
         NetworkController,
+        ActivityController,
         TerritoryController,
         AuditController,
         DataInclusionController,

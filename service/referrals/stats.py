@@ -23,7 +23,9 @@ class ResponseTimes(Struct):
     count: int
 
 
-def _observation(row: dict[str, Any], event: datetime | None, now: datetime) -> Observation | None:
+def observation_of(
+    row: dict[str, Any], event: datetime | None, now: datetime
+) -> Observation | None:
     """None for a referral still within its acknowledgement deadline and without the
     event: it is not late, so it is not "without an answer to date" either."""
     if event is not None:
@@ -56,7 +58,7 @@ async def response_times(
         key = row["to_structure"]
         for figure, event in ((acknowledge, row["acknowledged_at"]), (answer, row["answered_at"])):
             observations = figure.setdefault(key, [])
-            if (observation := _observation(row, event, now)) is not None:
+            if (observation := observation_of(row, event, now)) is not None:
                 observations.append(observation)
     return {
         key: ResponseTimes(

@@ -1,6 +1,7 @@
 """The French web pages."""
 
 from service.web.account import AccountController, AccountPages, PasswordResetPages
+from service.web.activity import ActivityPage
 from service.web.campaigns import CampaignPages
 from service.web.conventions import ConventionPages
 from service.web.data_inclusion import DataInclusionPages
@@ -26,6 +27,7 @@ web_handlers = [
     ReferralPages,
     ConventionPages,
     NetworkPage,
+    ActivityPage,
     TerritoryPages,
     ReportPages,
     EntryPages,
