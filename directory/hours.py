@@ -232,10 +232,18 @@ def _days(text: str) -> str:
 
 def status_now(expression: str, now: datetime | None = None, words: Words = FRENCH) -> str:
     """« Ouvert jusqu'à 12 h 00 », « Fermé, ouvre lundi à 9 h 00 », or '' when unknown."""
+    # Opening hours change on whole minutes, so the answer is the same all through a
+    # minute: a page of results asks for the same few expressions again and again.
+    return _status_in_minute(
+        expression, (now or local_now()).replace(second=0, microsecond=0), words
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _status_in_minute(expression: str, now: datetime, words: Words) -> str:
     parsed = _parse(expression)
     if parsed is None:
         return ""
-    now = now or local_now()
     state, _comment = parsed.state(now)
     change = parsed.next_change(now)
     if state == opening_hours.State.OPEN:

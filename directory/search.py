@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -18,7 +18,8 @@ from msgspec import Struct
 from directory.freshness import Freshness, freshness
 from directory.gazetteer import Commune, load_gazetteer
 from directory.geo import MAX_RADIUS_KM
-from directory.hours import status_now
+from directory.hours import local_now, status_now
+from directory.raw import fetch
 from directory.search_index import (
     IndexedService,
     SearchIndex,
@@ -111,6 +112,7 @@ def heading(
     return f"Aucun partenaire sur place pour {need} à moins de {radius} de {commune_name}"
 
 
+_DOMAIN_LABELS = {domain.value: label for domain, label in DOMAIN_LABELS.items()}
 # Labels as typed needs are compared with them, folded once rather than on every search.
 _FOLDED_DOMAINS = [(domain, label, fold(label)) for domain, label in DOMAIN_LABELS.items()]
 _FOLDED_THEMATIQUES = [(value, label, fold(label)) for value, label in THEMATIQUES.items()]
@@ -452,7 +454,7 @@ async def _partner_levels(viewer_structure: UUID | None) -> dict[UUID, set[str]]
     """Levels at which each structure works with the viewer's own structure."""
     if viewer_structure is None:
         return {}
-    rows = await Relationship.raw(_PARTNER_LEVELS, viewer_structure, viewer_structure)
+    rows = await fetch(Relationship, _PARTNER_LEVELS, viewer_structure, viewer_structure)
     levels: dict[UUID, set[str]] = {}
     for row in rows:
         other = row["target_structure"] if row["source"] == viewer_structure else row["source"]
@@ -503,7 +505,7 @@ async def _hydrate(
     if not chosen:
         return []
     service_ids = [service_id for service_id, _ in chosen]
-    rows = await Service.raw(in_list(_HIT_SERVICES, service_ids), *service_ids)
+    rows = await fetch(Service, in_list(_HIT_SERVICES, service_ids), *service_ids)
     services = {s["id"]: s for s in rows}
     structures = {
         s["structure"]: {
@@ -519,17 +521,18 @@ async def _hydrate(
     site_ids = [found["site_id"] for _, found in chosen if found["site_id"] is not None]
     # Sites and people are read at the same time.
     site_rows, people = await asyncio.gather(
-        Site.raw(in_list(_HIT_SITES, site_ids), *site_ids).run() if site_ids else _none(),
-        Person.raw(in_list(_HIT_PEOPLE, structure_ids), *structure_ids, True).run(),
+        fetch(Site, in_list(_HIT_SITES, site_ids), *site_ids) if site_ids else _none(),
+        fetch(Person, in_list(_HIT_PEOPLE, structure_ids), *structure_ids, True),
     )
     sites = {s["id"]: s for s in site_rows}
     people_by_id = {p["id"]: p for p in people}
-    first_person: dict[UUID, dict[str, Any]] = {}
+    first_person: dict[UUID, Mapping[str, Any]] = {}
     for person in people:
         first_person.setdefault(person["structure"], person)
 
     gazetteer = load_gazetteer()
     now = datetime.now(UTC)
+    local = local_now()
     hits = []
     for service_id, found in chosen:
         # Deleted since the index was read (a write racing this search): left out.
@@ -545,7 +548,7 @@ async def _hydrate(
                 service_id=service_id,
                 service_name=service["name"],
                 description=service["description"],
-                domains=[DOMAIN_LABELS[Domain(d)] for d in service["domains"]],
+                domains=[_DOMAIN_LABELS[d] for d in service["domains"]],
                 domain_values=list(service["domains"]),
                 thematiques=[THEMATIQUES.get(t, t) for t in service["thematiques"]],
                 publics=[PUBLICS.get(p, p) for p in service["publics"]],
@@ -563,7 +566,7 @@ async def _hydrate(
                 commune_name=site_commune.name if site_commune else "",
                 postcode=site["postcode"] if site else "",
                 opening_hours=site["opening_hours"] if site else "",
-                open_now=status_now(site["opening_hours"]) if site else "",
+                open_now=status_now(site["opening_hours"], local) if site else "",
                 walk_in=site["walk_in"] if site else False,
                 distance_km=round(found["distance"], 1) if found["distance"] is not None else None,
                 within_radius=found["within"],
@@ -579,12 +582,14 @@ async def _hydrate(
     return hits
 
 
-def _freshness(service: dict[str, Any], structure: dict[str, Any], now: datetime) -> Freshness:
+def _freshness(
+    service: Mapping[str, Any], structure: Mapping[str, Any], now: datetime
+) -> Freshness:
     verified = service if service["verified_at"] is not None else structure
     return freshness(verified["verified_at"], verified["verified_by"], now)
 
 
-def _contact(person: dict[str, Any]) -> ContactOut:
+def _contact(person: Mapping[str, Any]) -> ContactOut:
     channel = Channel(person["preferred_channel"])
     return ContactOut(
         name=f"{person['first_name']} {person['last_name']}",

@@ -31,6 +31,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
 from directory.geo import bounding_box, great_circle_km
+from directory.raw import fetch
 from directory.store import service_keys
 from directory.tables import Service, Site, Structure
 
@@ -130,11 +131,12 @@ class IndexedService:
 
 class CellMatches(NamedTuple):
     """A cell's sites that give a matching service, with those services' ids (in two
-    tuples side by side: few objects for the garbage collector to walk), and all of them."""
+    tuples side by side: few objects for the garbage collector to walk), and all of them
+    once each (a tuple: a set weighed four times as much, for the same speed)."""
 
     sites: tuple[IndexedSite, ...]
     services: tuple[tuple[int, ...], ...]
-    ids: set[int]
+    ids: tuple[int, ...]
 
 
 class RemoteList(NamedTuple):
@@ -244,7 +246,7 @@ class SearchIndex:
             matching = self._matching_in(key, match)
             if len(kept) >= first and lower > -kept[0]:
                 if fully:
-                    inside |= matching.ids
+                    inside.update(matching.ids)
                     continue
                 counting = True
             else:
@@ -291,7 +293,7 @@ class SearchIndex:
                 if matching:
                     sites.append(site)
                     services.append(matching)
-            ids = {i for ids in services for i in ids}
+            ids = tuple(dict.fromkeys(i for ids in services for i in ids))
             cached = CellMatches(tuple(sites), tuple(services), ids)
             self.cell_matches.put((key, match.asked), cached, len(sites) + len(ids) + 1)
         return cached
@@ -442,19 +444,28 @@ def _cells_by_distance(
         keys = [k for k in cells if k[0] in lat_range and k[1] in lon_range]
     else:
         keys = [k for k in ((i, j) for i in lat_range for j in lon_range) if k in cells]
+    # A row of cells shares its latitudes: their cosines are taken once per row.
+    rows: dict[int, tuple[float, float, float, float]] = {}
     for key in keys:
-        low_lat, low_lon = key[0] * GRID_DEGREES, key[1] * GRID_DEGREES
-        high_lat, high_lon = low_lat + GRID_DEGREES, low_lon + GRID_DEGREES
-        cos_far = math.cos(math.radians(max(abs(low_lat), abs(high_lat), abs(lat0))))
-        cos_near = math.cos(math.radians(min(abs(low_lat), abs(high_lat), abs(lat0))))
-        dy = max(low_lat - lat0, 0.0, lat0 - high_lat) * _KM_PER_DEGREE
+        row = rows.get(key[0])
+        if row is None:
+            low_lat = key[0] * GRID_DEGREES
+            high_lat = low_lat + GRID_DEGREES
+            row = rows[key[0]] = (
+                max(low_lat - lat0, 0.0, lat0 - high_lat) * _KM_PER_DEGREE,
+                max(abs(low_lat - lat0), abs(high_lat - lat0)) * _KM_PER_DEGREE,
+                math.cos(math.radians(max(abs(low_lat), abs(high_lat), abs(lat0)))),
+                math.cos(math.radians(min(abs(low_lat), abs(high_lat), abs(lat0)))),
+            )
+        dy_near, dy_far, cos_far, cos_near = row
+        low_lon = key[1] * GRID_DEGREES
+        high_lon = low_lon + GRID_DEGREES
         dx = max(low_lon - lon0, 0.0, lon0 - high_lon) * _KM_PER_DEGREE * cos_far
-        lower = math.hypot(dx, dy) * 0.98 - 0.05
+        lower = math.hypot(dx, dy_near) * 0.98 - 0.05
         if lower > radius_km:
             continue
-        dy = max(abs(low_lat - lat0), abs(high_lat - lat0)) * _KM_PER_DEGREE
         dx = max(abs(low_lon - lon0), abs(high_lon - lon0)) * _KM_PER_DEGREE * cos_near
-        upper = math.hypot(dx, dy) * 1.02 + 0.05
+        upper = math.hypot(dx, dy_far) * 1.02 + 0.05
         found.append((lower, upper <= radius_km, key))
     found.sort()
     return found
@@ -490,7 +501,7 @@ _SERVICE_COLUMNS = (
 
 
 async def _version() -> tuple[int, int, str]:
-    rows = await Structure.raw("SELECT n, floor, epoch FROM directory_version WHERE id = 1")
+    rows = await fetch(Structure, "SELECT n, floor, epoch FROM directory_version WHERE id = 1")
     row = rows[0]
     return int(row["n"]), int(row["floor"]), str(row["epoch"])
 

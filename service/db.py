@@ -84,20 +84,21 @@ class PooledSQLiteEngine(SQLiteEngine):
         for connection in idle:
             await connection.close()
 
-    def _pooling(self) -> bool:
+    def pooling(self) -> bool:
+        """Whether this event loop is the one the pool serves (the server's)."""
         try:
             return self._loop is asyncio.get_running_loop()
         except RuntimeError:
             return False
 
     async def acquire(self) -> aiosqlite.Connection:
-        if self._pooling() and self._idle:
+        if self.pooling() and self._idle:
             return self._idle.pop()
         return await self.get_connection()
 
     async def release(self, connection: aiosqlite.Connection) -> None:
         """Back to the pool, unless pooling is off or a transaction was left open."""
-        if self._pooling() and len(self._idle) < self.IDLE and not connection.in_transaction:
+        if self.pooling() and len(self._idle) < self.IDLE and not connection.in_transaction:
             self._idle.append(connection)
         else:
             await connection.close()
@@ -116,7 +117,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: type[Table] | None = None,
     ) -> Any:
-        if not self._pooling():
+        if not self.pooling():
             return await super()._run_in_new_connection(query, args, query_type, table)
         connection = await self.acquire()
         try:

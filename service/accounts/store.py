@@ -7,9 +7,11 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from argon2 import PasswordHasher, profiles
@@ -17,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from piccolo.custom_types import Combinable
 
 from directory.errors import Invalid
+from directory.raw import fetch
 from directory.store import writing
 from directory.tables import Structure
 from service import outbox
@@ -178,7 +181,7 @@ _TOKEN_ACTOR_SQL = (
 
 
 async def session_actor(token: str) -> Actor | None:
-    rows = await LoginSession.raw(_SESSION_ACTOR_SQL, _digest(token))
+    rows = await fetch(LoginSession, _SESSION_ACTOR_SQL, _digest(token))
     row = rows[0] if rows else None
     return _joined_actor(row, "user.", row and row["expires_at"] < datetime.now(UTC))
 
@@ -200,7 +203,7 @@ async def create_api_token(
 
 async def token_actor(token: str, now: datetime | None = None) -> Actor | None:
     now = now or datetime.now(UTC)
-    rows = await ApiToken.raw(_TOKEN_ACTOR_SQL, _digest(token))
+    rows = await fetch(ApiToken, _TOKEN_ACTOR_SQL, _digest(token))
     row = rows[0] if rows else None
     refused = row and (row["revoked"] or (row["expires_at"] and row["expires_at"] <= now))
     return _joined_actor(row, "user.", refused)
@@ -380,7 +383,7 @@ async def reset_password(
     return _actor(row) if row else None
 
 
-def _joined_actor(row: dict | None, prefix: str, refused: object) -> Actor | None:
+def _joined_actor(row: Mapping[str, Any] | None, prefix: str, refused: object) -> Actor | None:
     if row is None or refused or not row[f"{prefix}active"]:
         return None
     return _actor({k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)})

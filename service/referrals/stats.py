@@ -4,13 +4,14 @@ referrals count, censored at the age they reached (figures.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from msgspec import Struct
 
+from directory.raw import fetch
 from directory.search import in_list
 from service.referrals.calendar import working_days_between
 from service.referrals.figures import Observation, describe, response_figure
@@ -24,7 +25,7 @@ class ResponseTimes(Struct):
 
 
 def observation_of(
-    row: dict[str, Any], event: datetime | None, now: datetime
+    row: Mapping[str, Any], event: datetime | None, now: datetime
 ) -> Observation | None:
     """None for a referral still within its acknowledgement deadline and without the
     event: it is not late, so it is not "without an answer to date" either."""
@@ -51,7 +52,7 @@ async def response_times(
     if not ids:
         return {}
     now = now or datetime.now(UTC)
-    rows = await Referral.raw(in_list(_TIMES_SQL, ids), *ids)
+    rows = await fetch(Referral, in_list(_TIMES_SQL, ids), *ids)
     acknowledge: dict[UUID, list[Observation]] = {}
     answer: dict[UUID, list[Observation]] = {}
     for row in rows:
