@@ -18,7 +18,7 @@ from directory.gazetteer import load_gazetteer
 from directory.geo import distance_km
 from directory.search import resolve_need, search
 from directory.search_index import IndexedService, IndexedSite, SearchIndex, distance_to_sites
-from directory.tables import Service, Site, Structure
+from directory.tables import Person, Service, Site, Structure
 from directory.vocabulary import Domain
 from tests import factories as f
 from tests.live import running_server
@@ -78,6 +78,57 @@ async def test_writes_here_are_seen_by_the_next_search_of_a_server_process(datab
         )
         assert _served(base, headers, need="logement") == []
         assert moved_service  # the moved partner stayed out of every housing search above
+
+
+def _shown(base: str, headers: dict[str, str]) -> dict[str, object]:
+    response = httpx.get(
+        f"{base}/api/v1/search",
+        params={"commune": VALENCE, "need": "logement"},
+        headers=headers,
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    (hit,) = response.json()["results"]["items"]
+    return hit
+
+
+async def test_what_a_result_shows_follows_every_write(database_url):
+    """A server process keeps what its pages show of a structure: the structure's name,
+    its service, its site and its people must still be the database's at the next search,
+    whoever wrote them and however (here plain SQL, from this process)."""
+    structure_id, service_id = await f.partner("Foyer de Valence", VALENCE)
+    camille = await f.person(structure_id, "Camille", "Arnaud", phone="+33475000001")
+    await Service.update({Service.contact: camille}).where(Service.id == service_id)
+    headers = await f.api_client_headers()
+    with running_server(database_url) as base:
+        hit = _shown(base, headers)
+        assert (hit["structure_name"], hit["contact"]["name"]) == (
+            "Foyer de Valence",
+            "Camille Arnaud",
+        )
+
+        await Structure.update({Structure.name: "Foyer des jeunes de Valence"}).where(
+            Structure.id == structure_id
+        )
+        await Service.update({Service.description: "Chambres et accompagnement"}).where(
+            Service.id == service_id
+        )
+        await Site.update({Site.address: "3 rue Bouffier", Site.walk_in: True}).where(
+            Site.structure == structure_id
+        )
+        await Person.update({Person.phone: "+33475000002"}).where(Person.id == camille)
+        hit = _shown(base, headers)
+        assert hit["structure_name"] == "Foyer des jeunes de Valence"
+        assert hit["description"] == "Chambres et accompagnement"
+        assert (hit["address"], hit["walk_in"]) == ("3 rue Bouffier", True)
+        assert hit["contact"]["phone_display"] == "04 75 00 00 02"
+
+        # The contact leaves: the structure's other active person is shown instead.
+        await f.person(structure_id, "Dominique", "Blanc")
+        await Person.update({Person.active: False}).where(Person.id == camille)
+        assert _shown(base, headers)["contact"]["name"] == "Dominique Blanc"
+        await Person.delete().where(Person.structure == structure_id)
+        assert _shown(base, headers)["contact"] is None
 
 
 async def test_writes_of_a_server_process_are_seen_by_the_next_search_here(database_url):
