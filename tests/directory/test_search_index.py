@@ -5,6 +5,7 @@ other way round."""
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import random
 
@@ -166,6 +167,17 @@ async def test_words_follow_the_services_text(database_url):
     await Service.update({Service.search_text: "foyer de valence"}).where(Service.id == service_id)
     assert await _here(words="colocation") == []
     assert structure_id
+
+
+async def test_searches_asking_for_one_word_at_once_share_one_lookup(database_url):
+    """A server just started gets many searches for the same need at once: each used to
+    scan the whole service table for the word (32 scans at 32 clients)."""
+    await f.partner("Foyer de Valence", VALENCE)
+    await f.partner("Foyer de Romans", ROMANS)
+    index = await search_index.current_index()
+    found = await asyncio.gather(*(search_index.text_matches(index, "foyer") for _ in range(8)))
+    assert len(found[0]) == 2
+    assert all(ids is found[0] for ids in found)  # one lookup's answer, given to all
 
 
 async def test_emptied_tables_and_old_changes_rebuild_the_index(database_url, monkeypatch):
