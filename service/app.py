@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,7 +34,7 @@ from directory.errors import Conflict, Forbidden, Invalid, NotFound
 from directory.gazetteer import AmbiguousPlace, UnknownPlace, load_gazetteer
 from directory.geo import AddressGeocoder
 from graph.coverage import CoverageCell
-from service import db, i18n
+from service import db, i18n, memory
 from service.audit.middleware import AuditMiddleware
 from service.auth import PUBLIC_PATHS, AuthenticationMiddleware, provide_actor
 from service.forms import validation_errors
@@ -188,20 +187,6 @@ async def _remind_forever(settings: Settings, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), settings.remind_every_minutes * 60)
 
 
-# glibc's mallopt parameter M_ARENA_MAX, and the arenas a server process may use.
-_M_ARENA_MAX = -8
-_MALLOC_ARENAS = 2
-
-
-def _few_malloc_arenas() -> None:
-    """glibc gives each thread that allocates its own arena, up to eight per core, and
-    keeps what they once held: the SQLite connections' threads made a national server
-    100 MB heavier after a load run (search_rate.py). Before those threads start; a no-op
-    off glibc."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, _MALLOC_ARENAS)
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = db.use_database(settings.database_url)
@@ -216,7 +201,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
-        _few_malloc_arenas()
+        memory.few_malloc_arenas()
         search_index.freeze_after_build = settings.gc_freeze
         load_gazetteer()  # pay the loading cost at start-up, not on the first search
         if settings.sqlite_wal and isinstance(engine, db.PooledSQLiteEngine):
@@ -230,6 +215,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # national scale); searches arriving meanwhile wait for this same build.
         warming = asyncio.create_task(_warm_search_index())
         stop = asyncio.Event()
+        trimming = (
+            asyncio.create_task(memory.trim_forever(settings.memory_trim_seconds, stop))
+            if settings.memory_trim_seconds > 0
+            else None
+        )
         scheduler = (
             asyncio.create_task(_remind_forever(settings, stop))
             if settings.remind_every_minutes > 0
@@ -251,9 +241,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await warming
             await search_index.stop_building()
             await demand.flush()
+            stop.set()
             if scheduler is not None:
-                stop.set()
                 await scheduler
+            if trimming is not None:
+                await trimming
             if worker is not None:
                 await worker.stop()
             if pooled is not None:

@@ -53,6 +53,9 @@ class Settings:
     # collector's walks (directory.search_index._settle). Tests create many apps in one
     # process and turn it off.
     gc_freeze: bool = True
+    # How often a server process hands the memory it freed back to the system
+    # (service.memory); 0: never.
+    memory_trim_seconds: float = 10.0
     # Outgoing mail: with no SMTP host, messages are written as .eml files into
     # mail_outbox, so a demo or a laptop works offline and nothing leaves the machine.
     smtp_host: str = ""
@@ -119,6 +122,7 @@ class Settings:
             "database_pool": _bool("MAILLAGE_DATABASE_POOL", True),
             "sqlite_wal": _bool("MAILLAGE_SQLITE_WAL", True),
             "gc_freeze": _bool("MAILLAGE_GC_FREEZE", True),
+            "memory_trim_seconds": float(env.get("MAILLAGE_MEMORY_TRIM_SECONDS", "10")),
             "smtp_host": env.get("MAILLAGE_SMTP_HOST", ""),
             "smtp_port": int(env.get("MAILLAGE_SMTP_PORT", "587")),
             "smtp_username": env.get("MAILLAGE_SMTP_USERNAME", ""),
