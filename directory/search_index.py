@@ -22,7 +22,7 @@ import heapq
 import math
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
@@ -64,6 +64,7 @@ class _Matcher(Protocol):
 _INDEXES_KEPT = 4
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class IndexedSite:
@@ -638,17 +639,25 @@ async def current_index() -> SearchIndex:
 _building: dict[tuple[Any, ...], asyncio.Task[SearchIndex]] = {}
 
 
+async def _once(
+    running: dict[Any, asyncio.Task[T]], key: Hashable, start: Callable[[], Awaitable[T]]
+) -> T:
+    """The result of the work already running for `key` in this event loop, or of work
+    started now: callers asking for the same thing at the same time wait for one piece."""
+    task = running.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        task = asyncio.ensure_future(start())
+        running[key] = task
+        task.add_done_callback(
+            lambda done: running.pop(key, None) if running.get(key) is done else None
+        )
+    return await asyncio.shield(task)
+
+
 async def _built_once(key: tuple[Any, ...], epoch: str, version: int) -> SearchIndex:
     """Searches arriving while the index is built wait for that build instead of starting
     their own (a national build takes seconds)."""
-    task = _building.get(key)
-    if task is None or task.get_loop() is not asyncio.get_running_loop():
-        task = asyncio.ensure_future(_build(epoch, version))
-        _building[key] = task
-        task.add_done_callback(
-            lambda done: _building.pop(key, None) if _building.get(key) is done else None
-        )
-    index = await asyncio.shield(task)
+    index = await _once(_building, key, lambda: _build(epoch, version))
     # Built from an older version than this search read: catch up on what came since.
     return await _catch_up(index, version) if index.version < version else index
 
@@ -713,14 +722,7 @@ async def text_matches(index: SearchIndex, word: str) -> set[int]:
     # Only a lookup started at the index's present version is shared: one started earlier
     # may have read the table before a change this search already sees.
     key = (id(index), index.version, word)
-    task = _looking_up.get(key)
-    if task is None or task.get_loop() is not asyncio.get_running_loop():
-        task = asyncio.ensure_future(_look_up(index, word))
-        _looking_up[key] = task
-        task.add_done_callback(
-            lambda done: _looking_up.pop(key, None) if _looking_up.get(key) is done else None
-        )
-    return await asyncio.shield(task)
+    return await _once(_looking_up, key, lambda: _look_up(index, word))
 
 
 _looking_up: dict[tuple[int, int, str], asyncio.Task[set[int]]] = {}
