@@ -31,8 +31,8 @@ def few_malloc_arenas() -> None:
 
 
 def trimmer() -> Callable[[], None] | None:
-    """Hands the free pages inside glibc's heaps back to the system: 17 MB of a national
-    SQLite server after a load run, in half a millisecond."""
+    """Hands the free pages inside glibc's heaps back to the system: 10 to 17 MB of a
+    national SQLite server after a load run, in half a millisecond."""
     libc = _glibc()
     return None if libc is None else lambda: libc.malloc_trim(0)
 
