@@ -112,6 +112,7 @@ def heading(
     return f"Aucun partenaire sur place pour {need} à moins de {radius} de {commune_name}"
 
 
+# By value, as rows hold them: no enum constructor per result.
 _DOMAIN_LABELS = {domain.value: label for domain, label in DOMAIN_LABELS.items()}
 # Labels as typed needs are compared with them, folded once rather than on every search.
 _FOLDED_DOMAINS = [(domain, label, fold(label)) for domain, label in DOMAIN_LABELS.items()]

@@ -94,9 +94,9 @@ def _shown(base: str, headers: dict[str, str]) -> dict[str, object]:
 
 
 async def test_what_a_result_shows_follows_every_write(database_url):
-    """A server process keeps what its pages show of a structure: the structure's name,
-    its service, its site and its people must still be the database's at the next search,
-    whoever wrote them and however (here plain SQL, from this process)."""
+    """What a result shows of a structure (its name, its service, its site, its people) is
+    the database's at a server process's next search, whoever wrote it and however (here
+    plain SQL, from this process): a guard for anything that would keep results' rows."""
     structure_id, service_id = await f.partner("Foyer de Valence", VALENCE)
     camille = await f.person(structure_id, "Camille", "Arnaud", phone="+33475000001")
     await Service.update({Service.contact: camille}).where(Service.id == service_id)
