@@ -31,11 +31,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from piccolo.columns.combination import Combinable
 from piccolo.engine.sqlite import SQLiteEngine
 
+from directory.raw import fetch
 from directory.store import writing
 from service.i18n import jinja_context
 from service.mail import Email, Mailer, MailError, TemplatedMail, mailer_from_settings
@@ -81,23 +82,50 @@ async def enqueue(
     if not to and not audience:
         raise ValueError("a message needs a recipient or an audience")
     now = now or _now()
-    row = OutboxMessage(
-        key=key,
-        referral=referral_id,
-        kind=kind,
-        recipient=to,
-        audience=audience,
-        template=template,
-        context=json.dumps(context or {}, ensure_ascii=False),
-        created_at=now,
-        next_attempt_at=now,
-    )
-    inserted = (
-        await OutboxMessage.insert(row)
-        .on_conflict(target=OutboxMessage.key, action="DO NOTHING")
-        .returning(OutboxMessage.id)
+    inserted = await fetch(
+        OutboxMessage,
+        _ENQUEUE_SQL,
+        uuid4(),
+        key,
+        referral_id,
+        kind,
+        to,
+        audience,
+        template,
+        json.dumps(context or {}, ensure_ascii=False),
+        now,
+        now,
     )
     return bool(inserted)
+
+
+# Written once: Piccolo's insert rebuilt it from the row's columns for every message.
+_ENQUEUE_COLUMNS = [
+    "id",
+    "key",
+    "referral",
+    "kind",
+    "recipient",
+    "audience",
+    "template",
+    "context",
+    "created_at",
+    "next_attempt_at",
+    "attempts",
+    "claimed_until",
+    "last_error",
+    "file",
+    "sent_at",
+    "given_up_at",
+]
+# Every column, so that a new one cannot be forgotten here.
+assert set(_ENQUEUE_COLUMNS) == {c._meta.db_column_name for c in OutboxMessage.all_columns()}
+_QUOTED = ", ".join(f'"{name}"' for name in _ENQUEUE_COLUMNS)
+_ENQUEUE_SQL = (
+    f"INSERT INTO mail_outbox ({_QUOTED}) "
+    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 0, NULL, '', '', NULL, NULL) "
+    'ON CONFLICT ("key") DO NOTHING RETURNING id'
+)
 
 
 async def exists(key: str) -> bool:

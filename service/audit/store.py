@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 from msgspec import Struct
 
-from directory.store import writing
+from directory.store import write_one
 from service.accounts.store import Actor, Role
 from service.audit.tables import AuditEntry
 from service.db import insert_sql
@@ -72,19 +72,19 @@ async def record(
     at: datetime | None = None,
 ) -> None:
     """Write one entry; inside a caller's transaction it commits with the change itself."""
-    async with writing():
-        await AuditEntry.raw(
-            _INSERT,
-            uuid4(),
-            at or datetime.now(UTC),
-            actor_kind.value,
-            actor_user,
-            actor_label[:200],
-            action.value,
-            subject_kind,
-            subject_id,
-            detail[:120],
-        )
+    await write_one(
+        AuditEntry,
+        _INSERT,
+        uuid4(),
+        at or datetime.now(UTC),
+        actor_kind.value,
+        actor_user,
+        actor_label[:200],
+        action.value,
+        subject_kind,
+        subject_id,
+        detail[:120],
+    )
 
 
 def _view(row: dict) -> AuditRead:

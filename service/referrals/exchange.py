@@ -22,6 +22,7 @@ from conventions.tables import Convention
 from directory.errors import Conflict, Forbidden, Invalid, NotFound
 from directory.gazetteer import load_gazetteer
 from directory.hours import local_date
+from directory.raw import fetch
 from directory.store import writing
 from directory.tables import Person, Service, Structure
 from service import outbox
@@ -141,7 +142,8 @@ async def who_for_user(actor: Actor, referral_id: UUID) -> Who:
 async def who_for_link(token: str) -> tuple[Who, UUID]:
     """The party and referral a personal link opens; an unknown, expired or revoked link
     opens nothing."""
-    link = await AccessLink.select().where(AccessLink.token_hash == _digest(token)).first()
+    links = await fetch(AccessLink, _LINK_SQL, _digest(token))
+    link = links[0] if links else None
     if link is None:
         raise Forbidden("Ce lien n'est pas valide.")
     if link["revoked_at"] is not None:
@@ -163,6 +165,11 @@ async def who_for_link(token: str) -> tuple[Who, UUID]:
         referral_id = (await chain(referral_id))[-1]
     label = PARTNER_LINK_LABEL if party == Party.PARTNER else "Le jeune"
     return Who(party=party, link_referral=referral_id, label=label), referral_id
+
+
+_LINK_SQL = (
+    "SELECT referral, party, expires_at, revoked_at FROM referral_link WHERE token_hash = {}"
+)
 
 
 async def chain(referral_id: UUID) -> list[UUID]:
@@ -188,10 +195,10 @@ async def chain(referral_id: UUID) -> list[UUID]:
 
 
 async def _row(referral_id: UUID) -> dict[str, Any]:
-    rows = await Referral.raw(_ROW_SQL, referral_id)
+    rows = await fetch(Referral, _ROW_SQL, referral_id)
     if not rows:
         raise NotFound("Orientation")
-    return rows[0]
+    return dict(rows[0])
 
 
 _LINK_KINDS = {
@@ -225,14 +232,22 @@ async def _audit(
 
 async def _new_link(referral_id: UUID, party: Party, days: int, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
-    await AccessLink(
-        referral=referral_id,
-        party=party.value,
-        token_hash=_digest(token),
-        created_at=now,
-        expires_at=now + timedelta(days=days),
-    ).save()
+    expires = now + timedelta(days=days)
+    values = (uuid4(), referral_id, party.value, _digest(token), now, expires, None)
+    await fetch(AccessLink, _LINK_INSERT, *values)
     return token
+
+
+_LINK_INSERT = insert_sql(AccessLink)
+assert [c._meta.name for c in AccessLink.all_columns()] == [
+    "id",
+    "referral",
+    "party",
+    "token_hash",
+    "created_at",
+    "expires_at",
+    "revoked_at",
+]
 
 
 async def _terms(
@@ -397,7 +412,8 @@ async def _event(
     note: str = "",
     private: bool = False,
 ) -> None:
-    await ReferralEvent.raw(
+    await fetch(
+        ReferralEvent,
         _EVENT_INSERT,
         uuid4(),
         referral_id,
@@ -510,12 +526,7 @@ async def _write_transition(
     referral_id, entry = changes.referral_id, changes.entry
     child_id = child_token = None
     async with writing():
-        updated = (
-            await Referral.update(changes.columns)
-            .where((Referral.id == referral_id) & (Referral.version == changes.version))
-            .returning(Referral.id)
-        )
-        if not updated:
+        if not await _update_at_version(referral_id, changes.version, changes.columns):
             raise Conflict(RACE_LOST)
         await _record(referral_id, now, who, entry)
         await _audit(who, CHANGE, referral_id, entry.transition.value, now)
@@ -534,6 +545,13 @@ async def _write_transition(
     return Done(
         referral_id, entry.transition, entry.from_status, entry.to_status, child_id, child_token
     )
+
+
+async def _update_at_version(referral_id: UUID, version: int, columns: dict[Any, Any]) -> bool:
+    """Set these columns if the referral is still at `version`; False if it is not."""
+    names = ", ".join(f'"{column._meta.db_column_name}" = {{}}' for column in columns)
+    sql = f"UPDATE referral SET {names} WHERE id = {{}} AND version = {{}} RETURNING id"
+    return bool(await fetch(Referral, sql, *columns.values(), referral_id, version))
 
 
 async def _young_answer(referral_id: UUID) -> dict[str, Any] | None:
@@ -686,10 +704,10 @@ _CHILDREN_SQL = f"SELECT id FROM {Referral._meta.tablename} WHERE parent = {{}}"
 async def _read_row(referral_id: UUID) -> dict[str, Any]:
     """The referral with the names it shows, its young person, consent and appointment
     (keys prefixed `young.`, `consent.`, `appointment.`)."""
-    rows = await Referral.raw(_READ_SQL, referral_id)
+    rows = await fetch(Referral, _READ_SQL, referral_id)
     if not rows:
         raise NotFound("Orientation")
-    return rows[0]
+    return dict(rows[0])
 
 
 @dataclass(frozen=True)
@@ -726,8 +744,8 @@ async def _read_facts(joined: dict[str, Any], now: datetime) -> ReadFacts:
         raise NotFound("Orientation")
     consent = parts["consent."] if parts["consent."]["id"] is not None else None
     appointment = parts["appointment."]
-    events = await ReferralEvent.raw(_EVENTS_SQL, referral_id)
-    children = await Referral.raw(_CHILDREN_SQL, referral_id)
+    events = [dict(event) for event in await fetch(ReferralEvent, _EVENTS_SQL, referral_id)]
+    children = await fetch(Referral, _CHILDREN_SQL, referral_id)
     return ReadFacts(
         row=row,
         young=young,
