@@ -130,14 +130,20 @@ class IndexedService:
         self.next_of_structure: IndexedService | None = None
 
 
-class CellMatches(NamedTuple):
-    """A cell's sites that give a matching service, with those services' ids (in two
-    tuples side by side: few objects for the garbage collector to walk), and all of them
-    once each (a tuple: sets of them weighed 10 MB more after search_rate.py's runs)."""
-
-    sites: tuple[IndexedSite, ...]
-    services: tuple[tuple[int, ...], ...]
-    ids: tuple[int, ...]
+# A cell's sites that give a matching service: their sin and cos of latitude, longitude in
+# radians and id, side by side, then those services' ids per site, and all of them once each.
+# Plain tuples of numbers: the garbage collector stops tracking such tuples at its first
+# pass, so the cache is not walked by every full collection. Its first form (a NamedTuple
+# of the sites themselves) left 64,000 tracked objects after 500 searches, and a full
+# collection every 2 to 4 s of a server's answers, 40 to 90 ms each.
+CellMatches = tuple[
+    tuple[float, ...],
+    tuple[float, ...],
+    tuple[float, ...],
+    tuple[int, ...],
+    tuple[tuple[int, ...], ...],
+    tuple[int, ...],
+]
 
 
 class RemoteList(NamedTuple):
@@ -146,29 +152,34 @@ class RemoteList(NamedTuple):
 
 
 class _Bounded(Generic[K, V]):
-    """A least-recently-used cache bounded by the number of services its values hold."""
+    """A least-recently-used cache bounded by the number of services its values hold.
+    Sizes are kept apart from the values: a (value, size) pair per entry stayed tracked by
+    the garbage collector (17,000 of them after 500 searches) where the values did not."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.held = 0
-        self.items: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self.items: OrderedDict[K, V] = OrderedDict()
+        self.sizes: dict[K, int] = {}
 
     def get(self, key: K) -> V | None:
         found = self.items.get(key)
-        if found is None:
-            return None
-        self.items.move_to_end(key)
-        return found[0]
+        if found is not None:
+            self.items.move_to_end(key)
+        return found
 
     def put(self, key: K, value: V, size: int) -> None:
-        self.items[key] = (value, size)
-        self.held += size
+        self.held += size - self.sizes.get(key, 0)
+        self.items[key] = value
+        self.items.move_to_end(key)
+        self.sizes[key] = size
         while self.held > self.budget and len(self.items) > 1:
-            _, (_, dropped) = self.items.popitem(last=False)
-            self.held -= dropped
+            dropped, _ = self.items.popitem(last=False)
+            self.held -= self.sizes.pop(dropped)
 
     def clear(self) -> None:
         self.items.clear()
+        self.sizes.clear()
         self.held = 0
 
 
@@ -244,19 +255,20 @@ class SearchIndex:
         # each at least its true distance, so its top bounds the page's last distance.
         kept: list[float] = []
         for lower, fully, key in _cells_by_distance(self.cells, origin, radius_km):
-            matching = self._matching_in(key, match)
+            sin_lats, cos_lats, lon_rads, site_ids, per_site, ids = self._matching_in(key, match)
             if len(kept) >= first and lower > -kept[0]:
                 if fully:
-                    inside.update(matching.ids)
+                    inside.update(ids)
                     continue
                 counting = True
             else:
                 counting = False
-            for site, services in zip(matching.sites, matching.services, strict=True):
+            for sin_lat2, cos_lat2, lon_rad, site_id, services in zip(
+                sin_lats, cos_lats, lon_rads, site_ids, per_site, strict=True
+            ):
                 # directory.geo.great_circle_km written out: this loop runs for thousands
                 # of sites per search, and the same operations give the same floats.
-                sin_lat2, cos_lat2 = site.sin_lat, site.cos_lat
-                delta = site.lon_rad - lng1
+                delta = lon_rad - lng1
                 cos_delta, sin_delta = cos(delta), sin(delta)
                 distance = EARTH_RADIUS * atan2(
                     sqrt(
@@ -273,13 +285,13 @@ class SearchIndex:
                 for service_id in services:
                     current = nearest.get(service_id)
                     if current is None:
-                        nearest[service_id] = (distance, site.id)
+                        nearest[service_id] = (distance, site_id)
                         if len(kept) < first:
                             heapq.heappush(kept, -distance)
                         elif distance < -kept[0]:
                             heapq.heapreplace(kept, -distance)
-                    elif (distance, site.id) < current:  # ties: the smaller site id
-                        nearest[service_id] = (distance, site.id)
+                    elif (distance, site_id) < current:  # ties: the smaller site id
+                        nearest[service_id] = (distance, site_id)
         return nearest, inside
 
     def _matching_in(self, key: tuple[int, int], match: _Matcher) -> CellMatches:
@@ -295,7 +307,14 @@ class SearchIndex:
                     sites.append(site)
                     services.append(matching)
             ids = tuple(dict.fromkeys(i for ids in services for i in ids))
-            cached = CellMatches(tuple(sites), tuple(services), ids)
+            cached = (
+                tuple(site.sin_lat for site in sites),
+                tuple(site.cos_lat for site in sites),
+                tuple(site.lon_rad for site in sites),
+                tuple(site.id for site in sites),
+                tuple(services),
+                ids,
+            )
             self.cell_matches.put((key, match.asked), cached, len(sites) + len(ids) + 1)
         return cached
 
