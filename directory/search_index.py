@@ -749,8 +749,8 @@ _looking_up: dict[tuple[int, int, str], asyncio.Task[set[int]]] = {}
 
 async def _look_up(index: SearchIndex, word: str) -> set[int]:
     version = index.version
-    rows = await Service.raw(
-        "SELECT CAST(id AS TEXT) AS id FROM service WHERE search_text LIKE {}", f"%{word}%"
+    rows = await fetch(
+        Service, "SELECT CAST(id AS TEXT) AS id FROM service WHERE search_text LIKE {}", f"%{word}%"
     )
     # The index's own id strings (a word can match half the country's services), and only
     # those of indexed services: a service added later has its text checked by add().
