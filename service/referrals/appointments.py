@@ -6,6 +6,7 @@ once the time has passed, the partner is asked whether the young person came."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -262,17 +263,17 @@ async def _mail_with_fresh_link(
     return int(written)
 
 
-async def context(referral_id: UUID) -> dict[str, Any]:
-    """What the emails show of the appointment, read at delivery."""
-    found = await of(referral_id)
-    if found is None:
+def context(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the emails show of the appointment, from its columns read with the referral
+    (`appointment_*`) at delivery."""
+    if row["appointment_starts_at"] is None:
         return {"appointment": None}
     return {
         "appointment": {
-            "starts_at": found.starts_at,
-            "when": found.when,
-            "place": found.place,
-            "ask_for": found.ask_for,
-            "bring": found.bring,
+            "starts_at": row["appointment_starts_at"],
+            "when": when_label(row["appointment_starts_at"]),
+            "place": row["appointment_place"],
+            "ask_for": row["appointment_ask_for"],
+            "bring": row["appointment_bring"],
         }
     }

@@ -5,17 +5,20 @@ with what `referral_context` reads at that moment. Keys are unique: nothing goes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from directory.hours import LOCAL_TIME
-from directory.tables import Person
+from directory.raw import fetch
+from directory.tables import Person, Service, Structure
 from directory.vocabulary import DOMAIN_LABELS
 from service import outbox
+from service.accounts.tables import User
 from service.referrals.machine import REASON_LABELS, YOUNG_PERSON_SAYS, Status, Transition
-from service.referrals.tables import Referral
+from service.referrals.tables import Appointment, Referral, YoungPerson
 
 # Partner answers the referent advisor hears about at once.
 TELL_ADVISOR = {
@@ -125,58 +128,51 @@ def transition_mail(
 async def referral_context(referral_id: UUID) -> dict[str, Any]:
     """What the email templates may show, read when the message is sent: names, never the
     young person's contact details except to the young person themselves."""
-    row = await _context_row(referral_id)
-    contact = await _contact(row["to_contact"] or row["service_contact"])
+    rows = await fetch(Referral, _CONTEXT_SQL, referral_id)
+    if not rows:
+        raise LookupError(f"referral {referral_id} not found")
+    row = rows[0]
+    contact = None
+    if row["contact_first_name"] is not None:
+        contact = {
+            "first_name": row["contact_first_name"],
+            "last_name": row["contact_last_name"],
+            "email": row["contact_email"],
+        }
     from service.referrals.appointments import context as appointment_context
 
-    return {**await appointment_context(referral_id), **mail_context(row, contact)}
+    return {**appointment_context(row), **mail_context(row, contact)}
 
 
-async def _context_row(referral_id: UUID) -> dict[str, Any]:
-    row = (
-        await Referral.select(
-            Referral.version,
-            Referral.status,
-            Referral.domain,
-            Referral.urgency,
-            Referral.language,
-            Referral.decline_reason,
-            Referral.private_note,
-            Referral.acknowledge_due,
-            Referral.answer_due,
-            Referral.to_contact,
-            Referral.to_structure.name.as_alias("to_structure_name"),
-            Referral.to_structure.email.as_alias("to_structure_email"),
-            Referral.from_structure.name.as_alias("from_structure_name"),
-            Referral.referent.name.as_alias("referent_name"),
-            Referral.referent.email.as_alias("referent_email"),
-            Referral.young_person.first_name.as_alias("young_first_name"),
-            Referral.young_person.email.as_alias("young_email"),
-            Referral.young_person.channel.as_alias("young_channel"),
-            Referral.to_service.name.as_alias("service_name"),
-            Referral.to_service.contact.as_alias("service_contact"),
-            Referral.suggested_structure.name.as_alias("suggested_name"),
-        )
-        .where(Referral.id == referral_id)
-        .first()
-    )
-    if row is None:
-        raise LookupError(f"referral {referral_id} not found")
-    return row
+# One read per message, written once: the referral with its names, the partner's named
+# contact while they still work there (the referral's, else the service's), and the
+# appointment. It was three Piccolo selects, 10 of the 89 statements of a life cycle.
+_CONTEXT_SQL = (
+    "SELECT r.version, r.status, r.domain, r.urgency, r.language, r.decline_reason, "
+    "r.private_note, r.acknowledge_due, r.answer_due, "
+    "ts.name AS to_structure_name, ts.email AS to_structure_email, "
+    "fs.name AS from_structure_name, u.name AS referent_name, u.email AS referent_email, "
+    "y.first_name AS young_first_name, y.email AS young_email, y.channel AS young_channel, "
+    "sv.name AS service_name, ss.name AS suggested_name, "
+    "p.first_name AS contact_first_name, p.last_name AS contact_last_name, "
+    "p.email AS contact_email, a.starts_at AS appointment_starts_at, "
+    "a.place AS appointment_place, a.ask_for AS appointment_ask_for, "
+    "a.bring AS appointment_bring "
+    f"FROM {Referral._meta.tablename} r "
+    f"LEFT JOIN {Structure._meta.tablename} ts ON ts.id = r.to_structure "
+    f"LEFT JOIN {Structure._meta.tablename} fs ON fs.id = r.from_structure "
+    f"LEFT JOIN {User._meta.tablename} u ON u.id = r.referent "
+    f"LEFT JOIN {YoungPerson._meta.tablename} y ON y.id = r.young_person "
+    f"LEFT JOIN {Service._meta.tablename} sv ON sv.id = r.to_service "
+    f"LEFT JOIN {Structure._meta.tablename} ss ON ss.id = r.suggested_structure "
+    f"LEFT JOIN {Person._meta.tablename} p "
+    "ON p.id = COALESCE(r.to_contact, sv.contact) AND p.active "
+    f"LEFT JOIN {Appointment._meta.tablename} a ON a.referral = r.id "
+    "WHERE r.id = {}"
+)
 
 
-async def _contact(contact_id: UUID | None) -> dict[str, Any] | None:
-    """The partner's named contact, while they still work there."""
-    if not contact_id:
-        return None
-    return (
-        await Person.select(Person.first_name, Person.last_name, Person.email)
-        .where((Person.id == contact_id) & (Person.active == True))  # noqa: E712
-        .first()
-    )
-
-
-def mail_context(row: dict[str, Any], contact: dict[str, Any] | None) -> dict[str, Any]:
+def mail_context(row: Mapping[str, Any], contact: Mapping[str, Any] | None) -> dict[str, Any]:
     """The template values: each audience's address, labels instead of codes, French
     dates."""
     return {
