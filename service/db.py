@@ -143,11 +143,15 @@ class PooledSQLiteEngine(SQLiteEngine):
         return list(await connection.execute_fetchall(query, args or []))
 
 
-def insert_sql(table: type[Table]) -> str:
-    """An INSERT of every column of `table`, for `table.raw(sql, *values)` with the values
+def insert_sql(table: type[Table], order: str) -> str:
+    """An INSERT of every column of `table`, for `fetch(table, sql, *values)` with the values
     in column order: written once for rows written on every request, where Piccolo's
-    insert rebuilds its query string from the row's columns each time."""
+    insert rebuilds its query string from the row's columns each time. `order` names the
+    columns as the caller passes its values, checked here once: a new column cannot shift
+    them silently."""
     columns = table.all_columns()
+    if [c._meta.name for c in columns] != order.split():
+        raise ValueError(f"{table._meta.tablename}: columns are {[c._meta.name for c in columns]}")
     names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
     values = ", ".join("{}" for _ in columns)
     return f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({values})'

@@ -238,16 +238,9 @@ async def _new_link(referral_id: UUID, party: Party, days: int, now: datetime) -
     return token
 
 
-_LINK_INSERT = insert_sql(AccessLink)
-assert [c._meta.name for c in AccessLink.all_columns()] == [
-    "id",
-    "referral",
-    "party",
-    "token_hash",
-    "created_at",
-    "expires_at",
-    "revoked_at",
-]
+_LINK_INSERT = insert_sql(
+    AccessLink, "id referral party token_hash created_at expires_at revoked_at"
+)
 
 
 async def _terms(
@@ -430,22 +423,11 @@ async def _event(
     )
 
 
-_EVENT_INSERT = insert_sql(ReferralEvent)
-# The order of _event's values: checked once, so that a new column cannot shift them.
-assert [c._meta.name for c in ReferralEvent.all_columns()] == [
-    "id",
-    "referral",
-    "at",
-    "actor_kind",
-    "actor_user",
-    "actor_label",
-    "transition",
-    "from_status",
-    "to_status",
-    "reason",
-    "note",
-    "private",
-]
+_EVENT_INSERT = insert_sql(
+    ReferralEvent,
+    "id referral at actor_kind actor_user actor_label transition from_status to_status "
+    "reason note private",
+)
 
 
 async def _record(referral_id: UUID, at: datetime, who: Who, entry: Entry) -> None:
