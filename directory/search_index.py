@@ -26,11 +26,10 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, S
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
-from geopy.distance import EARTH_RADIUS
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
-from directory.geo import bounding_box, great_circle_km
+from directory.geo import EARTH_RADIUS, bounding_box, great_circle_km
 from directory.raw import fetch
 from directory.store import service_keys
 from directory.tables import Service, Site, Structure

@@ -24,8 +24,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from geopy.distance import EARTH_RADIUS
-
 FRANCE = "france"
 KLASSES: tuple[str, ...] = ("gap", "fragile", "unknown", "covered")
 # Reasons, in the order a cell lists them.
@@ -37,6 +35,9 @@ REASONS: tuple[str, ...] = (
     "unknown_contact",
 )
 DEFAULT_REACH_KM = 15.0
+# geopy.distance.EARTH_RADIUS, as in directory.geo: importing geopy.distance loads all of
+# geopy and its HTTP clients (15 to 20 MB per server process) for this one number.
+EARTH_RADIUS = 6371.009
 
 # Grid cells are the reach divided by this, in latitude (and as many km in longitude at the
 # territory's median latitude). Measured on the national benchmark: smaller cells mean

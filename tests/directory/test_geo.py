@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import pytest
 from geopy.distance import great_circle
@@ -16,6 +18,23 @@ def test_distance_is_geopys_great_circle():
         a = (rng.uniform(-21.5, 51.5), rng.uniform(-63, 56))
         b = (a[0] + rng.uniform(-1, 1), a[1] + rng.uniform(-1, 1))
         assert distance_km(a, b) == pytest.approx(great_circle(a, b).km, abs=1e-9)
+
+
+def test_a_server_loads_geopy_only_to_geocode_an_address():
+    """geopy's package brings its geocoders and their HTTP clients: 15 to 20 MB in each
+    server process, which the search index needs for itself (at most 300 MB)."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, service.app, service.cli; "
+            "print(' '.join(m for m in ('geopy', 'aiohttp', 'requests') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.split() == []
 
 
 def test_valence_to_romans_is_about_18_km():
