@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 CELL_DEGREES = 0.1
 _LON_CELLS = 3600
 MAX_RADIUS_KM = 200.0
-# geopy's mean Earth radius (geopy.distance.EARTH_RADIUS), so that our distances are
-# geopy's great_circle to the last bit (tests/directory/test_geo.py checks both). Written
+# geopy's mean Earth radius (geopy.distance.EARTH_RADIUS), so that our distances agree with
+# geopy's great_circle (tests/directory/test_geo.py checks to 1e-9 km). Written
 # here because importing geopy.distance imports the whole package, its geocoders and the
 # HTTP clients behind them (aiohttp, requests): 15 to 20 MB in every server process, for a
 # constant. geopy itself is imported only to geocode an address.
